@@ -1,0 +1,67 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
+
+from agreements.models import Agreement, Program, User
+
+
+class UserCreationForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "full_name"]
+
+
+class UserChangeForm(BaseUserChangeForm):
+    class Meta:
+        model = User
+        fields = ["email", "full_name"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff", "is_superuser"]
+    search_fields = ["email", "full_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password", "full_name"]}),
+        (
+            "Permissions",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
+    ]
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    filter_horizontal = ["admins"]
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    """Pairing metadata only: the agreement's content stays with the pair."""
+
+    list_display = ["mentor", "mentee", "program", "status", "last_activity_at"]
+    list_filter = ["status", "program"]
+    list_select_related = ["mentor", "mentee", "program"]
+    search_fields = ["mentor__full_name", "mentor__email", "mentee__full_name", "mentee__email"]
+    fields = [
+        "uuid", "program", "mentor", "mentee", "status",
+        "created_by", "created_at", "last_activity_at", "activated_at", "ended_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        # Pairings are created in the app so every agreement gets its sections.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,97 @@
+"""The canonical form of an agreement's content and its SHA-256.
+
+A signature is bound to the hash of this form, so it must be stable:
+
+* the content is a JSON object holding every section and both parties;
+* every string is Unicode NFC, with CRLF/CR turned into LF, trailing spaces
+  removed from each line and the whole value stripped;
+* dates are ISO 8601 (YYYY-MM-DD); choices are their stored values;
+* lists keep the order the pair gave them (goals, topics) or are sorted by
+  date (check-ins);
+* it is serialised with sorted keys, no insignificant whitespace and UTF-8
+  (``ensure_ascii=False``), and the SHA-256 is taken of those bytes.
+"""
+
+import datetime
+import hashlib
+import json
+import unicodedata
+
+CANONICAL_FORMAT = "mentorship-agreement/1"
+
+
+def normalise_text(value):
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in value.split("\n")).strip()
+
+
+def normalise(value):
+    """Recursively normalise a JSON-like value for canonical serialisation."""
+    if isinstance(value, str):
+        return normalise_text(value)
+    if isinstance(value, dict):
+        return {str(key): normalise(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalise(item) for item in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def canonical_json(data):
+    return json.dumps(normalise(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(data):
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def _flatten(value, prefix=""):
+    if isinstance(value, dict):
+        items = {}
+        for key, item in value.items():
+            items.update(_flatten(item, f"{prefix}{key}." if prefix or key else key))
+        return items
+    if isinstance(value, list):
+        items = {}
+        for index, item in enumerate(value, start=1):
+            items.update(_flatten(item, f"{prefix}{index}."))
+        return items
+    return {prefix.rstrip("."): value}
+
+
+def _label(path):
+    parts = []
+    for part in path.split("."):
+        parts.append(f"#{part}" if part.isdigit() else part.replace("_", " "))
+    return " › ".join(parts).capitalize()
+
+
+def _display(value):
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def diff(before, after):
+    """List what changed between two section snapshots, field by field."""
+    old, new = _flatten(normalise(before)), _flatten(normalise(after))
+    changes = []
+    for path in sorted(old.keys() | new.keys(), key=_path_sort_key):
+        if old.get(path) != new.get(path):
+            changes.append(
+                {
+                    "field": _label(path),
+                    "before": _display(old.get(path)),
+                    "after": _display(new.get(path)),
+                }
+            )
+    return changes
+
+
+def _path_sort_key(path):
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split(".")]

@@ -1,0 +1,107 @@
+"""Realistic agreement content for the demo data and the tests."""
+
+import datetime
+
+from django.utils import timezone
+
+from agreements.models import Agreement, OffLimitsTopic, Section
+
+
+def _fill(agreement, kind, start):
+    Kind = Section.Kind
+    if kind == Kind.CONTACT:
+        for preference in agreement.contact_preferences.all():
+            person = agreement.user_for(preference.party)
+            preference.by_email = True
+            preference.email_details = person.email
+            preference.by_video = True
+            preference.video_details = "Teams, link in the invitation"
+            preference.preferred_times = "Weekdays 9:00–17:00"
+            preference.response_time = preference.ResponseTime.TWO_DAYS
+            preference.save()
+    elif kind == Kind.SCHEDULE:
+        schedule = agreement.schedule
+        schedule.frequency = schedule.Frequency.FORTNIGHTLY
+        schedule.duration_minutes = 60
+        schedule.format = schedule.Format.MIXED
+        schedule.location = "Café on the ground floor, or Teams"
+        schedule.arranged_by = "mentee"
+        schedule.agenda_by = "mentee"
+        schedule.notice_hours = 24
+        schedule.save()
+    elif kind == Kind.GOALS:
+        agreement.goals.create(
+            owner="mentee",
+            description="Lead a project from kick-off to delivery.",
+            success_measure="A delivered project and feedback from the sponsor.",
+            target_date=start + datetime.timedelta(days=150),
+        )
+        agreement.goals.create(
+            owner="mentor",
+            description="Practise coaching rather than advising.",
+            success_measure="The mentee says most answers were their own.",
+            target_date=start + datetime.timedelta(days=170),
+        )
+    elif kind == Kind.CHECKINS:
+        for days in (60, 120):
+            agreement.checkins.create(
+                date=start + datetime.timedelta(days=days), focus="Progress on the goals"
+            )
+    elif kind == Kind.CONFIDENTIALITY:
+        confidentiality = agreement.confidentiality
+        confidentiality.work_matters = "Performance feedback, team dynamics, career plans."
+        confidentiality.personal_matters = "Work-life balance, if the mentee raises it."
+        confidentiality.mentor_areas = "The mentor's own career moves, as examples."
+        confidentiality.exceptions_notes = "Where it is safe, the mentor tells the mentee first."
+        confidentiality.line_manager_by_mentor = "Only that meetings take place."
+        confidentiality.line_manager_by_mentee = "Whatever the mentee chooses."
+        confidentiality.save()
+    elif kind == Kind.OFF_LIMITS:
+        agreement.off_limits_topics.create(
+            topic="Salary negotiations", rule=OffLimitsTopic.Rule.NOT_DISCUSSED
+        )
+        agreement.off_limits_topics.create(topic="Health", rule=OffLimitsTopic.Rule.MENTEE_RAISES)
+    elif kind == Kind.TERM:
+        term = agreement.term
+        term.start_date = start
+        term.exit_date = start + datetime.timedelta(days=182)
+        term.notice_days = 14
+        term.save()
+
+
+def write_section(agreement, kind, *, by, start):
+    """Fill one section through the real save path (versions, revisions)."""
+    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    section = agreement.sections_by_kind[kind]
+    agreement.save_section(
+        kind, by=by, expected_version=section.version, save=lambda: _fill(agreement, kind, start)
+    )
+
+
+# Term first: check-ins must fall inside it.
+FILL_ORDER = [
+    Section.Kind.TERM,
+    Section.Kind.CONTACT,
+    Section.Kind.SCHEDULE,
+    Section.Kind.GOALS,
+    Section.Kind.CHECKINS,
+    Section.Kind.CONFIDENTIALITY,
+    Section.Kind.OFF_LIMITS,
+]
+
+
+def write_all(agreement, *, by, start=None):
+    start = start or timezone.localdate()
+    for kind in FILL_ORDER:
+        write_section(agreement, kind, by=by, start=start)
+
+
+def agree_all(agreement, *, kinds=None):
+    for kind in kinds or Section.Kind.values:
+        agreement.agree_section(kind, by=agreement.mentor)
+        agreement.agree_section(kind, by=agreement.mentee)
+
+
+def sign_as(agreement, user):
+    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    agreement.sign(by=user, typed_name=user.full_name, seen_hash=agreement.content_hash)

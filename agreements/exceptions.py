@@ -1,0 +1,34 @@
+"""Refusals of the agreement lifecycle; views turn them into messages."""
+
+
+class AgreementError(Exception):
+    """An illegal move: nothing was changed."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class NotEditable(AgreementError):
+    pass
+
+
+class SectionIncomplete(AgreementError):
+    pass
+
+
+class NotReadyToSign(AgreementError):
+    pass
+
+
+class ContentChanged(AgreementError):
+    pass
+
+
+class SectionConflict(AgreementError):
+    """Someone else saved the section since the form was opened."""
+
+    def __init__(self, message, *, section, changes):
+        super().__init__(message)
+        self.section = section
+        self.changes = changes

@@ -1,0 +1,466 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator
+from django.db import transaction
+from django.utils.formats import date_format
+
+from agreements.models import (
+    Agreement,
+    CheckIn,
+    Confidentiality,
+    ContactPreference,
+    Goal,
+    MeetingSchedule,
+    OffLimitsTopic,
+    Party,
+    Section,
+    Term,
+)
+
+User = get_user_model()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _inline_helper():
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class ContactPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = ContactPreference
+        fields = [
+            "by_email", "email_details",
+            "by_phone", "phone_details",
+            "by_video", "video_details",
+            "by_chat", "chat_details",
+            "in_person", "in_person_details",
+            "preferred_times", "response_time",
+        ]  # fmt: skip
+
+    def __init__(self, *args, legend="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _inline_helper()
+        rows = [
+            Row(
+                Column(flag, css_class="col-sm-4 pt-sm-4"),
+                Column(details, css_class="col-sm-8"),
+            )
+            for flag, details, _label in ContactPreference.CHANNELS
+        ]
+        self.helper.layout = Layout(
+            Fieldset(legend, *rows, Row(Column("preferred_times"), Column("response_time")))
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = False
+        for flag, details, label in ContactPreference.CHANNELS:
+            if not cleaned.get(flag):
+                continue
+            chosen = True
+            if flag != "in_person" and not cleaned.get(details):
+                self.add_error(
+                    details,
+                    forms.ValidationError(
+                        f"Give the details for {label.lower()}.", code="required"
+                    ),
+                )
+        if not chosen and self.has_changed():
+            raise forms.ValidationError(
+                "Choose at least one way to be contacted.", code="no_channel"
+            )
+        return cleaned
+
+
+class MeetingScheduleForm(forms.ModelForm):
+    class Meta:
+        model = MeetingSchedule
+        fields = [
+            "frequency",
+            "frequency_custom",
+            "duration_minutes",
+            "format",
+            "location",
+            "arranged_by",
+            "agenda_by",
+            "notice_hours",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duration_minutes"].min_value = 5
+        self.fields["duration_minutes"].validators.append(MaxValueValidator(600))
+        self.fields["notice_hours"].validators.append(MaxValueValidator(720))
+        self.helper = _inline_helper()
+        self.helper.layout = Layout(
+            Row(Column("frequency"), Column("frequency_custom")),
+            Row(Column("duration_minutes"), Column("format")),
+            "location",
+            Row(Column("arranged_by"), Column("agenda_by")),
+            "notice_hours",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("frequency") == MeetingSchedule.Frequency.CUSTOM:
+            if not cleaned.get("frequency_custom"):
+                self.add_error(
+                    "frequency_custom",
+                    forms.ValidationError("Describe how often you will meet.", code="required"),
+                )
+        elif "frequency" in cleaned:
+            cleaned["frequency_custom"] = ""
+        return cleaned
+
+
+class TermBoundForm(forms.ModelForm):
+    """A form whose dates must fall in the agreement's term."""
+
+    date_field = "date"
+
+    def __init__(self, *args, term=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.term = term
+
+    def clean(self):
+        cleaned = super().clean()
+        value = cleaned.get(self.date_field)
+        term = self.term
+        if value and term and term.start_date and term.exit_date:
+            if not term.start_date <= value <= term.exit_date:
+                self.add_error(
+                    self.date_field,
+                    forms.ValidationError(
+                        "Choose a date between the start date (%(start)s) and the exit date "
+                        "(%(exit)s).",
+                        code="outside_term",
+                        params={
+                            "start": date_format(term.start_date),
+                            "exit": date_format(term.exit_date),
+                        },
+                    ),
+                )
+        return cleaned
+
+
+class GoalForm(TermBoundForm):
+    date_field = "target_date"
+
+    class Meta:
+        model = Goal
+        fields = ["owner", "description", "success_measure", "target_date"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "success_measure": forms.Textarea(attrs={"rows": 2}),
+            "target_date": DateInput(),
+        }
+
+
+class CheckInForm(TermBoundForm):
+    class Meta:
+        model = CheckIn
+        fields = ["date", "focus"]
+        widgets = {"date": DateInput()}
+
+
+class OffLimitsTopicForm(forms.ModelForm):
+    class Meta:
+        model = OffLimitsTopic
+        fields = ["topic", "rule"]
+
+
+class TermAwareFormSet(forms.BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "term": self.instance.term}
+
+
+class CheckInFormSet(TermAwareFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        dates = [
+            form.cleaned_data["date"]
+            for form in self.forms
+            if form.cleaned_data.get("date") and not self._should_delete_form(form)
+        ]
+        if dates and not (self.instance.term.start_date and self.instance.term.exit_date):
+            raise forms.ValidationError(
+                "Set the start and exit dates under “Term and exit” first: every check-in "
+                "falls between them.",
+                code="no_term",
+            )
+        if len(dates) != len(set(dates)):
+            raise forms.ValidationError("Two check-ins are on the same day.", code="duplicate")
+
+
+def _formset(model, form, formset=forms.BaseInlineFormSet, max_num=30):
+    return forms.inlineformset_factory(
+        Agreement,
+        model,
+        form=form,
+        formset=formset,
+        extra=1,
+        can_delete=True,
+        max_num=max_num,
+        validate_max=True,
+    )
+
+
+GoalFormSet = _formset(Goal, GoalForm, TermAwareFormSet)
+CheckInFormSet = _formset(CheckIn, CheckInForm, CheckInFormSet, max_num=60)
+OffLimitsTopicFormSet = _formset(OffLimitsTopic, OffLimitsTopicForm)
+
+
+class ConfidentialityForm(forms.ModelForm):
+    class Meta:
+        model = Confidentiality
+        fields = [
+            "work_matters",
+            "personal_matters",
+            "mentor_areas",
+            "yields_to_risk_of_harm",
+            "yields_to_legal_duty",
+            "yields_to_organisation_duty",
+            "exceptions_notes",
+            "third_party_allowed",
+            "third_party_name",
+            "third_party_limits",
+            "third_party_consent",
+            "line_manager_by_mentor",
+            "line_manager_by_mentee",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in (
+                "work_matters",
+                "personal_matters",
+                "mentor_areas",
+                "exceptions_notes",
+                "third_party_limits",
+                "line_manager_by_mentor",
+                "line_manager_by_mentee",
+            )
+        }
+
+    def __init__(self, *args, party, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the mentee can give (or withdraw) consent to a third party.
+        self.party = party
+        self.fields["third_party_consent"].disabled = party != Party.MENTEE
+        if party != Party.MENTEE:
+            self.fields["third_party_consent"].help_text = "Only the mentee can give this consent."
+        self.helper = _inline_helper()
+        self.helper.layout = Layout(
+            Fieldset("What stays between you", "work_matters", "personal_matters", "mentor_areas"),
+            Fieldset(
+                "Where confidentiality yields",
+                "yields_to_risk_of_harm",
+                "yields_to_legal_duty",
+                "yields_to_organisation_duty",
+                "exceptions_notes",
+            ),
+            Fieldset(
+                "Consulting someone else",
+                "third_party_allowed",
+                Row(Column("third_party_name"), Column("third_party_limits")),
+                "third_party_consent",
+            ),
+            Fieldset(
+                "The mentee's line manager", "line_manager_by_mentor", "line_manager_by_mentee"
+            ),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("third_party_allowed"):
+            cleaned.update(third_party_name="", third_party_limits="", third_party_consent=False)
+            return cleaned
+        for name in ("third_party_name", "third_party_limits"):
+            if name in cleaned and not cleaned[name]:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        "Required when the mentor may consult a third party.", code="required"
+                    ),
+                )
+        # Consent is to a named person within stated limits: changing either
+        # withdraws it until the mentee gives it again.
+        if self.party != Party.MENTEE and (
+            {"third_party_allowed", "third_party_name", "third_party_limits"}
+            & set(self.changed_data)
+        ):
+            cleaned["third_party_consent"] = False
+        return cleaned
+
+
+class TermForm(forms.ModelForm):
+    class Meta:
+        model = Term
+        fields = ["start_date", "exit_date", "notice_days", "closing_conversation"]
+        widgets = {"start_date": DateInput(), "exit_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_date"].required = True
+        self.fields["exit_date"].required = True
+        self.fields["notice_days"].validators.append(MaxValueValidator(365))
+        self.helper = _inline_helper()
+        self.helper.layout = Layout(
+            Row(Column("start_date"), Column("exit_date")),
+            Row(Column("notice_days"), Column("closing_conversation", css_class="pt-md-4")),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, exit_ = cleaned.get("start_date"), cleaned.get("exit_date")
+        if start and exit_:
+            if exit_ <= start:
+                self.add_error(
+                    "exit_date",
+                    forms.ValidationError(
+                        "The exit date must be after the start date.", code="exit_before_start"
+                    ),
+                )
+                return cleaned
+            outside = [
+                c.date for c in self.instance.agreement.checkins.all()
+                if not start <= c.date <= exit_
+            ]  # fmt: skip
+            if outside:
+                raise forms.ValidationError(
+                    "These check-ins would fall outside the new term: %(dates)s. Move them "
+                    "under “Check-in dates” first.",
+                    code="checkin_outside_term",
+                    params={"dates": ", ".join(date_format(d) for d in outside)},
+                )
+        return cleaned
+
+
+class SectionEditor:
+    """The form(s) that edit one section, validated and saved together."""
+
+    def __init__(self, agreement, kind, party, data=None):
+        self.kind = kind
+        self.forms = []  # (heading, form or formset)
+        Kind = Section.Kind
+        if kind == Kind.CONTACT:
+            for each in Party:
+                person = agreement.user_for(each)
+                legend = f"{each.label}: {person.full_name}"
+                self.forms.append(
+                    (
+                        None,
+                        ContactPreferenceForm(
+                            data,
+                            instance=agreement.contact_for(each),
+                            prefix=each.value,
+                            legend=legend,
+                        ),
+                    )
+                )
+        elif kind == Kind.SCHEDULE:
+            self.forms.append((None, MeetingScheduleForm(data, instance=agreement.schedule)))
+        elif kind == Kind.GOALS:
+            self.forms.append((None, GoalFormSet(data, instance=agreement, prefix="goals")))
+        elif kind == Kind.CHECKINS:
+            self.forms.append((None, CheckInFormSet(data, instance=agreement, prefix="checkins")))
+        elif kind == Kind.CONFIDENTIALITY:
+            self.forms.append(
+                (None, ConfidentialityForm(data, instance=agreement.confidentiality, party=party))
+            )
+        elif kind == Kind.OFF_LIMITS:
+            self.forms.append(
+                (None, OffLimitsTopicFormSet(data, instance=agreement, prefix="topics"))
+            )
+        elif kind == Kind.TERM:
+            self.forms.append((None, TermForm(data, instance=agreement.term)))
+        else:
+            raise ValueError(kind)
+
+    def is_valid(self):
+        return all([form.is_valid() for _heading, form in self.forms])
+
+    def save(self):
+        with transaction.atomic():
+            for _heading, form in self.forms:
+                form.save()
+
+
+class SignForm(forms.Form):
+    full_name = forms.CharField(
+        label="Type your full name", max_length=150, help_text="This is your signature."
+    )
+    consent = forms.BooleanField(required=True)
+    content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, user, consent_statement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["consent"].label = consent_statement
+        self.fields["consent"].error_messages["required"] = "Tick the box to confirm the statement."
+
+    def clean_full_name(self):
+        typed = " ".join(self.cleaned_data["full_name"].split())
+        if typed.casefold() != " ".join(self.user.full_name.split()).casefold():
+            raise forms.ValidationError(
+                "Type your full name exactly as on your account: %(name)s.",
+                code="name_mismatch",
+                params={"name": self.user.full_name},
+            )
+        return typed
+
+
+class PairingForm(forms.Form):
+    mentor_email = forms.EmailField(label="Mentor's email")
+    mentee_email = forms.EmailField(label="Mentee's email")
+
+    def __init__(self, *args, program, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.program = program
+
+    def _user(self, field):
+        email = self.cleaned_data[field]
+        user = User.objects.filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(
+                "No one has an account with this email address.", code="unknown_user"
+            )
+        return user
+
+    def clean_mentor_email(self):
+        return self._user("mentor_email")
+
+    def clean_mentee_email(self):
+        return self._user("mentee_email")
+
+    def clean(self):
+        cleaned = super().clean()
+        mentor, mentee = cleaned.get("mentor_email"), cleaned.get("mentee_email")
+        if mentor and mentee:
+            if mentor == mentee:
+                raise forms.ValidationError(
+                    "A person cannot mentor themselves: choose two different people.",
+                    code="same_person",
+                )
+            open_pairing = Agreement.objects.filter(
+                program=self.program, mentor=mentor, mentee=mentee
+            ).exclude(status=Agreement.Status.ENDED)
+            if open_pairing.exists():
+                raise forms.ValidationError(
+                    "%(mentor)s already mentors %(mentee)s in this program.",
+                    code="duplicate",
+                    params={"mentor": mentor.full_name, "mentee": mentee.full_name},
+                )
+        return cleaned

@@ -1,0 +1,85 @@
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from agreements import demo
+from agreements.models import Agreement, Program, Section, User
+from agreements.services import pairing_create
+
+PASSWORD = "mentoring-demo"  # noqa: S105 - documented demo login, local data only
+
+PEOPLE = {
+    "admin": ("admin@example.com", "Alex Admin"),
+    "amira": ("amira@example.com", "Amira Haddad"),
+    "ben": ("ben@example.com", "Ben Okafor"),
+    "chen": ("chen@example.com", "Chen Wei"),
+    "dana": ("dana@example.com", "Dana Kowalski"),
+    "eli": ("eli@example.com", "Eli Cohen"),
+    "fatima": ("fatima@example.com", "Fatima Nouri"),
+}
+
+
+class Command(BaseCommand):
+    help = "Create a demo program with pairings in every state, and print the logins."
+
+    def handle(self, *args, **options):
+        program = Program.objects.filter(name="Northwind Mentoring Programme").first()
+        if program is None:
+            with transaction.atomic():
+                program = self._create()
+            self.stdout.write(self.style.SUCCESS("Demo data created."))
+        else:
+            self.stdout.write("Demo data already present.")
+        self.stdout.write(f"\nEvery demo account's password is: {PASSWORD}\n")
+        rows = [
+            ("admin@example.com", "program admin of Northwind Mentoring Programme; superuser"),
+            ("amira@example.com", "mentors Ben (empty draft) and Chen (half agreed)"),
+            ("ben@example.com", "mentee of Amira; mentors Dana (signed by one party)"),
+            ("chen@example.com", "mentee of Amira and of Eli (two mentors at once)"),
+            ("dana@example.com", "mentee of Ben"),
+            ("eli@example.com", "mentors Chen (active agreement)"),
+            ("fatima@example.com", "no pairing yet: pair her from the program page"),
+        ]
+        for email, role in rows:
+            self.stdout.write(f"  {email:<22} {role}")
+
+    def _create(self):
+        users = {}
+        for key, (email, name) in PEOPLE.items():
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(email, PASSWORD, full_name=name)
+            users[key] = user
+        admin = users["admin"]
+        admin.is_staff = admin.is_superuser = True
+        admin.save()
+        program = Program.objects.create(name="Northwind Mentoring Programme")
+        program.admins.add(admin)
+        start = timezone.localdate() - datetime.timedelta(days=20)
+
+        def pair(mentor, mentee):
+            return pairing_create(
+                program=program, mentor=users[mentor], mentee=users[mentee], created_by=admin
+            )
+
+        # An empty draft.
+        pair("amira", "ben")
+        # Half agreed: everything written, four sections agreed by both.
+        half = pair("amira", "chen")
+        demo.write_all(half, by=users["amira"], start=start)
+        demo.agree_all(half, kinds=Section.Kind.values[:4])
+        # Signed by the mentor only.
+        one = pair("ben", "dana")
+        demo.write_all(one, by=users["dana"], start=start)
+        demo.agree_all(one)
+        demo.sign_as(one, users["ben"])
+        # Active: signed by both.
+        active = pair("eli", "chen")
+        demo.write_all(active, by=users["eli"], start=start)
+        demo.agree_all(active)
+        demo.sign_as(active, users["eli"])
+        demo.sign_as(active, users["chen"])
+        assert Agreement.objects.get(pk=active.pk).status == Agreement.Status.ACTIVE  # noqa: S101
+        return program

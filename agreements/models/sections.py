@@ -1,0 +1,354 @@
+"""The structured content of an agreement, one model per section."""
+
+from django.db import models
+from django.db.models import F, Q
+
+TEXT_LIMIT = 2000
+LINE_LIMIT = 200
+
+
+class Party(models.TextChoices):
+    MENTOR = "mentor", "Mentor"
+    MENTEE = "mentee", "Mentee"
+
+
+class Arranger(models.TextChoices):
+    MENTOR = "mentor", "The mentor"
+    MENTEE = "mentee", "The mentee"
+    BOTH = "both", "Both, taking turns"
+
+
+class ContactPreference(models.Model):
+    class ResponseTime(models.TextChoices):
+        SAME_DAY = "same_day", "The same working day"
+        ONE_DAY = "one_day", "Within one working day"
+        TWO_DAYS = "two_days", "Within two working days"
+        ONE_WEEK = "one_week", "Within a week"
+
+    # The channels in display order: (flag field, details field, label).
+    CHANNELS = [
+        ("by_email", "email_details", "Email"),
+        ("by_phone", "phone_details", "Phone"),
+        ("by_video", "video_details", "Video call"),
+        ("by_chat", "chat_details", "Chat"),
+        ("in_person", "in_person_details", "In person"),
+    ]
+
+    agreement = models.ForeignKey(
+        "Agreement", on_delete=models.CASCADE, related_name="contact_preferences"
+    )
+    party = models.CharField(max_length=6, choices=Party.choices)
+    by_email = models.BooleanField("email", default=False)
+    email_details = models.CharField("email address", max_length=LINE_LIMIT, blank=True)
+    by_phone = models.BooleanField("phone", default=False)
+    phone_details = models.CharField("phone number", max_length=LINE_LIMIT, blank=True)
+    by_video = models.BooleanField("video call", default=False)
+    video_details = models.CharField("video call link or app", max_length=LINE_LIMIT, blank=True)
+    by_chat = models.BooleanField("chat", default=False)
+    chat_details = models.CharField("chat app and handle", max_length=LINE_LIMIT, blank=True)
+    in_person = models.BooleanField("in person", default=False)
+    in_person_details = models.CharField("where to find me", max_length=LINE_LIMIT, blank=True)
+    preferred_times = models.CharField(
+        "preferred days and times",
+        max_length=LINE_LIMIT,
+        blank=True,
+        help_text="For example: weekdays 9:00–17:00, not on Fridays.",
+    )
+    response_time = models.CharField(
+        "expected response time", max_length=10, choices=ResponseTime.choices, blank=True
+    )
+
+    class Meta:
+        ordering = ["party"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "party"], name="agreements_contactpreference_one_per_party"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Contact preferences of the {self.get_party_display().lower()}"
+
+    def channels(self):
+        """(label, details) for each channel this party chose."""
+        return [
+            (label, getattr(self, details))
+            for flag, details, label in self.CHANNELS
+            if getattr(self, flag)
+        ]
+
+    def is_complete(self):
+        return bool(self.channels()) and bool(self.response_time)
+
+    def as_data(self):
+        return {
+            "channels": {
+                flag: {"chosen": getattr(self, flag), "details": getattr(self, details)}
+                for flag, details, _label in self.CHANNELS
+            },
+            "preferred_times": self.preferred_times,
+            "response_time": self.response_time,
+        }
+
+
+class MeetingSchedule(models.Model):
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Monthly"
+        CUSTOM = "custom", "Other (describe)"
+
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video call"
+        PHONE = "phone", "Phone"
+        MIXED = "mixed", "Mixed"
+
+    agreement = models.OneToOneField("Agreement", on_delete=models.CASCADE, related_name="schedule")
+    frequency = models.CharField(max_length=12, choices=Frequency.choices, blank=True)
+    frequency_custom = models.CharField(
+        "other frequency", max_length=LINE_LIMIT, blank=True, help_text="Only for “Other”."
+    )
+    duration_minutes = models.PositiveSmallIntegerField("duration (minutes)", null=True, blank=True)
+    format = models.CharField(max_length=10, choices=Format.choices, blank=True)
+    location = models.CharField("place or link", max_length=LINE_LIMIT, blank=True)
+    arranged_by = models.CharField(
+        "who arranges meetings", max_length=6, choices=Arranger.choices, blank=True
+    )
+    agenda_by = models.CharField(
+        "who sets the agenda", max_length=6, choices=Arranger.choices, blank=True
+    )
+    notice_hours = models.PositiveSmallIntegerField(
+        "notice to cancel or move a meeting (hours)", null=True, blank=True
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__gt=0),
+                name="agreements_meetingschedule_duration_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return "Meeting schedule"
+
+    def frequency_display(self):
+        if self.frequency == self.Frequency.CUSTOM:
+            return self.frequency_custom
+        return self.get_frequency_display()
+
+    def is_complete(self):
+        return all(
+            [
+                self.frequency,
+                self.frequency != self.Frequency.CUSTOM or self.frequency_custom,
+                self.duration_minutes,
+                self.format,
+                self.arranged_by,
+                self.agenda_by,
+                self.notice_hours is not None,
+            ]
+        )
+
+    def as_data(self):
+        return {
+            "frequency": self.frequency,
+            "frequency_custom": self.frequency_custom,
+            "duration_minutes": self.duration_minutes,
+            "format": self.format,
+            "location": self.location,
+            "arranged_by": self.arranged_by,
+            "agenda_by": self.agenda_by,
+            "notice_hours": self.notice_hours,
+        }
+
+
+class Goal(models.Model):
+    agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="goals")
+    owner = models.CharField("whose goal", max_length=6, choices=Party.choices)
+    description = models.TextField("goal", max_length=TEXT_LIMIT)
+    success_measure = models.TextField("how success is measured", max_length=TEXT_LIMIT)
+    target_date = models.DateField()
+
+    class Meta:
+        ordering = ["target_date", "pk"]
+
+    def __str__(self):
+        return self.description[:60]
+
+    def as_data(self):
+        return {
+            "owner": self.owner,
+            "description": self.description,
+            "success_measure": self.success_measure,
+            "target_date": self.target_date,
+        }
+
+
+class CheckIn(models.Model):
+    """A dated progress review the pair commits to."""
+
+    agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="checkins")
+    date = models.DateField()
+    focus = models.CharField(
+        "what to review", max_length=LINE_LIMIT, blank=True, help_text="Optional."
+    )
+
+    class Meta:
+        ordering = ["date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "date"], name="agreements_checkin_one_per_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Check-in on {self.date}"
+
+    def as_data(self):
+        return {"date": self.date, "focus": self.focus}
+
+
+class Confidentiality(models.Model):
+    agreement = models.OneToOneField(
+        "Agreement", on_delete=models.CASCADE, related_name="confidentiality"
+    )
+    work_matters = models.TextField(
+        "work matters the mentee chooses to share",
+        max_length=TEXT_LIMIT,
+        blank=True,
+        help_text="For example performance feedback, team conflicts, career plans.",
+    )
+    personal_matters = models.TextField(
+        "life outside work the mentee is willing to discuss", max_length=TEXT_LIMIT, blank=True
+    )
+    mentor_areas = models.TextField("areas the mentor brings in", max_length=TEXT_LIMIT, blank=True)
+    yields_to_risk_of_harm = models.BooleanField(
+        "risk of harm to the mentee or others", default=True
+    )
+    yields_to_legal_duty = models.BooleanField("a legal duty to disclose", default=True)
+    yields_to_organisation_duty = models.BooleanField(
+        "duties to the organisation (e.g. fraud, safety)", default=True
+    )
+    exceptions_notes = models.TextField(
+        "how an exception is handled",
+        max_length=TEXT_LIMIT,
+        blank=True,
+        help_text="For example: the mentor tells the mentee first, where that is safe.",
+    )
+    third_party_allowed = models.BooleanField(
+        "the mentor may consult a named third party", default=False
+    )
+    third_party_name = models.CharField("third party", max_length=LINE_LIMIT, blank=True)
+    third_party_limits = models.TextField("within these limits", max_length=TEXT_LIMIT, blank=True)
+    third_party_consent = models.BooleanField(
+        "the mentee consents to this consultation", default=False
+    )
+    line_manager_by_mentor = models.TextField(
+        "what the mentor may tell the mentee's line manager", max_length=TEXT_LIMIT, blank=True
+    )
+    line_manager_by_mentee = models.TextField(
+        "what the mentee may tell their line manager", max_length=TEXT_LIMIT, blank=True
+    )
+
+    def __str__(self):
+        return "Confidentiality"
+
+    def exceptions(self):
+        return [
+            self._meta.get_field(name).verbose_name
+            for name in (
+                "yields_to_risk_of_harm",
+                "yields_to_legal_duty",
+                "yields_to_organisation_duty",
+            )
+            if getattr(self, name)
+        ]
+
+    def is_complete(self):
+        if self.third_party_allowed and not self.third_party_consent:
+            return False
+        return bool(self.work_matters and self.line_manager_by_mentor)
+
+    def as_data(self):
+        return {
+            "work_matters": self.work_matters,
+            "personal_matters": self.personal_matters,
+            "mentor_areas": self.mentor_areas,
+            "yields_to": {
+                "risk_of_harm": self.yields_to_risk_of_harm,
+                "legal_duty": self.yields_to_legal_duty,
+                "organisation_duty": self.yields_to_organisation_duty,
+            },
+            "exceptions_notes": self.exceptions_notes,
+            "third_party": {
+                "allowed": self.third_party_allowed,
+                "name": self.third_party_name,
+                "limits": self.third_party_limits,
+                "mentee_consent": self.third_party_consent,
+            },
+            "line_manager": {
+                "by_mentor": self.line_manager_by_mentor,
+                "by_mentee": self.line_manager_by_mentee,
+            },
+        }
+
+
+class OffLimitsTopic(models.Model):
+    class Rule(models.TextChoices):
+        NOT_DISCUSSED = "never", "Not discussed"
+        MENTEE_RAISES = "mentee_raises", "Only if the mentee raises it"
+
+    agreement = models.ForeignKey(
+        "Agreement", on_delete=models.CASCADE, related_name="off_limits_topics"
+    )
+    topic = models.CharField(max_length=LINE_LIMIT)
+    rule = models.CharField(max_length=13, choices=Rule.choices)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.topic
+
+    def as_data(self):
+        return {"topic": self.topic, "rule": self.rule}
+
+
+class Term(models.Model):
+    agreement = models.OneToOneField("Agreement", on_delete=models.CASCADE, related_name="term")
+    start_date = models.DateField(null=True, blank=True)
+    exit_date = models.DateField(null=True, blank=True)
+    notice_days = models.PositiveSmallIntegerField(
+        "notice for an early exit (days)",
+        default=14,
+        help_text="Either party may end the relationship early, without giving a reason.",
+    )
+    closing_conversation = models.BooleanField(
+        "offer a closing conversation if both want one", default=True
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(exit_date__isnull=True)
+                | Q(exit_date__gt=F("start_date")),
+                name="agreements_term_exit_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Term {self.start_date} to {self.exit_date}"
+
+    def is_complete(self):
+        return bool(self.start_date and self.exit_date)
+
+    def as_data(self):
+        return {
+            "start_date": self.start_date,
+            "exit_date": self.exit_date,
+            "notice_days": self.notice_days,
+            "closing_conversation": self.closing_conversation,
+        }

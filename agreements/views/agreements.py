@@ -1,0 +1,156 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from agreements.exceptions import AgreementError, SectionConflict
+from agreements.forms import SectionEditor, SignForm
+from agreements.models import CONSENT_STATEMENT, STATEMENTS, Agreement, Program, Section
+from agreements.pdf import render_agreement_pdf
+
+
+def _agreement_for(request, agreement_id, *, content=True):
+    """The agreement if the user is one of its two parties, else 404."""
+    agreements = Agreement.objects.for_party(request.user)
+    if content:
+        agreements = agreements.with_content()
+    return get_object_or_404(agreements, uuid=agreement_id)
+
+
+def _detail_url(agreement, kind=None):
+    url = reverse("agreements:detail", args=[agreement.uuid])
+    return f"{url}#section-{kind}" if kind else url
+
+
+def home(request):
+    agreements = (
+        Agreement.objects.for_party(request.user)
+        .select_related("program", "mentor", "mentee", "term")
+        .prefetch_related("sections", "signatures")
+        .with_next_checkin()
+    )
+    rows = [(agreement, agreement.todo_for(request.user)) for agreement in agreements]
+    programs = Program.objects.administered_by(request.user)
+    return render(request, "agreements/home.html", {"rows": rows, "programs": programs})
+
+
+def detail(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id)
+    party = agreement.party_of(request.user)
+    return render(
+        request,
+        "agreements/detail.html",
+        {
+            "agreement": agreement,
+            "party": party,
+            "other": agreement.user_for("mentee" if party == "mentor" else "mentor"),
+            "statements": STATEMENTS,
+            "my_signature": agreement.signature_of(party),
+        },
+    )
+
+
+def section_edit(request, agreement_id, kind):
+    agreement = _agreement_for(request, agreement_id)
+    if not agreement.is_editable:
+        raise PermissionDenied("A signed agreement can no longer be edited.")
+    party = agreement.party_of(request.user)
+    section = agreement.sections_by_kind[kind]
+    version = section.version
+    conflict = None
+    if request.method == "POST":
+        editor = SectionEditor(agreement, kind, party, data=request.POST)
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = -1  # a missing or mangled token is treated as stale
+        if editor.is_valid():
+            try:
+                changed = agreement.save_section(
+                    kind, by=request.user, expected_version=version, save=editor.save
+                )
+            except SectionConflict as exc:
+                conflict = exc
+                # The next save, made knowingly, replaces their version.
+                version = exc.section.version
+            except AgreementError as exc:
+                messages.error(request, exc.message)
+                return redirect(_detail_url(agreement, kind))
+            else:
+                if changed:
+                    messages.success(
+                        request,
+                        f"{section.get_kind_display()} saved. Both of you need to agree to it "
+                        "again.",
+                    )
+                else:
+                    messages.info(request, "Nothing changed.")
+                return redirect(_detail_url(agreement, kind))
+    else:
+        editor = SectionEditor(agreement, kind, party)
+    return render(
+        request,
+        "agreements/section_edit.html",
+        {
+            "agreement": agreement,
+            "section": section,
+            "editor": editor,
+            "version": version,
+            "conflict": conflict,
+            "party": party,
+        },
+        status=409 if conflict else 200,
+    )
+
+
+@require_POST
+def section_agree(request, agreement_id, kind):
+    agreement = _agreement_for(request, agreement_id, content=False)
+    try:
+        agreement.agree_section(kind, by=request.user)
+    except AgreementError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"You agreed to “{Section.Kind(kind).label}”.")
+    return redirect(_detail_url(agreement, kind))
+
+
+def sign(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id)
+    party = agreement.party_of(request.user)
+    if agreement.status != Agreement.Status.AWAITING_SIGNATURES or agreement.signature_of(party):
+        messages.info(request, "There is nothing for you to sign on this agreement right now.")
+        return redirect(_detail_url(agreement))
+    form = SignForm(
+        request.POST or None,
+        user=request.user,
+        consent_statement=CONSENT_STATEMENT,
+        initial={"content_hash": agreement.content_hash},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement.sign(
+                by=request.user,
+                typed_name=form.cleaned_data["full_name"],
+                seen_hash=form.cleaned_data["content_hash"],
+            )
+        except AgreementError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "You signed the agreement.")
+        return redirect(_detail_url(agreement))
+    return render(
+        request, "agreements/sign.html", {"agreement": agreement, "form": form, "party": party}
+    )
+
+
+def pdf(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id)
+    names = f"{agreement.mentor.full_name} {agreement.mentee.full_name}"
+    filename = f"mentoring-agreement-{slugify(names) or agreement.uuid}.pdf"
+    response = HttpResponse(render_agreement_pdf(agreement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

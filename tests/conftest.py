@@ -1,0 +1,77 @@
+import pytest
+
+from agreements.models import Program, User
+from agreements.services import pairing_create
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # Argon2 is deliberately slow; tests do not need that.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SECURE_SSL_REDIRECT = False
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    # No collectstatic in tests: serve static files from the finders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_user(email, full_name):
+    return User.objects.create_user(email, PASSWORD, full_name=full_name)
+
+
+@pytest.fixture
+def mentor(db):
+    return make_user("mentor@example.com", "Maria Mentor")
+
+
+@pytest.fixture
+def mentee(db):
+    return make_user("mentee@example.com", "Milo Mentee")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("outsider@example.com", "Olga Outsider")
+
+
+@pytest.fixture
+def program_admin(db):
+    return make_user("admin@example.com", "Ada Admin")
+
+
+@pytest.fixture
+def other_admin(db):
+    return make_user("other-admin@example.com", "Otto Otheradmin")
+
+
+@pytest.fixture
+def program(program_admin):
+    program = Program.objects.create(name="Test Programme")
+    program.admins.add(program_admin)
+    return program
+
+
+@pytest.fixture
+def other_program(other_admin):
+    program = Program.objects.create(name="Other Programme")
+    program.admins.add(other_admin)
+    return program
+
+
+@pytest.fixture
+def agreement(program, mentor, mentee, program_admin):
+    return pairing_create(program=program, mentor=mentor, mentee=mentee, created_by=program_admin)
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def mentor_client(client, mentor):
+    return client_for(client, mentor)
