@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEV := DEBUG=true
+
+.PHONY: demo test install system-packages lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# --build-constraint: XStatic-Bootstrap's sdist needs a setuptools with pkg_resources.
+install: $(BIN)/python
+	$(BIN)/pip install --quiet --build-constraint build-constraints.txt -e ".[test]"
+
+# Installs what is missing from apt-packages.txt (needs root, or sudo).
+system-packages:
+	@missing=$$(grep -v '^#' apt-packages.txt | xargs -n1 sh -c 'dpkg -s "$$0" >/dev/null 2>&1 || echo "$$0"'); \
+	if [ -n "$$missing" ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: install
+	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
+	$(DEV) $(BIN)/python manage.py seed_demo
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+test: system-packages install lint
+	$(BIN)/pytest

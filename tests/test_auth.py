@@ -1,0 +1,63 @@
+from django.core import mail
+from django.urls import reverse
+
+from agreements.models import User
+from tests.conftest import PASSWORD
+
+
+def test_login_with_email_address(client, mentor):
+    response = client.post(
+        reverse("login"), {"username": "Mentor@Example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("agreements:home")
+
+
+def test_wrong_password_is_refused(client, mentor):
+    response = client.post(reverse("login"), {"username": mentor.email, "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password." in response.text
+
+
+def test_auth_pages_use_the_app_layout(client):
+    for name in ("login", "password_reset", "password_reset_done", "password_reset_complete"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        assert "bootstrap/css/bootstrap.min.css" in response.text, name
+
+
+def test_logout_is_post_only(client, mentor):
+    client.force_login(mentor)
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_password_change(client, mentor):
+    client.force_login(mentor)
+    assert "Change your password" in client.get(reverse("password_change")).text
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "a new long pass 42", "new_password2": "a new long pass 42"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    mentor.refresh_from_db()
+    assert mentor.check_password("a new long pass 42")
+
+
+def test_password_reset_sends_a_one_time_link(client, mentor):
+    client.post(reverse("password_reset"), {"email": mentor.email})
+    assert len(mail.outbox) == 1
+    assert "/accounts/reset/" in mail.outbox[0].body
+    assert mail.outbox[0].subject == "Reset your Mentorship password"
+
+
+def test_users_are_unique_by_email_whatever_the_case(db):
+    User.objects.create_user("Someone@Example.com", PASSWORD, full_name="Some One")
+    assert User.objects.get_by_natural_key("someone@example.COM").full_name == "Some One"
+
+
+def test_production_hashes_passwords_with_argon2():
+    from mentorship import settings
+
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -1,0 +1,16 @@
+from django.core.management import call_command
+
+from agreements.models import Agreement, Program, Signature
+
+
+def test_seed_demo_creates_pairings_in_every_state(db, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "admin@example.com" in out and "mentoring-demo" in out
+    program = Program.objects.get()
+    assert program.admins.filter(email="admin@example.com").exists()
+    statuses = sorted(Agreement.objects.values_list("status", flat=True))
+    assert statuses == ["active", "awaiting", "draft", "draft"]
+    assert Signature.objects.filter(voided_at__isnull=True).count() == 3
+    call_command("seed_demo")  # a second run changes nothing
+    assert Agreement.objects.count() == 4

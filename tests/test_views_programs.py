@@ -1,0 +1,106 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from agreements.models import Agreement
+from agreements.services import pairing_create
+from tests.conftest import client_for, make_user
+
+
+@pytest.fixture
+def admin_client(client, program_admin):
+    return client_for(client, program_admin)
+
+
+def new_url(program):
+    return reverse("agreements:pairing_new", args=[program.uuid])
+
+
+def test_admin_pairs_two_existing_people(admin_client, program, mentor, mentee):
+    response = admin_client.post(
+        new_url(program), {"mentor_email": "MENTOR@example.com", "mentee_email": mentee.email}
+    )
+    assert response.status_code == 302
+    agreement = Agreement.objects.get()
+    assert (agreement.mentor, agreement.mentee, agreement.program) == (mentor, mentee, program)
+    assert agreement.sections.count() == 7
+
+
+def test_pairing_unknown_email_is_a_form_error(admin_client, program, mentor):
+    response = admin_client.post(
+        new_url(program), {"mentor_email": mentor.email, "mentee_email": "nobody@example.com"}
+    )
+    assert "No one has an account with this email address." in response.text
+    assert not Agreement.objects.exists()
+
+
+def test_pairing_someone_with_themselves_is_a_form_error(admin_client, program, mentor):
+    response = admin_client.post(
+        new_url(program), {"mentor_email": mentor.email, "mentee_email": mentor.email}
+    )
+    assert "A person cannot mentor themselves" in response.text
+    assert not Agreement.objects.exists()
+
+
+def test_duplicate_open_pairing_is_a_form_error(admin_client, program, agreement, mentor, mentee):
+    response = admin_client.post(
+        new_url(program), {"mentor_email": mentor.email, "mentee_email": mentee.email}
+    )
+    assert "Maria Mentor already mentors Milo Mentee in this program." in response.text
+    assert Agreement.objects.count() == 1
+
+
+def test_mentee_can_have_several_mentors(admin_client, program, agreement, mentee, outsider):
+    response = admin_client.post(
+        new_url(program), {"mentor_email": outsider.email, "mentee_email": mentee.email}
+    )
+    assert response.status_code == 302
+    assert Agreement.objects.filter(mentee=mentee).count() == 2
+
+
+def test_pairing_list_shows_dates_status_and_next_checkin(admin_client, program, agreement):
+    term = agreement.term
+    today = timezone.localdate()
+    term.start_date, term.exit_date = today, today + datetime.timedelta(days=100)
+    term.save()
+    agreement.checkins.create(date=today - datetime.timedelta(days=1))
+    agreement.checkins.create(date=today + datetime.timedelta(days=30))
+    agreement.checkins.create(date=today + datetime.timedelta(days=60))
+    response = admin_client.get(reverse("agreements:program", args=[program.uuid]))
+    row = response.context["page"].object_list[0]
+    assert row.next_checkin == today + datetime.timedelta(days=30)
+    assert "Draft" in response.text
+
+
+@pytest.mark.parametrize("pairings", [2, 40])
+def test_pairing_list_queries_do_not_grow(
+    admin_client, program, program_admin, pairings, django_assert_max_num_queries
+):
+    for index in range(pairings):
+        pairing_create(
+            program=program,
+            mentor=make_user(f"m{index}@example.com", f"Mentor {index}"),
+            mentee=make_user(f"e{index}@example.com", f"Mentee {index}"),
+            created_by=program_admin,
+        )
+    with django_assert_max_num_queries(7):
+        response = admin_client.get(reverse("agreements:program", args=[program.uuid]))
+    assert len(response.context["page"].object_list) == pairings
+
+
+def test_home_queries_do_not_grow_with_agreements(
+    client, program, program_admin, mentor, django_assert_max_num_queries
+):
+    for index in range(12):
+        pairing_create(
+            program=program,
+            mentor=mentor,
+            mentee=make_user(f"e{index}@example.com", f"Mentee {index}"),
+            created_by=program_admin,
+        )
+    client_for(client, mentor)
+    with django_assert_max_num_queries(8):
+        response = client.get("/")
+    assert response.text.count("Open the agreement") == 12

@@ -1,0 +1,256 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from agreements import demo
+from agreements.models import Agreement, Section
+from tests.conftest import client_for
+
+START = datetime.date(2027, 1, 4)
+
+
+def edit_url(agreement, kind):
+    return reverse("agreements:section_edit", args=[agreement.uuid, kind])
+
+
+def term_data(start="2027-01-04", exit_="2027-07-01", version=0, **extra):
+    return {
+        "version": version,
+        "start_date": start,
+        "exit_date": exit_,
+        "notice_days": 14,
+        "closing_conversation": "on",
+        **extra,
+    }
+
+
+def formset_data(prefix, rows, version, initial=0):
+    data = {
+        "version": version,
+        f"{prefix}-TOTAL_FORMS": len(rows),
+        f"{prefix}-INITIAL_FORMS": initial,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{prefix}-{index}-{key}"] = value
+    return data
+
+
+def fresh(agreement):
+    return Agreement.objects.with_content().get(pk=agreement.pk)
+
+
+@pytest.fixture
+def mentor_client(client, mentor):
+    return client_for(client, mentor)
+
+
+def test_saving_a_section_records_who_and_when(mentor_client, agreement, mentor):
+    response = mentor_client.post(edit_url(agreement, "term"), term_data())
+    assert response.status_code == 302
+    assert response["Location"].endswith("#section-term")
+    section = fresh(agreement).sections_by_kind["term"]
+    assert section.updated_by == mentor
+    assert section.version == 1
+    page = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
+    assert "Last changed by Maria Mentor" in page.text
+
+
+def test_exit_before_start_is_a_clear_form_error(mentor_client, agreement):
+    response = mentor_client.post(
+        edit_url(agreement, "term"), term_data(start="2027-05-01", exit_="2027-04-01")
+    )
+    assert response.status_code == 200
+    assert "The exit date must be after the start date." in response.text
+    assert fresh(agreement).term.start_date is None
+
+
+def test_checkin_outside_the_term_is_a_clear_form_error(mentor_client, agreement):
+    mentor_client.post(edit_url(agreement, "term"), term_data())
+    data = formset_data("checkins", [{"date": "2027-09-01", "focus": "Late"}], version=0)
+    response = mentor_client.post(edit_url(agreement, "checkins"), data)
+    assert response.status_code == 200
+    assert "Choose a date between the start date" in response.text
+    assert not agreement.checkins.exists()
+
+
+def test_checkins_need_a_term_first(mentor_client, agreement):
+    data = formset_data("checkins", [{"date": "2027-03-01", "focus": ""}], version=0)
+    response = mentor_client.post(edit_url(agreement, "checkins"), data)
+    assert "Set the start and exit dates" in response.text
+    assert not agreement.checkins.exists()
+
+
+def test_term_change_that_strands_a_checkin_is_refused(mentor_client, agreement):
+    mentor_client.post(edit_url(agreement, "term"), term_data())
+    data = formset_data("checkins", [{"date": "2027-06-01", "focus": ""}], version=0)
+    assert mentor_client.post(edit_url(agreement, "checkins"), data).status_code == 302
+    response = mentor_client.post(edit_url(agreement, "term"), term_data(exit_="2027-05-01", version=1))
+    assert "would fall outside the new term" in response.text
+    assert fresh(agreement).term.exit_date == datetime.date(2027, 7, 1)
+
+
+def test_goals_are_a_list_with_owner_measure_and_date(mentor_client, agreement):
+    rows = [
+        {"owner": "mentee", "description": "Speak at a conference", "success_measure": "A talk given", "target_date": "2027-05-01"},
+        {"owner": "mentor", "description": "Listen more", "success_measure": "Mentee feedback", "target_date": "2027-06-01"},
+    ]  # fmt: skip
+    response = mentor_client.post(edit_url(agreement, "goals"), formset_data("goals", rows, 0))
+    assert response.status_code == 302
+    assert sorted(agreement.goals.values_list("owner", flat=True)) == ["mentee", "mentor"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Null\x00byte", "Null characters are not allowed."),
+        ("x" * 100_000, "Ensure this value has at most 200 characters"),
+    ],
+)
+def test_bad_text_is_a_form_error_and_changes_nothing(mentor_client, agreement, value, message):
+    rows = [{"topic": value, "rule": "never"}]
+    response = mentor_client.post(edit_url(agreement, "off_limits"), formset_data("topics", rows, 0))
+    assert response.status_code == 200
+    assert message in response.text
+    assert not agreement.off_limits_topics.exists()
+    assert fresh(agreement).sections_by_kind["off_limits"].version == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<script>alert('x')</script>",
+        "{{ agreement.mentor.password }} {% debug %}",
+        "Emoji 🎉🚀 and مرحبا بالعالم and שלום",
+    ],
+)
+def test_markup_and_any_script_are_stored_and_shown_literally(mentor_client, agreement, value):
+    rows = [{"topic": value, "rule": "mentee_raises"}]
+    response = mentor_client.post(edit_url(agreement, "off_limits"), formset_data("topics", rows, 0))
+    assert response.status_code == 302
+    assert agreement.off_limits_topics.get().topic == value
+    page = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
+    assert "<script>alert" not in page.text
+    if "<" in value:
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page.text
+    else:
+        assert value in page.text
+
+
+def test_contact_needs_details_for_a_chosen_channel(mentor_client, agreement):
+    data = {"version": 0, "mentor-by_email": "on", "mentor-email_details": "", "mentor-response_time": "one_day"}
+    response = mentor_client.post(edit_url(agreement, "contact"), data)
+    assert response.status_code == 200
+    assert "Give the details for email." in response.text
+
+
+def test_custom_frequency_needs_a_description(mentor_client, agreement):
+    data = {
+        "version": 0, "frequency": "custom", "frequency_custom": "", "duration_minutes": 60,
+        "format": "video", "arranged_by": "mentee", "agenda_by": "both", "notice_hours": 24,
+    }  # fmt: skip
+    response = mentor_client.post(edit_url(agreement, "schedule"), data)
+    assert "Describe how often you will meet." in response.text
+    assert fresh(agreement).schedule.frequency == ""
+
+
+def test_only_the_mentee_can_consent_to_a_third_party(client, agreement, mentor, mentee):
+    data = {
+        "version": 0, "work_matters": "Feedback", "line_manager_by_mentor": "Nothing",
+        "yields_to_risk_of_harm": "on", "third_party_allowed": "on",
+        "third_party_name": "Dr Supervisor", "third_party_limits": "No names",
+        "third_party_consent": "on",
+    }  # fmt: skip
+    client_for(client, mentor).post(edit_url(agreement, "confidentiality"), data)
+    assert fresh(agreement).confidentiality.third_party_consent is False
+    client_for(client, mentee).post(edit_url(agreement, "confidentiality"), {**data, "version": 1})
+    assert fresh(agreement).confidentiality.third_party_consent is True
+
+
+def test_status_cannot_be_set_through_a_form(mentor_client, agreement):
+    mentor_client.post(edit_url(agreement, "term"), term_data(status="active", version=0))
+    assert fresh(agreement).status == Agreement.Status.DRAFT
+
+
+def test_agree_is_post_only(mentor_client, agreement):
+    url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
+    assert mentor_client.get(url).status_code == 405
+
+
+def test_agreeing_an_empty_section_shows_why_not(mentor_client, agreement):
+    url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
+    response = mentor_client.post(url, follow=True)
+    assert "is not complete yet" in response.text
+    assert fresh(agreement).sections_by_kind["term"].mentor_agreed_at is None
+
+
+def test_agree_marks_the_section_for_me_only(client, agreement, mentor, mentee):
+    demo.write_all(agreement, by=mentee, start=START)
+    client_for(client, mentor)
+    url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
+    assert client.post(url).status_code == 302
+    section = fresh(agreement).sections_by_kind["term"]
+    assert section.mentor_agreed_at and not section.mentee_agreed_at
+
+
+def test_edit_through_the_form_clears_both_marks(client, agreement, mentor, mentee):
+    demo.write_all(agreement, by=mentee, start=START)
+    demo.agree_all(agreement)
+    version = fresh(agreement).sections_by_kind["term"].version
+    client_for(client, mentor)
+    client.post(edit_url(agreement, "term"), term_data(start="2027-01-05", version=version))
+    section = fresh(agreement).sections_by_kind["term"]
+    assert not section.mentor_agreed_at and not section.mentee_agreed_at
+
+
+def test_saving_unchanged_content_keeps_the_marks(client, agreement, mentor, mentee):
+    demo.write_all(agreement, by=mentee, start=START)
+    demo.agree_all(agreement)
+    version = fresh(agreement).sections_by_kind["term"].version
+    client_for(client, mentor)
+    response = client.post(
+        edit_url(agreement, "term"), term_data(exit_="2027-07-05", version=version), follow=True
+    )
+    assert "Nothing changed." in response.text
+    assert fresh(agreement).sections_by_kind["term"].is_agreed
+
+
+@pytest.fixture
+def active(agreement, mentor, mentee):
+    demo.write_all(agreement, by=mentor, start=START)
+    demo.agree_all(agreement)
+    demo.sign_as(agreement, mentor)
+    demo.sign_as(agreement, mentee)
+    return fresh(agreement)
+
+
+def test_active_agreement_cannot_be_edited(mentor_client, active):
+    url = edit_url(active, "term")
+    assert mentor_client.get(url).status_code == 403
+    version = active.sections_by_kind["term"].version
+    response = mentor_client.post(url, term_data(start="2027-02-01", version=version))
+    assert response.status_code == 403
+    assert fresh(active).term.start_date == START
+    page = mentor_client.get(reverse("agreements:detail", args=[active.uuid]))
+    assert "I agree to this section" not in page.text
+    assert f"{edit_url(active, 'term')}" not in page.text
+
+
+@pytest.mark.parametrize("goals", [1, 25])
+def test_agreement_page_queries_do_not_grow_with_content(
+    mentor_client, agreement, mentor, django_assert_max_num_queries, goals
+):
+    demo.write_all(agreement, by=mentor, start=START)
+    for index in range(goals):
+        agreement.goals.create(
+            owner="mentee", description=f"Goal {index}", success_measure="Done",
+            target_date=START + datetime.timedelta(days=index),
+        )  # fmt: skip
+        agreement.checkins.create(date=START + datetime.timedelta(days=index + 1))
+    with django_assert_max_num_queries(14):
+        response = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
+    assert response.status_code == 200
+    assert f"Goal {goals - 1}" in response.text

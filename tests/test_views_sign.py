@@ -1,0 +1,109 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from agreements import demo
+from agreements.models import CONSENT_STATEMENT, Agreement, Signature
+from tests.conftest import client_for
+
+START = datetime.date(2027, 1, 4)
+
+
+def fresh(agreement):
+    return Agreement.objects.with_content().get(pk=agreement.pk)
+
+
+@pytest.fixture
+def ready(agreement, mentor):
+    demo.write_all(agreement, by=mentor, start=START)
+    demo.agree_all(agreement)
+    return fresh(agreement)
+
+
+def sign_data(agreement, name, **extra):
+    return {"full_name": name, "consent": "on", "content_hash": agreement.content_hash, **extra}
+
+
+def test_sign_page_shows_hash_and_consent_statement(client, ready, mentor):
+    client_for(client, mentor)
+    response = client.get(reverse("agreements:sign", args=[ready.uuid]))
+    assert response.status_code == 200
+    assert ready.content_hash in response.text
+    assert CONSENT_STATEMENT in response.text
+
+
+def test_signing_records_name_time_and_hash(client, ready, mentor):
+    client_for(client, mentor)
+    response = client.post(
+        reverse("agreements:sign", args=[ready.uuid]), sign_data(ready, "  maria   MENTOR ")
+    )
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert signature.typed_name == "maria MENTOR"
+    assert signature.content_hash == ready.content_hash
+    assert signature.signer == mentor and signature.party == "mentor"
+
+
+def test_wrong_name_is_refused_with_a_clear_error(client, ready, mentor):
+    client_for(client, mentor)
+    response = client.post(
+        reverse("agreements:sign", args=[ready.uuid]), sign_data(ready, "Someone Else")
+    )
+    assert response.status_code == 200
+    assert "Type your full name exactly as on your account: Maria Mentor." in response.text
+    assert not Signature.objects.exists()
+
+
+def test_consent_must_be_confirmed(client, ready, mentor):
+    client_for(client, mentor)
+    data = sign_data(ready, "Maria Mentor")
+    del data["consent"]
+    response = client.post(reverse("agreements:sign", args=[ready.uuid]), data)
+    assert "Tick the box to confirm the statement." in response.text
+    assert not Signature.objects.exists()
+
+
+def test_content_changed_while_reading_is_refused(client, ready, mentor):
+    client_for(client, mentor)
+    response = client.post(
+        reverse("agreements:sign", args=[ready.uuid]),
+        sign_data(ready, "Maria Mentor", content_hash="f" * 64),
+        follow=True,
+    )
+    assert "The agreement changed while you were reading it." in response.text
+    assert not Signature.objects.exists()
+
+
+def test_sign_before_all_agreed_redirects_with_message(client, agreement, mentor):
+    client_for(client, mentor)
+    response = client.get(reverse("agreements:sign", args=[agreement.uuid]), follow=True)
+    assert "nothing for you to sign" in response.text
+    response = client.post(
+        reverse("agreements:sign", args=[agreement.uuid]),
+        sign_data(fresh(agreement), "Maria Mentor"),
+    )
+    assert response.status_code == 302
+    assert not Signature.objects.exists()
+
+
+def test_both_sign_and_the_agreement_is_active(client, ready, mentor, mentee):
+    client_for(client, mentor).post(
+        reverse("agreements:sign", args=[ready.uuid]), sign_data(ready, "Maria Mentor")
+    )
+    client_for(client, mentee).post(
+        reverse("agreements:sign", args=[ready.uuid]), sign_data(ready, "Milo Mentee")
+    )
+    page = client.get(reverse("agreements:detail", args=[ready.uuid]))
+    assert fresh(ready).status == Agreement.Status.ACTIVE
+    assert "Both of you signed this agreement" in page.text
+    assert page.text.count(" UTC</li>") == 2
+
+
+def test_both_parties_are_told_when_a_signature_is_voided(client, ready, mentor, mentee):
+    demo.sign_as(ready, mentor)
+    demo.write_section(ready, "term", by=mentee, start=START + datetime.timedelta(days=3))
+    for user in (mentor, mentee):
+        page = client_for(client, user).get(reverse("agreements:detail", args=[ready.uuid]))
+        assert "The signature of Maria Mentor" in page.text
+        assert "is void: Term and exit was changed by Milo Mentee after signing." in page.text
