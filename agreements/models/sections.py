@@ -59,7 +59,7 @@ class ContactPreference(models.Model):
     )
 
     class Meta:
-        ordering = ["party"]
+        ordering = ["-party"]  # "mentor" sorts after "mentee": the mentor comes first
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "party"], name="agreements_contactpreference_one_per_party"

@@ -49,6 +49,10 @@ def detail(request, agreement_id):
             "other": agreement.user_for("mentee" if party == "mentor" else "mentor"),
             "statements": STATEMENTS,
             "my_signature": agreement.signature_of(party),
+            "incomplete": {
+                kind for kind in Section.Kind.values if not agreement.section_is_complete(kind)
+            },
+            "agreed_count": sum(s.is_agreed for s in agreement.ordered_sections()),
         },
     )
 
