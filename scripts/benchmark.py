@@ -1,0 +1,117 @@
+"""Time the main pages and the PDF on a throwaway SQLite database.
+
+    .venv/bin/python scripts/benchmark.py [--pairings 2000] [--goals 30] [--runs 20]
+
+Prints the median and 95th percentile wall time and the number of queries of
+each page. Figures, not pass/fail: compare them before and after a change.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairings", type=int, default=2000)
+    parser.add_argument("--goals", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp()
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from agreements import demo
+    from agreements.models import Agreement, Program, User
+    from agreements.services import pairing_create
+
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate", verbosity=0)
+
+    started = time.perf_counter()
+    admin = User.objects.create_user("admin@bench.test", "x", full_name="Bench Admin")
+    program = Program.objects.create(name="Benchmark Programme")
+    program.admins.add(admin)
+    users = User.objects.bulk_create(
+        User(email=f"user{i}@bench.test", full_name=f"Person {i}") for i in range(args.pairings + 1)
+    )
+    for i in range(args.pairings):
+        pairing_create(program=program, mentor=users[i], mentee=users[i + 1], created_by=admin)
+    agreement = Agreement.objects.get(mentor=users[0])
+    demo.write_all(agreement, by=users[0])
+    for index in range(args.goals):
+        agreement.goals.create(
+            owner="mentee",
+            description=f"Goal {index} " + "words " * 40,
+            success_measure="Measured " * 20,
+            target_date=agreement.term.start_date,
+        )
+    print(
+        f"seeded {args.pairings} pairings, {args.goals} extra goals "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+    def measure(label, client, url, runs):
+        timings = []
+        for _ in range(runs):
+            reset_queries()
+            with CaptureQueriesContext(connection) as queries:
+                start = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+        timings.sort()
+        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+        print(
+            f"{label:<34} median {statistics.median(timings):7.1f} ms   "
+            f"p95 {p95:7.1f} ms   {len(queries):3d} queries"
+        )
+
+    party, admin_client = Client(), Client()
+    party.force_login(users[0])
+    admin_client.force_login(admin)
+    measure("home (mentor)", party, "/", args.runs)
+    measure("agreement page", party, reverse("agreements:detail", args=[agreement.uuid]), args.runs)
+    measure(
+        "edit goals form",
+        party,
+        reverse("agreements:section_edit", args=[agreement.uuid, "goals"]),
+        args.runs,
+    )
+    measure(
+        "program pairing list (page 1)",
+        admin_client,
+        reverse("agreements:program", args=[program.uuid]),
+        args.runs,
+    )
+    measure(
+        "agreement PDF",
+        party,
+        reverse("agreements:pdf", args=[agreement.uuid]),
+        max(3, args.runs // 4),
+    )
+
+
+if __name__ == "__main__":
+    main()
