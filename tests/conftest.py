@@ -1,9 +1,18 @@
+import datetime
+
 import pytest
 
-from agreements.models import Program, User
+from agreements import demo
+from agreements.models import Agreement, Program, User
 from agreements.services import pairing_create
 
 PASSWORD = "correct horse battery staple"
+START = datetime.date(2027, 1, 4)
+
+
+def fresh(agreement):
+    """The agreement as a request would load it now."""
+    return Agreement.objects.with_content().get(pk=agreement.pk)
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +84,11 @@ def client_for(client, user):
 @pytest.fixture
 def mentor_client(client, mentor):
     return client_for(client, mentor)
+
+
+@pytest.fixture
+def ready(agreement, mentor):
+    """Every section written and agreed by both: awaiting signatures."""
+    demo.write_all(agreement, by=mentor, start=START)
+    demo.agree_all(agreement)
+    return fresh(agreement)

@@ -36,10 +36,11 @@ def test_logout_is_post_only(client, mentor):
 def test_password_change(client, mentor):
     client.force_login(mentor)
     assert "Change your password" in client.get(reverse("password_change")).text
+    new = "a new long pass 42"
     response = client.post(
         reverse("password_change"),
-        {"old_password": PASSWORD, "new_password1": "a new long pass 42", "new_password2": "a new long pass 42"},
-    )  # fmt: skip
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
     assert response.status_code == 302
     mentor.refresh_from_db()
     assert mentor.check_password("a new long pass 42")

@@ -7,20 +7,7 @@ from agreements import content, demo
 from agreements.exceptions import ContentChanged, NotEditable, NotReadyToSign, SectionIncomplete
 from agreements.models import Agreement, Section, Signature
 from agreements.services import pairing_create
-
-START = datetime.date(2027, 1, 4)
-
-
-def fresh(agreement):
-    return Agreement.objects.with_content().get(pk=agreement.pk)
-
-
-@pytest.fixture
-def ready(agreement, mentor):
-    """Every section written and agreed by both: awaiting signatures."""
-    demo.write_all(agreement, by=mentor, start=START)
-    demo.agree_all(agreement)
-    return fresh(agreement)
+from tests.conftest import START, fresh
 
 
 def test_new_pairing_has_every_section_empty_and_unagreed(agreement):
@@ -147,7 +134,9 @@ def test_one_open_agreement_per_pairing(agreement, program, mentor, mentee):
         pairing_create(program=program, mentor=mentor, mentee=mentee, created_by=mentor)
 
 
-def test_person_can_be_mentor_in_one_pairing_and_mentee_in_another(program, mentor, mentee, outsider):
+def test_person_can_be_mentor_in_one_pairing_and_mentee_in_another(
+    program, mentor, mentee, outsider
+):
     pairing_create(program=program, mentor=mentor, mentee=mentee, created_by=mentor)
     pairing_create(program=program, mentor=outsider, mentee=mentor, created_by=mentor)
     pairing_create(program=program, mentor=outsider, mentee=mentee, created_by=mentor)

@@ -4,10 +4,8 @@ import pytest
 from django.urls import reverse
 
 from agreements import demo
-from agreements.models import Agreement, Section
-from tests.conftest import client_for
-
-START = datetime.date(2027, 1, 4)
+from agreements.models import Agreement
+from tests.conftest import START, client_for, fresh
 
 
 def edit_url(agreement, kind):
@@ -37,10 +35,6 @@ def formset_data(prefix, rows, version, initial=0):
         for key, value in row.items():
             data[f"{prefix}-{index}-{key}"] = value
     return data
-
-
-def fresh(agreement):
-    return Agreement.objects.with_content().get(pk=agreement.pk)
 
 
 @pytest.fixture
@@ -88,16 +82,28 @@ def test_term_change_that_strands_a_checkin_is_refused(mentor_client, agreement)
     mentor_client.post(edit_url(agreement, "term"), term_data())
     data = formset_data("checkins", [{"date": "2027-06-01", "focus": ""}], version=0)
     assert mentor_client.post(edit_url(agreement, "checkins"), data).status_code == 302
-    response = mentor_client.post(edit_url(agreement, "term"), term_data(exit_="2027-05-01", version=1))
+    response = mentor_client.post(
+        edit_url(agreement, "term"), term_data(exit_="2027-05-01", version=1)
+    )
     assert "would fall outside the new term" in response.text
     assert fresh(agreement).term.exit_date == datetime.date(2027, 7, 1)
 
 
 def test_goals_are_a_list_with_owner_measure_and_date(mentor_client, agreement):
     rows = [
-        {"owner": "mentee", "description": "Speak at a conference", "success_measure": "A talk given", "target_date": "2027-05-01"},
-        {"owner": "mentor", "description": "Listen more", "success_measure": "Mentee feedback", "target_date": "2027-06-01"},
-    ]  # fmt: skip
+        {
+            "owner": "mentee",
+            "description": "Speak at a conference",
+            "success_measure": "A talk given",
+            "target_date": "2027-05-01",
+        },
+        {
+            "owner": "mentor",
+            "description": "Listen more",
+            "success_measure": "Mentee feedback",
+            "target_date": "2027-06-01",
+        },
+    ]
     response = mentor_client.post(edit_url(agreement, "goals"), formset_data("goals", rows, 0))
     assert response.status_code == 302
     assert sorted(agreement.goals.values_list("owner", flat=True)) == ["mentee", "mentor"]
@@ -112,7 +118,9 @@ def test_goals_are_a_list_with_owner_measure_and_date(mentor_client, agreement):
 )
 def test_bad_text_is_a_form_error_and_changes_nothing(mentor_client, agreement, value, message):
     rows = [{"topic": value, "rule": "never"}]
-    response = mentor_client.post(edit_url(agreement, "off_limits"), formset_data("topics", rows, 0))
+    response = mentor_client.post(
+        edit_url(agreement, "off_limits"), formset_data("topics", rows, 0)
+    )
     assert response.status_code == 200
     assert message in response.text
     assert not agreement.off_limits_topics.exists()
@@ -129,7 +137,9 @@ def test_bad_text_is_a_form_error_and_changes_nothing(mentor_client, agreement, 
 )
 def test_markup_and_any_script_are_stored_and_shown_literally(mentor_client, agreement, value):
     rows = [{"topic": value, "rule": "mentee_raises"}]
-    response = mentor_client.post(edit_url(agreement, "off_limits"), formset_data("topics", rows, 0))
+    response = mentor_client.post(
+        edit_url(agreement, "off_limits"), formset_data("topics", rows, 0)
+    )
     assert response.status_code == 302
     assert agreement.off_limits_topics.get().topic == value
     page = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
@@ -141,7 +151,12 @@ def test_markup_and_any_script_are_stored_and_shown_literally(mentor_client, agr
 
 
 def test_contact_needs_details_for_a_chosen_channel(mentor_client, agreement):
-    data = {"version": 0, "mentor-by_email": "on", "mentor-email_details": "", "mentor-response_time": "one_day"}
+    data = {
+        "version": 0,
+        "mentor-by_email": "on",
+        "mentor-email_details": "",
+        "mentor-response_time": "one_day",
+    }
     response = mentor_client.post(edit_url(agreement, "contact"), data)
     assert response.status_code == 200
     assert "Give the details for email." in response.text

@@ -1,24 +1,10 @@
 import datetime
 
-import pytest
 from django.urls import reverse
 
 from agreements import demo
 from agreements.models import CONSENT_STATEMENT, Agreement, Signature
-from tests.conftest import client_for
-
-START = datetime.date(2027, 1, 4)
-
-
-def fresh(agreement):
-    return Agreement.objects.with_content().get(pk=agreement.pk)
-
-
-@pytest.fixture
-def ready(agreement, mentor):
-    demo.write_all(agreement, by=mentor, start=START)
-    demo.agree_all(agreement)
-    return fresh(agreement)
+from tests.conftest import START, client_for, fresh
 
 
 def sign_data(agreement, name, **extra):
