@@ -62,3 +62,9 @@ def test_production_hashes_passwords_with_argon2():
     from mentorship import settings
 
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_pages_forbid_third_party_content(client):
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
