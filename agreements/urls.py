@@ -22,6 +22,7 @@ agreement_urls = [
     path("", agreements.detail, name="detail"),
     path("sections/<section:kind>/edit/", agreements.section_edit, name="section_edit"),
     path("sections/<section:kind>/agree/", agreements.section_agree, name="section_agree"),
+    path("sections/<section:kind>/history/", agreements.section_history, name="section_history"),
     path("sign/", agreements.sign, name="sign"),
     path("pdf/", agreements.pdf, name="pdf"),
 ]

@@ -17,6 +17,7 @@ def agreement_urls(agreement):
     ]
     for kind in Section.Kind.values:
         urls.append(reverse("agreements:section_edit", args=[uuid, kind]))
+        urls.append(reverse("agreements:section_history", args=[uuid, kind]))
     return urls
 
 

@@ -269,3 +269,20 @@ def test_agreement_page_queries_do_not_grow_with_content(
         response = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
     assert response.status_code == 200
     assert f"Goal {goals - 1}" in response.text
+
+
+def test_history_shows_every_change_with_who_and_when(client, agreement, mentor, mentee):
+    demo.write_section(agreement, "term", by=mentor, start=START)
+    demo.write_section(agreement, "term", by=mentee, start=START + datetime.timedelta(days=1))
+    url = reverse("agreements:section_history", args=[agreement.uuid, "term"])
+    response = client_for(client, mentor).get(url)
+    assert response.status_code == 200
+    versions = [(revision.version, diff) for revision, diff in response.context["changes"]]
+    assert [version for version, _diff in versions] == [2, 1]
+    assert {"field": "Start date", "before": "2027-01-04", "after": "2027-01-05"} in versions[0][1]
+    assert "Milo Mentee" in response.text and "Maria Mentor" in response.text
+
+
+def test_outsider_gets_404_for_history(client, agreement, outsider):
+    url = reverse("agreements:section_history", args=[agreement.uuid, "term"])
+    assert client_for(client, outsider).get(url).status_code == 404

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from agreements import content
 from agreements.exceptions import AgreementError, SectionConflict
 from agreements.forms import SectionEditor, SignForm
 from agreements.models import CONSENT_STATEMENT, STATEMENTS, Agreement, Program, Section
@@ -107,6 +108,21 @@ def section_edit(request, agreement_id, kind):
             "party": party,
         },
         status=409 if conflict else 200,
+    )
+
+
+def section_history(request, agreement_id, kind):
+    agreement = _agreement_for(request, agreement_id, content=False)
+    section = get_object_or_404(agreement.sections, kind=kind)
+    revisions = list(section.revisions.select_related("edited_by").order_by("version"))
+    changes = [
+        (revision, content.diff(previous.data, revision.data))
+        for previous, revision in zip(revisions, revisions[1:], strict=False)
+    ]
+    return render(
+        request,
+        "agreements/section_history.html",
+        {"agreement": agreement, "section": section, "changes": changes[::-1]},
     )
 
 
