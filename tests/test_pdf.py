@@ -605,3 +605,19 @@ def test_template_and_html_syntax_typed_into_fields_is_printed_literally(agreeme
     assert mentor.password not in text
     assert "md5$" not in text
     assert "sql_queries" not in text  # what {% debug %} would print
+
+
+def test_long_unbroken_words_wrap_and_keep_every_character(agreement, mentor):
+    word = "https://example.org/" + "a1b2c3d4" * 240  # ~2,000 characters, no space
+
+    def change(loaded):
+        loaded.goals.create(
+            owner="mentee", description=word, success_measure=word[:1500], target_date=START
+        )
+
+    demo.write_section(agreement, Section.Kind.TERM, by=mentor, start=START)
+    edit(agreement, Section.Kind.GOALS, by=mentor, change=change)
+    text = squash("".join(page_texts(render(agreement))))
+    # It wraps over pages, so footers interleave: every 20-character piece is there.
+    chunks = [word[i : i + 20] for i in range(0, len(word), 20)]
+    assert all(chunk in text for chunk in chunks)

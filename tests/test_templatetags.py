@@ -1,0 +1,18 @@
+from agreements.templatetags.agreement_tags import ZERO_WIDTH_SPACE, breakable
+
+
+def test_breakable_lets_long_words_wrap_every_20_characters():
+    result = breakable("short words stay " + "x" * 45)
+    assert result == "short words stay " + ZERO_WIDTH_SPACE.join(["x" * 20, "x" * 20, "x" * 5])
+
+
+def test_breakable_escapes_markup_inside_and_outside_long_runs():
+    result = breakable('<b>hi</b> <img src="http://127.0.0.1:9/' + "a" * 40 + '">')
+    assert "<b>" not in result and "<img" not in result
+    assert result.startswith("&lt;b&gt;hi&lt;/b&gt; &lt;img")
+    assert result.replace(ZERO_WIDTH_SPACE, "").endswith("a" * 40 + "&quot;&gt;")
+
+
+def test_breakable_leaves_ordinary_text_alone():
+    text = "Ordinary sentence, with https://example.org/short and émojis 🎉."
+    assert breakable(text) == text.replace("'", "&#x27;")
