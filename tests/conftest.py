@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 
 from agreements import demo
 from agreements.models import Agreement, Program, User
@@ -13,6 +14,17 @@ START = datetime.date(2027, 1, 4)
 def fresh(agreement):
     """The agreement as a request would load it now."""
     return Agreement.objects.with_content().get(pk=agreement.pk)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    # SQLite tests use a file of their own: in the shared-cache in-memory
+    # database a second writer fails at once instead of waiting, so the
+    # concurrency tests could not run there.
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        database["TEST"] = {**database.get("TEST", {}), "NAME": str(path)}
 
 
 @pytest.fixture(autouse=True)

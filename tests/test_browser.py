@@ -1,0 +1,241 @@
+"""The whole agreement, from empty to signed, in real headless Chromium."""
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+from playwright.sync_api import expect, sync_playwright
+from pypdf import PdfReader
+
+from agreements.models import Agreement, Section
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made
+    # here (fixtures, assertions) are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package to run this.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # Django's connections are context-local (asgiref) and Playwright switches
+        # the context, so the ORM opened a second connection in here; left open, it
+        # stops PostgreSQL from dropping the test database.
+        connections.close_all()
+
+
+class Person:
+    """One party in their own browser context, with failed requests and console errors noted."""
+
+    def __init__(self, browser, live_server, user, party):
+        self.user = user
+        self.party = party
+        self.base = live_server.url
+        self.context = browser.new_context(
+            accept_downloads=True, locale="en-GB", viewport={"width": 1280, "height": 900}
+        )
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.failures = []
+        self.page.on("response", self._note_failure)
+        self.page.on("console", self._note_error)
+
+    # The app has no favicon; Chromium asks for one anyway.
+    def _note_failure(self, response):
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            self.failures.append(f"{response.status} {response.url}")
+
+    def _note_error(self, message):
+        # A Content-Security-Policy refusal is reported here too.
+        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+            self.failures.append(f"{message.text} ({message.location['url']})")
+
+    def log_in(self):
+        page = self.page
+        page.goto(self.base + reverse("login"))
+        page.locator("input[name=username]").fill(self.user.email)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
+
+    def open_agreement(self, agreement):
+        self.page.goto(self.base + reverse("agreements:home"))
+        self.page.get_by_role("link", name="Open the agreement").click()
+        expect(self.page.get_by_role("heading", name="Mentoring agreement")).to_be_visible()
+        assert str(agreement.uuid) in self.page.url
+
+    def card(self, kind):
+        return self.page.locator(f"#section-{kind}")
+
+    def edit(self, kind, fill, screenshot=None):
+        label = Section.Kind(kind).label
+        self.card(kind).get_by_role("link", name="Edit").click()
+        expect(self.page.get_by_role("heading", name=label)).to_be_visible()
+        fill(self.page)
+        if screenshot:
+            self.page.screenshot(path=ARTIFACTS / screenshot, full_page=True)
+        self.page.get_by_role("button", name=f"Save {label.lower()}").click()
+        expect(self.page.get_by_role("alert")).to_have_text(
+            f"{label} saved. Both of you need to agree to it again."
+        )
+
+    def agree_to_everything(self):
+        for kind, label in Section.Kind.choices:
+            self.card(kind).get_by_role("button", name="I agree to this section").click()
+            expect(self.page.get_by_role("alert")).to_have_text(f"You agreed to “{label}”.")
+            expect(self.card(kind)).to_contain_text(f"{self.party} agreed ✔")
+
+    def sign(self):
+        page = self.page
+        page.get_by_role("link", name="Sign the agreement").click()
+        page.get_by_label("Type your full name").fill(self.user.full_name)
+        page.get_by_label("I have read this mentoring agreement in full").check()
+        page.get_by_role("button", name="Sign", exact=True).click()
+        expect(page.get_by_role("alert")).to_have_text("You signed the agreement.")
+
+
+def fill_mentor_contact(page):
+    mine = page.locator("fieldset", has_text="Mentor: Maria Mentor")
+    mine.get_by_label("Email", exact=True).check()
+    mine.get_by_label("Email address").fill("maria@example.com")
+    mine.get_by_label("Video call", exact=True).check()
+    mine.get_by_label("Video call link or app").fill("Jitsi, room maria-milo")
+    mine.get_by_label("Preferred days and times").fill("Weekdays 9:00–17:00")
+    mine.get_by_label("Expected response time").select_option(label="Within one working day")
+
+
+def fill_mentee_contact(page):
+    mine = page.locator("fieldset", has_text="Mentee: Milo Mentee")
+    mine.get_by_label("Chat", exact=True).check()
+    mine.get_by_label("Chat app and handle").fill("Signal @milo")
+    mine.get_by_label("Expected response time").select_option(label="Within two working days")
+
+
+def fill_term(page):
+    page.get_by_label("Start date").fill("2026-09-01")
+    page.get_by_label("Exit date").fill("2027-06-30")
+    page.get_by_label("Notice for an early exit (days)").fill("21")
+
+
+def fill_schedule(page):
+    page.get_by_label("Frequency", exact=True).select_option(label="Every two weeks")
+    page.get_by_label("Duration (minutes)").fill("60")
+    page.get_by_label("Format").select_option(label="Mixed")
+    page.get_by_label("Place or link").fill("Library café, or Jitsi when travelling")
+    page.get_by_label("Who arranges meetings").select_option(label="The mentee")
+    page.get_by_label("Who sets the agenda").select_option(label="Both, taking turns")
+    page.get_by_label("Notice to cancel or move a meeting (hours)").fill("24")
+
+
+def fill_checkins(page):
+    page.get_by_label("Date").fill("2026-12-01")
+    page.get_by_label("What to review").fill("Halfway review of the goals")
+
+
+def fill_goals(page):
+    page.get_by_label("Whose goal").select_option(label="Mentee")
+    # "Goal*": the label of a required field carries an asterisk.
+    page.get_by_label("Goal*", exact=True).fill("Lead a design review on my own")
+    page.get_by_label("How success is measured").fill("Ran one review end to end, with notes")
+    page.get_by_label("Target date").fill("2027-03-31")
+
+
+def fill_confidentiality(page):
+    page.get_by_label("Work matters the mentee chooses to share").fill("Feedback and career plans")
+    page.get_by_label("Duties to the organisation").uncheck()
+    page.get_by_label("The mentor may consult a named third party").check()
+    page.get_by_label("Third party", exact=True).fill("Priya, the programme coach")
+    page.get_by_label("Within these limits").fill("No names, no employer details")
+    page.get_by_label("The mentee consents to this consultation").check()
+    page.get_by_label("What the mentor may tell the mentee's line manager").fill(
+        "Only that we meet"
+    )
+
+
+def fill_off_limits(page):
+    page.get_by_label("Topic").fill("Salary negotiations")
+    page.get_by_label("Rule").select_option(label="Only if the mentee raises it")
+
+
+@pytest.mark.browser
+def test_pair_writes_agrees_signs_and_downloads_the_agreement(
+    chromium, live_server, agreement, mentor, mentee
+):
+    ARTIFACTS.mkdir(exist_ok=True)
+    maria = Person(chromium, live_server, mentor, "Mentor")
+    milo = Person(chromium, live_server, mentee, "Mentee")
+    for person in (maria, milo):
+        person.log_in()
+        person.open_agreement(agreement)
+
+    maria.edit("contact", fill_mentor_contact)
+    maria.edit("term", fill_term)
+    maria.edit("schedule", fill_schedule)
+    maria.edit("checkins", fill_checkins)
+    milo.page.reload()
+    milo.edit("contact", fill_mentee_contact)
+    milo.edit("goals", fill_goals, screenshot="edit-goals.png")
+    milo.edit("confidentiality", fill_confidentiality, screenshot="edit-confidentiality.png")
+    milo.edit("off_limits", fill_off_limits)
+    milo.page.screenshot(path=ARTIFACTS / "agreement-draft.png", full_page=True)
+
+    maria.page.reload()
+    maria.agree_to_everything()
+    milo.page.reload()
+    milo.agree_to_everything()
+    expect(milo.page.locator(".badge")).to_have_text("Awaiting signatures")
+
+    maria.page.reload()
+    maria.sign()
+    milo.page.reload()
+    milo.sign()
+    expect(milo.page.locator(".badge")).to_have_text("Active")
+    maria.page.reload()
+    expect(maria.page.locator(".badge")).to_have_text("Active")
+    expect(maria.page.get_by_role("link", name="Edit")).to_have_count(0)
+    maria.page.screenshot(path=ARTIFACTS / "agreement-active.png", full_page=True)
+
+    with maria.page.expect_download() as download_info:
+        maria.page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == "mentoring-agreement-maria-mentor-milo-mentee.pdf"
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"%PDF")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    text = re.sub(r"\s+", " ", text)
+    for expected in (
+        "Maria Mentor",
+        "Milo Mentee",
+        "Lead a design review on my own",
+        "Signal @milo",
+    ):
+        assert expected in text
+
+    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    assert agreement.status == Agreement.Status.ACTIVE
+    assert sorted(s.typed_name for s in agreement.valid_signatures()) == [
+        "Maria Mentor",
+        "Milo Mentee",
+    ]
+    assert agreement.schedule.location == "Library café, or Jitsi when travelling"
+    assert agreement.confidentiality.third_party_consent is True
+    assert maria.failures == milo.failures == []
