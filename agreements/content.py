@@ -60,34 +60,42 @@ def _flatten(value, prefix=""):
     return {prefix.rstrip("."): value}
 
 
-def _label(path):
+def _label(path, labels):
     parts = []
     for part in path.split("."):
-        parts.append(f"#{part}" if part.isdigit() else part.replace("_", " "))
-    return " › ".join(parts).capitalize()
+        parts.append(f"#{part}" if part.isdigit() else labels.get(part, part.replace("_", " ")))
+    label = " › ".join(parts)
+    return label[:1].upper() + label[1:]
 
 
-def _display(value):
+def _display(value, choices):
     if value is None or value == "":
         return "—"
     if value is True:
         return "yes"
     if value is False:
         return "no"
-    return str(value)
+    return str(choices.get(value, value))
 
 
-def diff(before, after):
-    """List what changed between two section snapshots, field by field."""
+def diff(before, after, labels=None, choices=None):
+    """List what changed between two section snapshots, field by field.
+
+    ``labels`` maps data keys to words and ``choices`` maps a key to the labels
+    of its stored choice values, so people read "Every two weeks", not
+    "fortnightly".
+    """
+    labels, choices = labels or {}, choices or {}
     old, new = _flatten(normalise(before)), _flatten(normalise(after))
     changes = []
     for path in sorted(old.keys() | new.keys(), key=_path_sort_key):
         if old.get(path) != new.get(path):
+            key_choices = choices.get(path.rsplit(".", 1)[-1], {})
             changes.append(
                 {
-                    "field": _label(path),
-                    "before": _display(old.get(path)),
-                    "after": _display(new.get(path)),
+                    "field": _label(path, labels),
+                    "before": _display(old.get(path), key_choices),
+                    "after": _display(new.get(path), key_choices),
                 }
             )
     return changes

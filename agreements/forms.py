@@ -2,7 +2,6 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.validators import MaxValueValidator
 from django.db import transaction
 from django.utils.formats import date_format
 
@@ -99,9 +98,12 @@ class MeetingScheduleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["duration_minutes"].min_value = 5
-        self.fields["duration_minutes"].validators.append(MaxValueValidator(600))
-        self.fields["notice_hours"].validators.append(MaxValueValidator(720))
+        # Saved means complete: the pair agrees to a whole schedule.
+        for name in ("frequency", "duration_minutes", "format", "arranged_by", "agenda_by"):
+            self.fields[name].required = True
+        self.fields["notice_hours"].required = True
+        self.fields["duration_minutes"].widget.attrs.update(min=5, max=600)
+        self.fields["notice_hours"].widget.attrs.update(max=720)
         self.helper = _inline_helper()
         self.helper.layout = Layout(
             Row(Column("frequency"), Column("frequency_custom")),
@@ -256,6 +258,8 @@ class ConfidentialityForm(forms.ModelForm):
 
     def __init__(self, *args, party, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["work_matters"].required = True
+        self.fields["line_manager_by_mentor"].required = True
         # Only the mentee can give (or withdraw) consent to a third party.
         self.party = party
         self.fields["third_party_consent"].disabled = party != Party.MENTEE
@@ -315,7 +319,7 @@ class TermForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["start_date"].required = True
         self.fields["exit_date"].required = True
-        self.fields["notice_days"].validators.append(MaxValueValidator(365))
+        self.fields["notice_days"].widget.attrs.update(max=365)
         self.helper = _inline_helper()
         self.helper.layout = Layout(
             Row(Column("start_date"), Column("exit_date")),

@@ -204,7 +204,7 @@ def test_stale_save_is_refused_with_their_changes_and_my_input_kept(agreement, m
     assert "Maria Mentor saved this section while you were editing it" in html
     assert "Nothing of yours was saved" in html
     changes = {row[0]: row[1:] for row in page.rows if len(row) == 3}
-    assert changes["Location"] == ["—", "Room 4.12, Library building"]
+    assert changes["Place or link"] == ["—", "Room 4.12, Library building"]
     refreshed = edit_form(response)
     assert refreshed["version"] == "1"
     assert refreshed["location"] == "Café Noor & Sons, upstairs"

@@ -286,3 +286,32 @@ def test_history_shows_every_change_with_who_and_when(client, agreement, mentor,
 def test_outsider_gets_404_for_history(client, agreement, outsider):
     url = reverse("agreements:section_history", args=[agreement.uuid, "term"])
     assert client_for(client, outsider).get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("duration_minutes", 1, "Ensure this value is greater than or equal to 5."),
+        ("duration_minutes", 601, "Ensure this value is less than or equal to 600."),
+        ("notice_hours", 721, "Ensure this value is less than or equal to 720."),
+        ("format", "", "This field is required."),
+    ],
+)
+def test_schedule_values_out_of_range_are_refused(mentor_client, agreement, field, value, message):
+    data = {
+        "version": 0, "frequency": "weekly", "duration_minutes": 60, "format": "video",
+        "arranged_by": "mentee", "agenda_by": "both", "notice_hours": 24, field: value,
+    }  # fmt: skip
+    response = mentor_client.post(edit_url(agreement, "schedule"), data)
+    assert response.status_code == 200
+    assert message in response.text
+    assert fresh(agreement).schedule.frequency == ""
+
+
+def test_changes_are_shown_in_words_not_stored_values(client, agreement, mentor, mentee):
+    demo.write_section(agreement, "schedule", by=mentor, start=START)
+    url = reverse("agreements:section_history", args=[agreement.uuid, "schedule"])
+    changes = client_for(client, mentee).get(url).context["changes"][0][1]
+    assert {"field": "Frequency", "before": "—", "after": "Every two weeks"} in changes
+    assert {"field": "Duration (minutes)", "before": "—", "after": "60"} in changes
+    assert {"field": "Who sets the agenda", "before": "—", "after": "The mentee"} in changes

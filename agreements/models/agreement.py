@@ -16,7 +16,7 @@ from agreements.exceptions import (
     SectionIncomplete,
 )
 
-from .sections import CheckIn, Party
+from .sections import CheckIn, Party, vocabulary
 
 CONSENT_STATEMENT = (
     "I have read this mentoring agreement in full. I agree to every section and "
@@ -249,7 +249,9 @@ class Agreement(models.Model):
             section = agreement.sections_by_kind[kind]
             if section.version != expected_version:
                 seen = section.revisions.filter(version=expected_version).first()
-                changes = content.diff(seen.data if seen else {}, agreement.section_data(kind))
+                changes = content.diff(
+                    seen.data if seen else {}, agreement.section_data(kind), *vocabulary()
+                )
                 who = section.updated_by.full_name if section.updated_by else "Someone"
                 raise SectionConflict(
                     f"{who} saved this section while you were editing it. Nothing of yours "

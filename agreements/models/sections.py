@@ -1,5 +1,8 @@
 """The structured content of an agreement, one model per section."""
 
+import functools
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -109,7 +112,12 @@ class MeetingSchedule(models.Model):
     frequency_custom = models.CharField(
         "other frequency", max_length=LINE_LIMIT, blank=True, help_text="Only for “Other”."
     )
-    duration_minutes = models.PositiveSmallIntegerField("duration (minutes)", null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "duration (minutes)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(600)],
+    )
     format = models.CharField(max_length=10, choices=Format.choices, blank=True)
     location = models.CharField("place or link", max_length=LINE_LIMIT, blank=True)
     arranged_by = models.CharField(
@@ -119,7 +127,10 @@ class MeetingSchedule(models.Model):
         "who sets the agenda", max_length=6, choices=Arranger.choices, blank=True
     )
     notice_hours = models.PositiveSmallIntegerField(
-        "notice to cancel or move a meeting (hours)", null=True, blank=True
+        "notice to cancel or move a meeting (hours)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(720)],
     )
 
     class Meta:
@@ -323,6 +334,7 @@ class Term(models.Model):
     notice_days = models.PositiveSmallIntegerField(
         "notice for an early exit (days)",
         default=14,
+        validators=[MaxValueValidator(365)],
         help_text="Either party may end the relationship early, without giving a reason.",
     )
     closing_conversation = models.BooleanField(
@@ -352,3 +364,39 @@ class Term(models.Model):
             "notice_days": self.notice_days,
             "closing_conversation": self.closing_conversation,
         }
+
+
+# Keys of the canonical data that are not model fields (see the as_data methods).
+EXTRA_LABELS = {
+    "mentor": "Mentor",
+    "mentee": "Mentee",
+    "channels": "channels",
+    "chosen": "chosen",
+    "details": "details",
+    "yields_to": "confidentiality yields to",
+    "risk_of_harm": "risk of harm",
+    "legal_duty": "legal duty",
+    "organisation_duty": "duties to the organisation",
+    "third_party": "third party",
+    "allowed": "allowed",
+    "name": "name",
+    "limits": "limits",
+    "mentee_consent": "mentee's consent",
+    "line_manager": "line manager",
+    "by_mentor": "what the mentor may tell",
+    "by_mentee": "what the mentee may tell",
+}
+
+
+@functools.cache
+def vocabulary():
+    """Human words for the canonical data: (labels by key, choice labels by key)."""
+    labels, choices = dict(EXTRA_LABELS), {}
+    for model in (
+        ContactPreference, MeetingSchedule, Goal, CheckIn, Confidentiality, OffLimitsTopic, Term
+    ):  # fmt: skip
+        for field in model._meta.concrete_fields:
+            labels.setdefault(field.name, str(field.verbose_name))
+            if field.choices:
+                choices[field.name] = {value: str(label) for value, label in field.flatchoices}
+    return labels, choices

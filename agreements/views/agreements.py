@@ -10,6 +10,7 @@ from agreements import content
 from agreements.exceptions import AgreementError, SectionConflict
 from agreements.forms import SectionEditor, SignForm
 from agreements.models import CONSENT_STATEMENT, STATEMENTS, Agreement, Program, Section
+from agreements.models.sections import vocabulary
 from agreements.pdf import render_agreement_pdf
 
 
@@ -116,7 +117,7 @@ def section_history(request, agreement_id, kind):
     section = get_object_or_404(agreement.sections, kind=kind)
     revisions = list(section.revisions.select_related("edited_by").order_by("version"))
     changes = [
-        (revision, content.diff(previous.data, revision.data))
+        (revision, content.diff(previous.data, revision.data, *vocabulary()))
         for previous, revision in zip(revisions, revisions[1:], strict=False)
     ]
     return render(
