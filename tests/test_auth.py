@@ -68,3 +68,12 @@ def test_pages_forbid_third_party_content(client):
     policy = client.get(reverse("login"))["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_repeated_wrong_passwords_lock_the_account_out(client, mentor):
+    for email in ["mentor@example.com", "Mentor@example.com", "MENTOR@example.com "] * 2:
+        client.post(reverse("login"), {"username": email, "password": "wrong"})
+    response = client.post(reverse("login"), {"username": mentor.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+    assert "_auth_user_id" not in client.session

@@ -60,3 +60,10 @@ class User(AbstractUser):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+def login_username(request, credentials):
+    """The email typed at login, lower-cased, so that changing its case does
+    not reset django-axes' count of failed attempts."""
+    source = credentials if credentials is not None else request.POST
+    return (source.get("username") or "").strip().lower()

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 
 from agreements.forms import PairingForm
@@ -31,12 +32,19 @@ def pairing_new(request, program_id):
     program = _program_for(request, program_id)
     form = PairingForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
-        agreement = pairing_create(
-            program=program,
-            mentor=form.cleaned_data["mentor_email"],
-            mentee=form.cleaned_data["mentee_email"],
-            created_by=request.user,
-        )
+        try:
+            agreement = pairing_create(
+                program=program,
+                mentor=form.cleaned_data["mentor_email"],
+                mentee=form.cleaned_data["mentee_email"],
+                created_by=request.user,
+            )
+        except IntegrityError:
+            # Another admin paired the same two people a moment ago.
+            form.add_error(None, "These two people were just paired in this program.")
+            return render(
+                request, "agreements/pairing_new.html", {"program": program, "form": form}
+            )
         messages.success(
             request,
             f"{agreement.mentor.full_name} and {agreement.mentee.full_name} are paired. They "
