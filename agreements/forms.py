@@ -182,7 +182,17 @@ class OffLimitsTopicForm(forms.ModelForm):
         fields = ["topic", "rule"]
 
 
-class TermAwareFormSet(forms.BaseInlineFormSet):
+class SectionFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A row id that no longer exists: the other party deleted that row.
+        form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = (
+            "This row was removed by the other party in the meantime. Open the section "
+            "again to see its current rows."
+        )
+
+
+class TermAwareFormSet(SectionFormSet):
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "term": self.instance.term}
 
@@ -207,7 +217,7 @@ class CheckInFormSet(TermAwareFormSet):
             raise forms.ValidationError("Two check-ins are on the same day.", code="duplicate")
 
 
-def _formset(model, form, formset=forms.BaseInlineFormSet, max_num=30):
+def _formset(model, form, formset=SectionFormSet, max_num=30):
     return forms.inlineformset_factory(
         Agreement,
         model,

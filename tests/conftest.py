@@ -85,7 +85,11 @@ def other_program(other_admin):
 
 @pytest.fixture
 def agreement(program, mentor, mentee, program_admin):
-    return pairing_create(program=program, mentor=mentor, mentee=mentee, created_by=program_admin)
+    created = pairing_create(
+        program=program, mentor=mentor, mentee=mentee, created_by=program_admin
+    )
+    # Without prefetched content, so `agreement.goals.exists()` asks the database.
+    return Agreement.objects.get(pk=created.pk)
 
 
 def client_for(client, user):

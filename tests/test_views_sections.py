@@ -315,3 +315,40 @@ def test_changes_are_shown_in_words_not_stored_values(client, agreement, mentor,
     assert {"field": "Frequency", "before": "—", "after": "Every two weeks"} in changes
     assert {"field": "Duration (minutes)", "before": "—", "after": "60"} in changes
     assert {"field": "Who sets the agenda", "before": "—", "after": "The mentee"} in changes
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"version": 0},  # no management form at all
+        {"version": "9" * 30, "goals-TOTAL_FORMS": "x", "goals-INITIAL_FORMS": "0"},
+        {"version": 0, "goals-TOTAL_FORMS": "1", "goals-INITIAL_FORMS": "0",
+         "goals-0-owner": "boss", "goals-0-target_date": "2027-02-30",
+         "goals-0-description": "A", "goals-0-success_measure": "B"},
+        {"version": 0, "goals-TOTAL_FORMS": "1", "goals-INITIAL_FORMS": "1",
+         "goals-0-id": "999999", "goals-0-owner": "mentee", "goals-0-target_date": "2027-02-01",
+         "goals-0-description": "A", "goals-0-success_measure": "B"},
+    ],
+)  # fmt: skip
+def test_tampered_or_invalid_formset_is_a_form_error_not_a_500(mentor_client, agreement, data):
+    response = mentor_client.post(edit_url(agreement, "goals"), data)
+    assert response.status_code == 200
+    assert 'class="alert alert-danger"' in response.text or "invalid-feedback" in response.text
+    assert not agreement.goals.exists()
+
+
+def test_saving_a_row_the_other_party_deleted_says_so(client, agreement, mentor, mentee):
+    demo.write_all(agreement, by=mentor, start=START)
+    goal = fresh(agreement).goals.all()[0]
+    version = fresh(agreement).sections_by_kind["goals"].version
+    data = formset_data(
+        "goals",
+        [{"id": goal.pk, "owner": "mentee", "description": "Mine", "success_measure": "M",
+          "target_date": "2027-02-01"}],
+        version,
+        initial=1,
+    )  # fmt: skip
+    goal.delete()  # the other party removed it meanwhile
+    response = client_for(client, mentee).post(edit_url(agreement, "goals"), data)
+    assert response.status_code == 200
+    assert "This row was removed by the other party in the meantime." in response.text
