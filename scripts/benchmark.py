@@ -112,6 +112,22 @@ def main():
         max(3, args.runs // 4),
     )
 
+    # The worst the forms allow: 30 goals, each with two 2,000-character words.
+    worst = Agreement.objects.get(mentor=users[1])
+    demo.write_all(worst, by=users[1])
+    for index in range(30):
+        worst.goals.create(
+            owner="mentee",
+            description=f"{index}" + "x" * 1999,
+            success_measure=f"{index}" + "y" * 1999,
+            target_date=worst.term.start_date,
+        )
+    other = Client()
+    other.force_login(users[1])
+    measure(
+        "worst-case PDF (30 long goals)", other, reverse("agreements:pdf", args=[worst.uuid]), 3
+    )
+
 
 if __name__ == "__main__":
     main()
