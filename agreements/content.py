@@ -88,7 +88,8 @@ def diff(before, after, labels=None, choices=None):
     labels, choices = labels or {}, choices or {}
     old, new = _flatten(normalise(before)), _flatten(normalise(after))
     changes = []
-    for path in sorted(old.keys() | new.keys(), key=_path_sort_key):
+    # In the order the section lists its fields, then whatever was removed.
+    for path in [*new, *(path for path in old if path not in new)]:
         if old.get(path) != new.get(path):
             key_choices = choices.get(path.rsplit(".", 1)[-1], {})
             changes.append(
@@ -99,7 +100,3 @@ def diff(before, after, labels=None, choices=None):
                 }
             )
     return changes
-
-
-def _path_sort_key(path):
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split(".")]
