@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=true
 
-.PHONY: demo test install system-packages lint
+.PHONY: demo test install system-packages test-packages lint
 
-$(BIN)/python:
+$(BIN)/python: | system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
@@ -14,16 +14,23 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet --build-constraint build-constraints.txt -e ".[test]"
 
-# Installs what is missing from apt-packages.txt (needs root, or sudo).
-system-packages:
-	@missing=$$(grep -v '^#' apt-packages.txt | xargs -n1 sh -c 'dpkg -s "$$0" >/dev/null 2>&1 || echo "$$0"'); \
+# Installs what is missing from the listed apt files (needs root, or sudo).
+define apt_install
+	@missing=$$(cat $(1) | grep -v '^#' | xargs -n1 sh -c 'dpkg -s "$$0" >/dev/null 2>&1 || echo "$$0"'); \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
 
-demo: install
+system-packages:
+	$(call apt_install,apt-packages.txt)
+
+test-packages:
+	$(call apt_install,apt-packages.txt apt-packages-test.txt)
+
+demo: system-packages install
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
 	$(DEV) $(BIN)/python manage.py seed_demo
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
@@ -34,5 +41,5 @@ lint: install
 	# On SQLite: the check needs no server, whatever DATABASE_URL says.
 	env -u DATABASE_URL $(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: system-packages install lint
+test: test-packages install lint
 	$(BIN)/pytest

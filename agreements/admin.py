@@ -65,3 +65,8 @@ class AgreementAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would list the content rows it takes along, and erase a
+        # signed record; pairings are ended, not deleted.
+        return False

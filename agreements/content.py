@@ -6,8 +6,8 @@ A signature is bound to the hash of this form, so it must be stable:
 * every string is Unicode NFC, with CRLF/CR turned into LF, trailing spaces
   removed from each line and the whole value stripped;
 * dates are ISO 8601 (YYYY-MM-DD); choices are their stored values;
-* lists keep the order the pair gave them (goals, topics) or are sorted by
-  date (check-ins);
+* lists are in the order the agreement shows them: goals by target date,
+  check-ins by date, off-limits topics as they were added;
 * it is serialised with sorted keys, no insignificant whitespace and UTF-8
   (``ensure_ascii=False``), and the SHA-256 is taken of those bytes.
 """

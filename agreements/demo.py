@@ -97,9 +97,10 @@ def write_all(agreement, *, by, start=None):
 
 
 def agree_all(agreement, *, kinds=None):
+    versions = dict(agreement.sections.values_list("kind", "version"))
     for kind in kinds or Section.Kind.values:
-        agreement.agree_section(kind, by=agreement.mentor)
-        agreement.agree_section(kind, by=agreement.mentee)
+        for party in (agreement.mentor, agreement.mentee):
+            agreement.agree_section(kind, by=party, seen_version=versions[kind])
 
 
 def sign_as(agreement, user):

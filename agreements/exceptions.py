@@ -17,6 +17,14 @@ class SectionIncomplete(AgreementError):
     pass
 
 
+class SectionChanged(AgreementError):
+    """The section changed after the party last saw it."""
+
+
+class SectionInvalid(AgreementError):
+    """The saved section would break a rule that spans sections."""
+
+
 class NotReadyToSign(AgreementError):
     pass
 

@@ -66,6 +66,8 @@ class ContactPreferenceForm(forms.ModelForm):
         chosen = False
         for flag, details, label in ContactPreference.CHANNELS:
             if not cleaned.get(flag):
+                # Details of a channel not chosen are shown nowhere: never keep them.
+                cleaned[details] = ""
                 continue
             chosen = True
             if flag != "in_person" and not cleaned.get(details):
@@ -190,6 +192,13 @@ class SectionFormSet(forms.BaseInlineFormSet):
             "This row was removed by the other party in the meantime. Open the section "
             "again to see its current rows."
         )
+
+    def save_existing_objects(self, commit=True):
+        # Removed rows go first, so another row may take over a removed row's date.
+        for form in self.deleted_forms:
+            if form.instance.pk is not None:
+                self.delete_existing(form.instance, commit=commit)
+        return super().save_existing_objects(commit)
 
 
 class TermAwareFormSet(SectionFormSet):
@@ -348,17 +357,28 @@ class TermForm(forms.ModelForm):
                     ),
                 )
                 return cleaned
-            outside = [
-                c.date for c in self.instance.agreement.checkins.all()
-                if not start <= c.date <= exit_
-            ]  # fmt: skip
-            if outside:
-                raise forms.ValidationError(
-                    "These check-ins would fall outside the new term: %(dates)s. Move them "
-                    "under “Check-in dates” first.",
-                    code="checkin_outside_term",
-                    params={"dates": ", ".join(date_format(d) for d in outside)},
-                )
+            agreement = self.instance.agreement
+            for items, attribute, section in (
+                (agreement.checkins.all(), "date", "check-ins"),
+                (agreement.goals.all(), "target_date", "goals' target dates"),
+            ):
+                outside = [
+                    getattr(item, attribute) for item in items
+                    if not start <= getattr(item, attribute) <= exit_
+                ]  # fmt: skip
+                if outside:
+                    self.add_error(
+                        None,
+                        forms.ValidationError(
+                            "These %(section)s would fall outside the new term: %(dates)s. "
+                            "Change them first.",
+                            code="outside_new_term",
+                            params={
+                                "section": section,
+                                "dates": ", ".join(date_format(d) for d in outside),
+                            },
+                        ),
+                    )
         return cleaned
 
 

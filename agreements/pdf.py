@@ -53,6 +53,7 @@ def render_agreement_pdf(agreement):
             "statements": STATEMENTS,
             "signatures": agreement.valid_signatures(),
             "is_draft": agreement.status not in {"active", "ended"},
+            "for_print": True,
             "generated_at": timezone.now(),
         },
     )

@@ -26,7 +26,8 @@ def main():
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp()
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+    # Always a throwaway file, whatever DATABASE_URL the shell exports.
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings")
 

@@ -13,7 +13,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from agreements import content
+from agreements import content, demo
 from agreements.models import Agreement, Section, SectionRevision, Signature
 from tests.conftest import client_for
 
@@ -280,11 +280,15 @@ def test_simultaneous_saves_with_one_token_let_exactly_one_through(
 def test_both_agreeing_every_section_at_once_opens_signing(agreement, mentor, mentee):
     fill_in(make_client(mentor), agreement)
     clients = [make_client(mentor), make_client(mentee)]
+    versions = dict(Section.objects.filter(agreement=agreement).values_list("kind", "version"))
 
     def agree_all(client):
         def agree():
             return [
-                client.post(reverse("agreements:section_agree", args=[agreement.uuid, kind]))
+                client.post(
+                    reverse("agreements:section_agree", args=[agreement.uuid, kind]),
+                    {"version": versions[kind]},
+                )
                 for kind in Section.Kind.values
             ]
 
@@ -302,9 +306,7 @@ def test_both_agreeing_every_section_at_once_opens_signing(agreement, mentor, me
 @pytest.mark.django_db(transaction=True)
 def test_both_signing_at_once_activates_the_agreement_once(agreement, mentor, mentee):
     fill_in(make_client(mentor), agreement)
-    for user in (mentor, mentee):
-        for kind in Section.Kind.values:
-            agreement.agree_section(kind, by=user)
+    demo.agree_all(agreement)
     clients = {mentor: make_client(mentor), mentee: make_client(mentee)}
     url = reverse("agreements:sign", args=[agreement.uuid])
     forms = {}
@@ -332,9 +334,7 @@ def test_both_signing_at_once_activates_the_agreement_once(agreement, mentor, me
 @pytest.mark.django_db(transaction=True)
 def test_double_submitted_signature_counts_once(agreement, mentor, mentee):
     fill_in(make_client(mentor), agreement)
-    for user in (mentor, mentee):
-        for kind in Section.Kind.values:
-            agreement.agree_section(kind, by=user)
+    demo.agree_all(agreement)
     client = make_client(mentee)
     url = reverse("agreements:sign", args=[agreement.uuid])
     form = next(form for form in parse(client.get(url)).forms if "content_hash" in form)

@@ -1,4 +1,6 @@
 import datetime
+import hashlib
+import json
 
 import pytest
 from django.db import IntegrityError
@@ -39,7 +41,7 @@ def test_canonical_text_is_normalised():
 
 def test_agreeing_an_incomplete_section_is_refused(agreement, mentor):
     with pytest.raises(SectionIncomplete):
-        agreement.agree_section(Section.Kind.TERM, by=mentor)
+        agreement.agree_section(Section.Kind.TERM, by=mentor, seen_version=0)
     assert fresh(agreement).sections_by_kind["term"].mentor_agreed_at is None
 
 
@@ -50,7 +52,8 @@ def test_all_sections_agreed_by_both_awaits_signatures(ready):
 def test_agreed_by_one_party_only_stays_draft(agreement, mentor):
     demo.write_all(agreement, by=mentor, start=START)
     for kind in Section.Kind.values:
-        agreement.agree_section(kind, by=mentor)
+        version = fresh(agreement).sections_by_kind[kind].version
+        agreement.agree_section(kind, by=mentor, seen_version=version)
     assert fresh(agreement).status == Agreement.Status.DRAFT
 
 
@@ -120,7 +123,9 @@ def test_active_agreement_cannot_be_edited_or_agreed(ready, mentor, mentee):
     with pytest.raises(NotEditable):
         active.save_section("term", by=mentor, expected_version=1, save=lambda: None)
     with pytest.raises(NotEditable):
-        active.agree_section("term", by=mentor)
+        active.agree_section(
+            "term", by=mentor, seen_version=active.sections_by_kind["term"].version
+        )
     assert fresh(ready).content_hash == before
 
 
@@ -151,3 +156,38 @@ def test_every_save_is_kept_as_a_revision(agreement, mentor, mentee):
     assert list(section.revisions.values_list("version", flat=True)) == [0, 1, 2]
     assert section.revisions.get(version=1).data["start_date"] == "2027-01-04"
     assert section.updated_by == mentee
+
+
+def test_renaming_a_party_after_signing_voids_that_signature_at_the_next_one(ready, mentor, mentee):
+    demo.sign_as(ready, mentor)
+    mentor.full_name = "Maria Mentor-Renamed"
+    mentor.save()
+    renamed = fresh(ready)
+    assert [s.party for s in renamed.stale_signatures()] == ["mentor"]
+    assert renamed.valid_signatures() == []
+    demo.sign_as(ready, mentee)  # no IntegrityError, no silent activation
+    after = fresh(ready)
+    assert after.status == Agreement.Status.AWAITING_SIGNATURES
+    voided = Signature.objects.get(party="mentor")
+    assert "changed after signing" in voided.void_reason
+    demo.sign_as(ready, mentor)
+    assert fresh(ready).status == Agreement.Status.ACTIVE
+
+
+def test_active_agreement_keeps_its_signatures_when_names_change(ready, mentor, mentee):
+    demo.sign_as(ready, mentor)
+    demo.sign_as(ready, mentee)
+    signed = fresh(ready).signed_hash
+    ready.program.name = "Renamed Programme"
+    ready.program.save()
+    active = fresh(ready)
+    assert active.status == Agreement.Status.ACTIVE
+    assert len(active.valid_signatures()) == 2
+    assert active.signed_hash == signed != active.content_hash
+
+
+def test_signature_stores_exactly_the_content_it_hashes(ready, mentor):
+    demo.sign_as(ready, mentor)
+    signature = Signature.objects.get()
+    assert hashlib.sha256(signature.content.encode()).hexdigest() == signature.content_hash
+    assert json.loads(signature.content)["parties"]["mentor"]["name"] == "Maria Mentor"

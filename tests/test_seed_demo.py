@@ -1,10 +1,11 @@
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 
 from agreements.models import Agreement, Program, Signature
 
 
 def test_seed_demo_creates_pairings_in_every_state(db, capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", force=True)
     out = capsys.readouterr().out
     assert "admin@example.com" in out and "mentoring-demo" in out
     program = Program.objects.get()
@@ -12,5 +13,11 @@ def test_seed_demo_creates_pairings_in_every_state(db, capsys):
     statuses = sorted(Agreement.objects.values_list("status", flat=True))
     assert statuses == ["active", "awaiting", "draft", "draft"]
     assert Signature.objects.filter(voided_at__isnull=True).count() == 3
-    call_command("seed_demo")  # a second run changes nothing
+    call_command("seed_demo", force=True)  # a second run changes nothing
     assert Agreement.objects.count() == 4
+
+
+def test_seed_demo_refuses_to_run_outside_debug(db):
+    with pytest.raises(CommandError, match="published password"):
+        call_command("seed_demo")
+    assert not Program.objects.exists()

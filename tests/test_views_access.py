@@ -118,3 +118,16 @@ def test_superuser_has_the_django_admin(client, mentor):
 def test_non_staff_cannot_use_the_django_admin(client, mentor):
     client_for(client, mentor)
     assert client.get("/admin/").status_code == 302
+
+
+def test_django_admin_shows_no_content_and_cannot_delete(client, written, mentor):
+    mentor.is_staff = mentor.is_superuser = True
+    mentor.save()
+    client_for(client, mentor)
+    change = client.get(f"/admin/agreements/agreement/{written.pk}/change/")
+    assert change.status_code == 200
+    assert client.get(f"/admin/agreements/agreement/{written.pk}/delete/").status_code == 403
+    listing = client.get("/admin/agreements/agreement/")
+    for page in (change, listing):
+        for text in (SECRET, "Lead a project", "Salary negotiations", "Teams, link"):
+            assert text not in page.text

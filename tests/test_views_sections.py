@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from agreements import demo
+from agreements.exceptions import SectionInvalid
 from agreements.models import Agreement
 from tests.conftest import START, client_for, fresh
 
@@ -185,9 +186,14 @@ def test_only_the_mentee_can_consent_to_a_third_party(client, agreement, mentor,
     assert fresh(agreement).confidentiality.third_party_consent is True
 
 
-def test_status_cannot_be_set_through_a_form(mentor_client, agreement):
-    mentor_client.post(edit_url(agreement, "term"), term_data(status="active", version=0))
-    assert fresh(agreement).status == Agreement.Status.DRAFT
+def test_status_cannot_be_set_through_a_form(mentor_client, ready):
+    # Awaiting signatures; an unchanged save carrying a status must not activate it.
+    version = ready.sections_by_kind["term"].version
+    data = term_data(exit_="2027-07-05", version=version, status="active", activated_at="2027")
+    response = mentor_client.post(edit_url(ready, "term"), data, follow=True)
+    assert "Nothing changed." in response.text
+    assert fresh(ready).status == Agreement.Status.AWAITING_SIGNATURES
+    assert fresh(ready).activated_at is None
 
 
 def test_agree_is_post_only(mentor_client, agreement):
@@ -197,7 +203,7 @@ def test_agree_is_post_only(mentor_client, agreement):
 
 def test_agreeing_an_empty_section_shows_why_not(mentor_client, agreement):
     url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
-    response = mentor_client.post(url, follow=True)
+    response = mentor_client.post(url, {"version": 0}, follow=True)
     assert "is not complete yet" in response.text
     assert fresh(agreement).sections_by_kind["term"].mentor_agreed_at is None
 
@@ -206,9 +212,22 @@ def test_agree_marks_the_section_for_me_only(client, agreement, mentor, mentee):
     demo.write_all(agreement, by=mentee, start=START)
     client_for(client, mentor)
     url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
-    assert client.post(url).status_code == 302
+    assert client.post(url, {"version": 1}).status_code == 302
     section = fresh(agreement).sections_by_kind["term"]
     assert section.mentor_agreed_at and not section.mentee_agreed_at
+
+
+def test_agreeing_a_version_i_did_not_see_is_refused(client, agreement, mentor, mentee):
+    demo.write_all(agreement, by=mentee, start=START)
+    client_for(client, mentor)
+    page = client.get(reverse("agreements:detail", args=[agreement.uuid]))
+    assert 'name="version" value="1"' in page.text
+    # Meanwhile the mentee adds a topic, so the mentor's page is out of date.
+    demo.write_section(agreement, "off_limits", by=mentee, start=START)
+    url = reverse("agreements:section_agree", args=[agreement.uuid, "off_limits"])
+    response = client.post(url, {"version": 1}, follow=True)
+    assert "Off-limits topics changed since you opened the page." in response.text
+    assert fresh(agreement).sections_by_kind["off_limits"].mentor_agreed_at is None
 
 
 def test_edit_through_the_form_clears_both_marks(client, agreement, mentor, mentee):
@@ -352,3 +371,74 @@ def test_saving_a_row_the_other_party_deleted_says_so(client, agreement, mentor,
     response = client_for(client, mentee).post(edit_url(agreement, "goals"), data)
     assert response.status_code == 200
     assert "This row was removed by the other party in the meantime." in response.text
+
+
+def test_details_of_a_channel_not_chosen_are_not_kept(mentor_client, agreement):
+    data = {
+        "version": 0, "mentor-by_email": "on", "mentor-email_details": "m@example.com",
+        "mentor-phone_details": "HIDDEN CLAUSE", "mentor-response_time": "one_day",
+    }  # fmt: skip
+    assert mentor_client.post(edit_url(agreement, "contact"), data).status_code == 302
+    agreement = fresh(agreement)
+    assert agreement.contact_for("mentor").phone_details == ""
+    assert "HIDDEN CLAUSE" not in str(agreement.canonical_content())
+
+
+def test_swapping_two_checkin_dates_is_a_clear_error_not_a_500(mentor_client, agreement):
+    mentor_client.post(edit_url(agreement, "term"), term_data())
+    first, second = (
+        agreement.checkins.create(date=datetime.date(2027, 2, 1)),
+        agreement.checkins.create(date=datetime.date(2027, 3, 1)),
+    )
+    rows = [
+        {"id": first.pk, "date": "2027-03-01", "focus": ""},
+        {"id": second.pk, "date": "2027-02-01", "focus": ""},
+    ]
+    data = formset_data("checkins", rows, version=0, initial=2)
+    response = mentor_client.post(edit_url(agreement, "checkins"), data)
+    assert response.status_code == 200
+    assert "These changes clash with each other" in response.text
+    assert list(agreement.checkins.values_list("date", flat=True)) == [
+        datetime.date(2027, 2, 1),
+        datetime.date(2027, 3, 1),
+    ]
+
+
+def test_moving_a_checkin_onto_a_deleted_ones_date_works(mentor_client, agreement):
+    mentor_client.post(edit_url(agreement, "term"), term_data())
+    first = agreement.checkins.create(date=datetime.date(2027, 2, 1))
+    second = agreement.checkins.create(date=datetime.date(2027, 3, 1))
+    rows = [
+        {"id": first.pk, "date": "2027-03-01", "focus": "Moved"},
+        {"id": second.pk, "date": "2027-03-01", "focus": "", "DELETE": "on"},
+    ]
+    data = formset_data("checkins", rows, version=0, initial=2)
+    assert mentor_client.post(edit_url(agreement, "checkins"), data).status_code == 302
+    assert list(agreement.checkins.values_list("date", "focus")) == [
+        (datetime.date(2027, 3, 1), "Moved")
+    ]
+
+
+def test_narrowing_the_term_past_a_goal_is_refused(mentor_client, agreement, mentor):
+    demo.write_all(agreement, by=mentor, start=START)
+    version = fresh(agreement).sections_by_kind["term"].version
+    response = mentor_client.post(
+        edit_url(agreement, "term"), term_data(exit_="2027-05-01", version=version)
+    )
+    assert "These goals&#x27; target dates would fall outside the new term" in response.text
+    assert fresh(agreement).term.exit_date == datetime.date(2027, 7, 5)
+
+
+def test_dates_are_checked_again_under_the_lock(agreement, mentor):
+    """The other party narrowed the term after this check-in form was validated."""
+    demo.write_section(agreement, "term", by=mentor, start=START)
+
+    def save_late_checkin():
+        agreement.checkins.create(date=datetime.date(2027, 12, 1))
+
+    with pytest.raises(SectionInvalid, match="is outside the term"):
+        fresh(agreement).save_section(
+            "checkins", by=mentor, expected_version=0, save=save_late_checkin
+        )
+    assert not agreement.checkins.exists()
+    assert fresh(agreement).sections_by_kind["checkins"].version == 0

@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -12,8 +12,10 @@ from agreements.exceptions import (
     ContentChanged,
     NotEditable,
     NotReadyToSign,
+    SectionChanged,
     SectionConflict,
     SectionIncomplete,
+    SectionInvalid,
 )
 
 from .sections import CheckIn, Party, vocabulary
@@ -137,11 +139,35 @@ class Agreement(models.Model):
         return next(p for p in self.contact_preferences.all() if p.party == party)
 
     def valid_signatures(self):
-        """Signatures not voided and bound to the current content."""
-        current = self.content_hash
+        """The signatures in force.
+
+        Once the agreement is active its signatures stand on the content they
+        stored; before that, a signature counts only while it matches the
+        current content.
+        """
+        live = [s for s in self.signatures.all() if s.voided_at is None]
+        if not self.is_editable:
+            return live
+        return [s for s in live if s.content_hash == self.content_hash]
+
+    def stale_signatures(self):
+        """Not voided, yet no longer matching the content: a party or the program
+        was renamed after signing. The next signature voids them."""
+        if not self.is_editable:
+            return []
         return [
-            s for s in self.signatures.all() if s.voided_at is None and s.content_hash == current
+            s
+            for s in self.signatures.all()
+            if s.voided_at is None and s.content_hash != self.content_hash
         ]
+
+    @property
+    def signed_hash(self):
+        """The hash both parties signed, once active; else the current content's."""
+        signatures = self.valid_signatures()
+        if not self.is_editable and signatures:
+            return signatures[0].content_hash
+        return self.content_hash
 
     def voided_signatures(self):
         return [s for s in self.signatures.all() if s.voided_at is not None]
@@ -213,6 +239,26 @@ class Agreement(models.Model):
             return self.term.is_complete()
         raise ValueError(kind)
 
+    def date_problems(self):
+        """Check-ins and goal dates that fall outside the term."""
+        term, problems = self.term, []
+        if not (term.start_date and term.exit_date):
+            if self.checkins.all():
+                problems.append("Check-ins need a start and an exit date under Term and exit.")
+            return problems
+        span = f"({term.start_date:%Y-%m-%d} to {term.exit_date:%Y-%m-%d})"
+        for checkin in self.checkins.all():
+            if not term.start_date <= checkin.date <= term.exit_date:
+                problems.append(
+                    f"The check-in on {checkin.date:%Y-%m-%d} is outside the term {span}."
+                )
+        for goal in self.goals.all():
+            if not term.start_date <= goal.target_date <= term.exit_date:
+                problems.append(
+                    f"The goal due {goal.target_date:%Y-%m-%d} is outside the term {span}."
+                )
+        return problems
+
     def canonical_content(self):
         def person(user):
             return {"name": user.full_name, "email": user.email}
@@ -260,8 +306,20 @@ class Agreement(models.Model):
                     changes=changes,
                 )
             before = agreement.section_data(kind)
-            save()
+            try:
+                with transaction.atomic():
+                    save()
+            except IntegrityError:
+                raise SectionInvalid(
+                    "These changes clash with each other (two check-ins on one day?). Nothing "
+                    "was saved: make the change in two steps."
+                ) from None
             agreement = Agreement.objects.with_content().get(pk=self.pk)
+            # The forms checked dates against the term they loaded; check again
+            # under the lock, in case the other party changed it meanwhile.
+            problems = agreement.date_problems()
+            if problems:
+                raise SectionInvalid(" ".join(problems) + " Nothing was saved.")
             after = content.normalise(agreement.section_data(kind))
             if after == content.normalise(before):
                 return False
@@ -281,13 +339,19 @@ class Agreement(models.Model):
             agreement._settle(now)
             return True
 
-    def agree_section(self, kind, *, by):
+    def agree_section(self, kind, *, by, seen_version):
+        """Agree to the version of the section the party was shown."""
         with transaction.atomic():
             agreement = self._lock()
             if not agreement.is_editable:
                 raise NotEditable("This agreement is signed and can no longer be changed.")
             party = agreement.party_of(by)
             section = agreement.sections_by_kind[kind]
+            if section.version != seen_version:
+                raise SectionChanged(
+                    f"{section.get_kind_display()} changed since you opened the page. Read it "
+                    "again, then agree."
+                )
             if not agreement.section_is_complete(kind):
                 raise SectionIncomplete(
                     f"{section.get_kind_display()} is not complete yet: fill it in before "
@@ -311,14 +375,21 @@ class Agreement(models.Model):
                 raise ContentChanged(
                     "The agreement changed while you were reading it. Read it again, then sign."
                 )
-            if agreement.signature_of(party):
-                raise NotReadyToSign("You have already signed this agreement.")
             now = timezone.now()
+            stale = [s.pk for s in agreement.stale_signatures()]
+            if stale:
+                agreement.signatures.filter(pk__in=stale).update(
+                    voided_at=now,
+                    void_reason="The name of a party or of the program changed after signing.",
+                )
+            elif agreement.signature_of(party):
+                raise NotReadyToSign("You have already signed this agreement.")
             agreement.signatures.create(
                 signer=by,
                 party=party,
                 typed_name=typed_name,
                 consent_statement=CONSENT_STATEMENT,
+                content=content.canonical_json(agreement.canonical_content()),
                 content_hash=seen_hash,
                 signed_at=now,
             )
@@ -408,6 +479,8 @@ class Signature(models.Model):
     party = models.CharField(max_length=6, choices=Party.choices)
     typed_name = models.CharField(max_length=150)
     consent_statement = models.TextField()
+    # Exactly the bytes (UTF-8) that were hashed: what the signer signed.
+    content = models.TextField("canonical content signed")
     content_hash = models.CharField("SHA-256 of the canonical content", max_length=64)
     signed_at = models.DateTimeField()
     voided_at = models.DateTimeField(null=True, blank=True)
@@ -424,4 +497,4 @@ class Signature(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.typed_name} ({self.get_party_display()})"
+        return f"Signature of the {self.get_party_display().lower()}"

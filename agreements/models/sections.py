@@ -186,7 +186,8 @@ class Goal(models.Model):
         ordering = ["target_date", "pk"]
 
     def __str__(self):
-        return self.description[:60]
+        # Content never goes into __str__: the Django admin shows it in lists.
+        return f"Goal {self.pk}"
 
     def as_data(self):
         return {
@@ -215,7 +216,7 @@ class CheckIn(models.Model):
         ]
 
     def __str__(self):
-        return f"Check-in on {self.date}"
+        return f"Check-in {self.pk}"
 
     def as_data(self):
         return {"date": self.date, "focus": self.focus}
@@ -321,7 +322,7 @@ class OffLimitsTopic(models.Model):
         ordering = ["pk"]
 
     def __str__(self):
-        return self.topic
+        return f"Off-limits topic {self.pk}"
 
     def as_data(self):
         return {"topic": self.topic, "rule": self.rule}
@@ -352,7 +353,7 @@ class Term(models.Model):
         ]
 
     def __str__(self):
-        return f"Term {self.start_date} to {self.exit_date}"
+        return "Term and exit"
 
     def is_complete(self):
         return bool(self.start_date and self.exit_date)

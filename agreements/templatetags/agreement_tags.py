@@ -18,8 +18,9 @@ ZERO_WIDTH_SPACE = "\u200b"
 
 
 @register.filter(needs_autoescape=True)
-def breakable(value, autoescape=True):
-    """Escape the text and allow a line break every 20 characters of a long word.
+def breakable(value, for_print=False, autoescape=True):
+    """For print, escape the text and allow a line break every 20 characters of
+    a long word; on screen just escape it (CSS wraps, and a copied URL stays whole).
 
     Pasted URLs or hashes otherwise overflow their column, and WeasyPrint's
     line breaking grows quadratically with the length of an unbreakable run
@@ -28,6 +29,8 @@ def breakable(value, autoescape=True):
     """
     escape = conditional_escape if autoescape else str
     value = str(value)
+    if not for_print:
+        return escape(value)
     parts, position = [], 0
     for match in LONG_RUN.finditer(value):
         run = match.group()

@@ -7,7 +7,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from agreements import content
-from agreements.exceptions import AgreementError, SectionConflict
+from agreements.exceptions import AgreementError, SectionConflict, SectionInvalid
 from agreements.forms import SectionEditor, SignForm
 from agreements.models import CONSENT_STATEMENT, STATEMENTS, Agreement, Program, Section
 from agreements.models.sections import vocabulary
@@ -55,6 +55,7 @@ def detail(request, agreement_id):
                 kind for kind in Section.Kind.values if not agreement.section_is_complete(kind)
             },
             "agreed_count": sum(s.is_agreed for s in agreement.ordered_sections()),
+            "for_print": False,  # the section partials serve the PDF too
         },
     )
 
@@ -66,7 +67,7 @@ def section_edit(request, agreement_id, kind):
     party = agreement.party_of(request.user)
     section = agreement.sections_by_kind[kind]
     version = section.version
-    conflict = None
+    conflict = invalid = None
     if request.method == "POST":
         editor = SectionEditor(agreement, kind, party, data=request.POST)
         try:
@@ -82,6 +83,8 @@ def section_edit(request, agreement_id, kind):
                 conflict = exc
                 # The next save, made knowingly, replaces their version.
                 version = exc.section.version
+            except SectionInvalid as exc:
+                invalid = exc.message
             except AgreementError as exc:
                 messages.error(request, exc.message)
                 return redirect(_detail_url(agreement, kind))
@@ -106,6 +109,7 @@ def section_edit(request, agreement_id, kind):
             "editor": editor,
             "version": version,
             "conflict": conflict,
+            "invalid": invalid,
             "party": party,
         },
         status=409 if conflict else 200,
@@ -131,7 +135,11 @@ def section_history(request, agreement_id, kind):
 def section_agree(request, agreement_id, kind):
     agreement = _agreement_for(request, agreement_id, content=False)
     try:
-        agreement.agree_section(kind, by=request.user)
+        seen_version = int(request.POST.get("version", ""))
+    except ValueError:
+        seen_version = -1
+    try:
+        agreement.agree_section(kind, by=request.user, seen_version=seen_version)
     except AgreementError as exc:
         messages.error(request, exc.message)
     else:
@@ -164,7 +172,15 @@ def sign(request, agreement_id):
             messages.success(request, "You signed the agreement.")
         return redirect(_detail_url(agreement))
     return render(
-        request, "agreements/sign.html", {"agreement": agreement, "form": form, "party": party}
+        request,
+        "agreements/sign.html",
+        {
+            "agreement": agreement,
+            "form": form,
+            "party": party,
+            "statements": STATEMENTS,
+            "for_print": False,
+        },
     )
 
 

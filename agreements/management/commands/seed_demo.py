@@ -1,6 +1,7 @@
 import datetime
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +25,16 @@ PEOPLE = {
 class Command(BaseCommand):
     help = "Create a demo program with pairings in every state, and print the logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even though DEBUG is off.")
+
     def handle(self, *args, **options):
+        # The demo accounts share a published password and one is a superuser.
+        if not (settings.DEBUG or options["force"]):
+            raise CommandError(
+                "seed_demo creates accounts with a published password; run it with "
+                "DEBUG=true on a development machine, or pass --force."
+            )
         program = Program.objects.filter(name="Northwind Mentoring Programme").first()
         if program is None:
             with transaction.atomic():
