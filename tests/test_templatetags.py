@@ -1,4 +1,4 @@
-from agreements.templatetags.agreement_tags import ZERO_WIDTH_SPACE, breakable
+from agreements.templatetags.agreement_tags import ZERO_WIDTH_SPACE, breakable, text_dir
 
 
 def test_breakable_lets_long_words_wrap_every_20_characters():
@@ -21,3 +21,12 @@ def test_breakable_leaves_ordinary_text_alone():
 def test_on_screen_long_words_stay_whole_and_escaped():
     url = "<https://example.org/" + "x" * 60 + ">"
     assert breakable(url) == "&lt;https://example.org/" + "x" * 60 + "&gt;"
+
+
+def test_text_direction_follows_the_first_strong_character():
+    assert text_dir("مرحبا بالعالم. Hello") == "rtl"
+    assert text_dir("שלום") == "rtl"
+    assert text_dir("2027: مرحبا") == "rtl"  # digits are weak
+    assert text_dir("Hello مرحبا") == "ltr"
+    assert text_dir("🎉 你好") == "ltr"
+    assert text_dir("") == "ltr"

@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from django import template
 from django.utils.html import conditional_escape
@@ -40,3 +41,16 @@ def breakable(value, for_print=False, autoescape=True):
         position = match.end()
     parts.append(escape(value[position:]))
     return mark_safe("".join(parts))  # noqa: S308 - every piece is escaped above
+
+
+@register.filter
+def text_dir(value):
+    """"rtl" when the text starts (at its first strong character) in a
+    right-to-left script, else "ltr": WeasyPrint has no dir="auto"."""
+    for character in str(value):
+        direction = unicodedata.bidirectional(character)
+        if direction in {"R", "AL"}:
+            return "rtl"
+        if direction == "L":
+            return "ltr"
+    return "ltr"
