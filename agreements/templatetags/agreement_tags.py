@@ -45,7 +45,7 @@ def breakable(value, for_print=False, autoescape=True):
 
 @register.filter
 def text_dir(value):
-    """"rtl" when the text starts (at its first strong character) in a
+    """ "rtl" when the text starts (at its first strong character) in a
     right-to-left script, else "ltr": WeasyPrint has no dir="auto"."""
     for character in str(value):
         direction = unicodedata.bidirectional(character)
