@@ -357,15 +357,8 @@ class TermForm(forms.ModelForm):
                     ),
                 )
                 return cleaned
-            agreement = self.instance.agreement
-            for items, attribute, section in (
-                (agreement.checkins.all(), "date", "check-ins"),
-                (agreement.goals.all(), "target_date", "goals' target dates"),
-            ):
-                outside = [
-                    getattr(item, attribute) for item in items
-                    if not start <= getattr(item, attribute) <= exit_
-                ]  # fmt: skip
+            checkins, goals = self.instance.agreement.dates_outside(start, exit_)
+            for section, outside in (("check-ins", checkins), ("goals' target dates", goals)):
                 if outside:
                     self.add_error(
                         None,

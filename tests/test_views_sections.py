@@ -13,6 +13,10 @@ def edit_url(agreement, kind):
     return reverse("agreements:section_edit", args=[agreement.uuid, kind])
 
 
+def agree_url(agreement, kind):
+    return reverse("agreements:section_agree", args=[agreement.uuid, kind])
+
+
 def term_data(start="2027-01-04", exit_="2027-07-01", version=0, **extra):
     return {
         "version": version,
@@ -197,12 +201,12 @@ def test_status_cannot_be_set_through_a_form(mentor_client, ready):
 
 
 def test_agree_is_post_only(mentor_client, agreement):
-    url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
+    url = agree_url(agreement, "term")
     assert mentor_client.get(url).status_code == 405
 
 
 def test_agreeing_an_empty_section_shows_why_not(mentor_client, agreement):
-    url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
+    url = agree_url(agreement, "term")
     response = mentor_client.post(url, {"version": 0}, follow=True)
     assert "is not complete yet" in response.text
     assert fresh(agreement).sections_by_kind["term"].mentor_agreed_at is None
@@ -211,7 +215,7 @@ def test_agreeing_an_empty_section_shows_why_not(mentor_client, agreement):
 def test_agree_marks_the_section_for_me_only(client, agreement, mentor, mentee):
     demo.write_all(agreement, by=mentee, start=START)
     client_for(client, mentor)
-    url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
+    url = agree_url(agreement, "term")
     assert client.post(url, {"version": 1}).status_code == 302
     section = fresh(agreement).sections_by_kind["term"]
     assert section.mentor_agreed_at and not section.mentee_agreed_at
@@ -224,7 +228,7 @@ def test_agreeing_a_version_i_did_not_see_is_refused(client, agreement, mentor, 
     assert 'name="version" value="1"' in page.text
     # Meanwhile the mentee adds a topic, so the mentor's page is out of date.
     demo.write_section(agreement, "off_limits", by=mentee, start=START)
-    url = reverse("agreements:section_agree", args=[agreement.uuid, "off_limits"])
+    url = agree_url(agreement, "off_limits")
     response = client.post(url, {"version": 1}, follow=True)
     assert "Off-limits topics changed since you opened the page." in response.text
     assert fresh(agreement).sections_by_kind["off_limits"].mentor_agreed_at is None

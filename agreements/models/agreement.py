@@ -18,7 +18,7 @@ from agreements.exceptions import (
     SectionInvalid,
 )
 
-from .sections import CheckIn, Party, vocabulary
+from .sections import CheckIn, Party, describe_changes
 
 CONSENT_STATEMENT = (
     "I have read this mentoring agreement in full. I agree to every section and "
@@ -239,25 +239,25 @@ class Agreement(models.Model):
             return self.term.is_complete()
         raise ValueError(kind)
 
+    def dates_outside(self, start, exit_):
+        """(check-in dates, goal target dates) that a term from start to exit_ leaves out."""
+        return (
+            [c.date for c in self.checkins.all() if not start <= c.date <= exit_],
+            [g.target_date for g in self.goals.all() if not start <= g.target_date <= exit_],
+        )
+
     def date_problems(self):
         """Check-ins and goal dates that fall outside the term."""
-        term, problems = self.term, []
+        term = self.term
         if not (term.start_date and term.exit_date):
             if self.checkins.all():
-                problems.append("Check-ins need a start and an exit date under Term and exit.")
-            return problems
+                return ["Check-ins need a start and an exit date under Term and exit."]
+            return []
         span = f"({term.start_date:%Y-%m-%d} to {term.exit_date:%Y-%m-%d})"
-        for checkin in self.checkins.all():
-            if not term.start_date <= checkin.date <= term.exit_date:
-                problems.append(
-                    f"The check-in on {checkin.date:%Y-%m-%d} is outside the term {span}."
-                )
-        for goal in self.goals.all():
-            if not term.start_date <= goal.target_date <= term.exit_date:
-                problems.append(
-                    f"The goal due {goal.target_date:%Y-%m-%d} is outside the term {span}."
-                )
-        return problems
+        checkins, goals = self.dates_outside(term.start_date, term.exit_date)
+        return [f"The check-in on {d:%Y-%m-%d} is outside the term {span}." for d in checkins] + [
+            f"The goal due {d:%Y-%m-%d} is outside the term {span}." for d in goals
+        ]
 
     def canonical_content(self):
         def person(user):
@@ -295,9 +295,7 @@ class Agreement(models.Model):
             section = agreement.sections_by_kind[kind]
             if section.version != expected_version:
                 seen = section.revisions.filter(version=expected_version).first()
-                changes = content.diff(
-                    seen.data if seen else {}, agreement.section_data(kind), *vocabulary()
-                )
+                changes = describe_changes(seen.data if seen else {}, agreement.section_data(kind))
                 who = section.updated_by.full_name if section.updated_by else "Someone"
                 raise SectionConflict(
                     f"{who} saved this section while you were editing it. Nothing of yours "

@@ -6,6 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from agreements import content
+
 TEXT_LIMIT = 2000
 LINE_LIMIT = 200
 
@@ -401,3 +403,8 @@ def vocabulary():
             if field.choices:
                 choices[field.name] = {value: str(label) for value, label in field.flatchoices}
     return labels, choices
+
+
+def describe_changes(before, after):
+    """What changed between two snapshots of a section, in the words of its form."""
+    return content.diff(before, after, *vocabulary())

@@ -6,11 +6,10 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from agreements import content
 from agreements.exceptions import AgreementError, SectionConflict, SectionInvalid
 from agreements.forms import SectionEditor, SignForm
 from agreements.models import CONSENT_STATEMENT, STATEMENTS, Agreement, Program, Section
-from agreements.models.sections import vocabulary
+from agreements.models.sections import describe_changes
 from agreements.pdf import render_agreement_pdf
 
 
@@ -20,6 +19,15 @@ def _agreement_for(request, agreement_id, *, content=True):
     if content:
         agreements = agreements.with_content()
     return get_object_or_404(agreements, uuid=agreement_id)
+
+
+def _posted_version(request):
+    """The section version the form was built from; a missing or mangled token
+    counts as stale."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1
 
 
 def _detail_url(agreement, kind=None):
@@ -70,10 +78,7 @@ def section_edit(request, agreement_id, kind):
     conflict = invalid = None
     if request.method == "POST":
         editor = SectionEditor(agreement, kind, party, data=request.POST)
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = -1  # a missing or mangled token is treated as stale
+        version = _posted_version(request)
         if editor.is_valid():
             try:
                 changed = agreement.save_section(
@@ -121,7 +126,7 @@ def section_history(request, agreement_id, kind):
     section = get_object_or_404(agreement.sections, kind=kind)
     revisions = list(section.revisions.select_related("edited_by").order_by("version"))
     changes = [
-        (revision, content.diff(previous.data, revision.data, *vocabulary()))
+        (revision, describe_changes(previous.data, revision.data))
         for previous, revision in zip(revisions, revisions[1:], strict=False)
     ]
     return render(
@@ -135,11 +140,7 @@ def section_history(request, agreement_id, kind):
 def section_agree(request, agreement_id, kind):
     agreement = _agreement_for(request, agreement_id, content=False)
     try:
-        seen_version = int(request.POST.get("version", ""))
-    except ValueError:
-        seen_version = -1
-    try:
-        agreement.agree_section(kind, by=request.user, seen_version=seen_version)
+        agreement.agree_section(kind, by=request.user, seen_version=_posted_version(request))
     except AgreementError as exc:
         messages.error(request, exc.message)
     else:
