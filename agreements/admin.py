@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
 
-from agreements.models import Agreement, Program, User
+from agreements.models import Agreement, AuditEvent, Origin, Program, User
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -62,6 +62,19 @@ class AgreementAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Pairings are created in the app so every agreement gets its sections.
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Someone other than the pair looked at the agreement: the pair sees it
+        # in their audit trail.
+        agreement = self.get_object(request, object_id)
+        if agreement is not None and agreement.party_of(request.user) is None:
+            agreement.record_access(
+                AuditEvent.Kind.VIEWED,
+                actor=request.user,
+                origin=Origin.of(request),
+                details={"where": "site administration (pairing details, no content)"},
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -17,7 +17,7 @@ import hashlib
 import json
 import unicodedata
 
-CANONICAL_FORMAT = "mentorship-agreement/1"
+CANONICAL_FORMAT = "mentorship-agreement/2"
 
 
 def normalise_text(value):

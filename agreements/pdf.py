@@ -9,13 +9,19 @@ import mimetypes
 import posixpath
 from urllib.parse import unquote, urlsplit
 
+import segno
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from weasyprint import HTML
+from django.utils.safestring import mark_safe
+from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from agreements.models import STATEMENTS
+from agreements import seal
+from agreements.content import canonical_json
+from agreements.models import Section
 
 # A reserved, never-resolving host (RFC 2606): relative links in the PDF
 # template resolve against it, and the fetcher maps them to static files.
@@ -44,18 +50,86 @@ class StaticFilesURLFetcher(URLFetcher):
         return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
 
 
-def render_agreement_pdf(agreement):
-    """Return the PDF bytes of an agreement loaded with ``with_content()``."""
+def _html(html):
+    return HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=StaticFilesURLFetcher())
+
+
+def render_draft_pdf(agreement):
+    """The working copy of an agreement loaded with ``with_content()``, marked DRAFT."""
     html = render_to_string(
         "agreements/pdf/agreement.html",
         {
             "agreement": agreement,
-            "statements": STATEMENTS,
-            "signatures": agreement.valid_signatures(),
-            "is_draft": agreement.status not in {"active", "ended"},
+            "content": agreement.live_content(),
+            "sections": [
+                (section.kind, section.get_kind_display(), section)
+                for section in agreement.ordered_sections()
+            ],
+            "signatures": agreement.working_signatures(),
+            "content_hash": agreement.content_hash,
             "for_print": True,
             "generated_at": timezone.now(),
         },
     )
-    document = HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=StaticFilesURLFetcher())
-    return document.write_pdf()
+    return _html(html).write_pdf()
+
+
+def evidence_json(signatures):
+    """The evidence of every signature on a version, as one canonical JSON document."""
+    return canonical_json(
+        {
+            "signatures": [
+                {"evidence": s.evidence_data, "evidence_hash": s.evidence_hash} for s in signatures
+            ]
+        }
+    )
+
+
+def render_signed_pdf(version):
+    """The final PDF of a version both parties signed: PDF/A-3b, rendered from
+    the version's canonical JSON, which it embeds with the signatures' evidence.
+
+    It ends with a completion certificate: who signed when and how, the
+    hashes, the audit-chain head and where to verify it.
+    """
+    agreement = version.agreement
+    signatures = sorted(
+        version.signatures.filter(voided_at__isnull=True), key=lambda s: s.signed_at
+    )
+    verification_url = settings.SITE_URL + reverse("verify") + f"?hash={version.content_hash}"
+    html = render_to_string(
+        "agreements/pdf/agreement.html",
+        {
+            "agreement": agreement,
+            "version": version,
+            "content": version.as_content(),
+            "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
+            "signatures": signatures,
+            "content_hash": version.content_hash,
+            "audit_head": agreement.audit_head,
+            "verification_url": verification_url,
+            # segno writes the SVG from the URL alone; nothing typed by a user.
+            "qr_svg": mark_safe(  # noqa: S308
+                segno.make(verification_url, error="m").svg_inline(border=0, dark="#212529")
+            ),
+            "root_url": settings.SITE_URL + reverse("verify_root_certificate"),
+            "seal_name": settings.SEAL_NAME,
+            "timestamped": seal.seal_uses_timestamp_authority(),
+            "for_print": True,
+        },
+    )
+    attachments = [
+        Attachment(
+            string=version.content,
+            name="agreement.json",
+            description="The canonical content both parties signed (UTF-8 JSON)",
+            relationship="Source",
+        ),
+        Attachment(
+            string=evidence_json(signatures),
+            name="evidence.json",
+            description="How and when each party signed (UTF-8 JSON)",
+            relationship="Supplement",
+        ),
+    ]
+    return _html(html).write_pdf(pdf_variant="pdf/a-3b", attachments=attachments)

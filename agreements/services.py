@@ -3,6 +3,7 @@ from django.db import transaction
 from agreements import content
 from agreements.models import (
     Agreement,
+    AuditEvent,
     Confidentiality,
     ContactPreference,
     MeetingSchedule,
@@ -13,7 +14,7 @@ from agreements.models import (
 )
 
 
-def pairing_create(*, program, mentor, mentee, created_by):
+def pairing_create(*, program, mentor, mentee, created_by, origin=None):
     """Pair a mentor with a mentee and open their empty agreement."""
     with transaction.atomic():
         agreement = Agreement.objects.create(
@@ -38,5 +39,12 @@ def pairing_create(*, program, mentor, mentee, created_by):
                 edited_by=created_by,
             )
             for section in agreement.ordered_sections()
+        )
+        agreement.record(
+            AuditEvent.Kind.CREATED,
+            actor=created_by,
+            origin=origin,
+            at=agreement.created_at,
+            details={"program": program.name, "mentor": mentor.email, "mentee": mentee.email},
         )
         return agreement

@@ -1,7 +1,7 @@
 from django.urls import include, path, register_converter
 
 from agreements.models import Section
-from agreements.views import agreements, programs
+from agreements.views import agreements, programs, versions
 
 
 class SectionKindConverter:
@@ -25,6 +25,13 @@ agreement_urls = [
     path("sections/<section:kind>/history/", agreements.section_history, name="section_history"),
     path("sign/", agreements.sign, name="sign"),
     path("pdf/", agreements.pdf, name="pdf"),
+    path("amend/", versions.amend, name="amend"),
+    path("amend/withdraw/", versions.withdraw_amendment, name="withdraw_amendment"),
+    path("versions/", versions.version_list, name="version_list"),
+    path("versions/compare/", versions.version_compare, name="version_compare"),
+    path("versions/<int:number>/", versions.version_detail, name="version_detail"),
+    path("versions/<int:number>/pdf/", versions.version_pdf, name="version_pdf"),
+    path("trail/", versions.trail, name="trail"),
 ]
 
 program_urls = [

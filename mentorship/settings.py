@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +177,9 @@ STORAGES = {
     },
 }
 
+# Signed PDFs are kept here and served only through the app's own views.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -211,6 +216,31 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Slow or retried work (rendering and sealing the signed PDF, its emails)
+# runs in a worker: `manage.py db_worker`. Tests run tasks immediately.
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Where the app is reached; printed with a QR code on every signed PDF.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Number of reverse proxies in front of the app that append to
+# X-Forwarded-For. 0: the client address is REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# The seal on signed PDFs (`manage.py create_seal_keys` writes these files).
+SEAL_DIR = Path(env("SEAL_DIR", BASE_DIR / "var" / "seal"))
+SEAL_KEY_FILE = Path(env("SEAL_KEY_FILE", SEAL_DIR / "seal-key.pem"))
+SEAL_CERT_FILE = Path(env("SEAL_CERT_FILE", SEAL_DIR / "seal-cert.pem"))
+SEAL_ROOT_CERT_FILE = Path(env("SEAL_ROOT_CERT_FILE", SEAL_DIR / "root-cert.pem"))
+SEAL_ROOT_KEY_FILE = Path(env("SEAL_ROOT_KEY_FILE", SEAL_DIR / "root-key.pem"))
+# An RFC 3161 timestamp authority; empty: the seal carries the server's time.
+SEAL_TSA_URL = env("SEAL_TSA_URL", "")
+SEAL_NAME = env("SEAL_NAME", "Mentorship agreements")
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,10 @@
 import datetime
+import io
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
 
 from agreements import demo
 from agreements.models import Agreement, Program, User
@@ -27,8 +30,26 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database["TEST"] = {**database.get("TEST", {}), "NAME": str(path)}
 
 
+@pytest.fixture(scope="session")
+def seal_dir(tmp_path_factory):
+    """One set of seal keys for the test run (RSA key generation takes a while)."""
+    directory = tmp_path_factory.mktemp("seal")
+    with override_settings(**_seal_paths(directory)):
+        call_command("create_seal_keys", stdout=io.StringIO())
+    return directory
+
+
+def _seal_paths(directory):
+    return {
+        "SEAL_KEY_FILE": directory / "seal-key.pem",
+        "SEAL_CERT_FILE": directory / "seal-cert.pem",
+        "SEAL_ROOT_CERT_FILE": directory / "root-cert.pem",
+        "SEAL_ROOT_KEY_FILE": directory / "root-key.pem",
+    }
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, seal_dir, tmp_path):
     # Argon2 is deliberately slow; tests do not need that.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SECURE_SSL_REDIRECT = False
@@ -38,6 +59,11 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Stored PDFs go to a fresh folder per test; every test seals with the same keys.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    for name, path in _seal_paths(seal_dir).items():
+        setattr(settings, name, path)
+    settings.SEAL_TSA_URL = ""
 
 
 def make_user(email, full_name):

@@ -9,13 +9,22 @@ import threading
 from html.parser import HTMLParser
 
 import pytest
+from django.core import mail
 from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
 from agreements import content, demo
-from agreements.models import Agreement, Section, SectionRevision, Signature
-from tests.conftest import client_for
+from agreements.models import (
+    Agreement,
+    AgreementVersion,
+    AuditEvent,
+    Section,
+    SectionRevision,
+    Signature,
+    verify_chain,
+)
+from tests.conftest import PASSWORD, client_for
 
 # What the pair writes into each section, in an order the forms accept:
 # the term comes first because goals and check-ins must fall inside it.
@@ -304,7 +313,9 @@ def test_both_agreeing_every_section_at_once_opens_signing(agreement, mentor, me
 
 
 @pytest.mark.django_db(transaction=True)
-def test_both_signing_at_once_activates_the_agreement_once(agreement, mentor, mentee):
+def test_both_signing_at_once_activates_the_agreement_once(
+    settings, mailoutbox, agreement, mentor, mentee
+):
     fill_in(make_client(mentor), agreement)
     demo.agree_all(agreement)
     clients = {mentor: make_client(mentor), mentee: make_client(mentee)}
@@ -314,7 +325,7 @@ def test_both_signing_at_once_activates_the_agreement_once(agreement, mentor, me
         response = client.get(url)
         assert response.status_code == 200
         form = next(form for form in parse(response).forms if "content_hash" in form)
-        forms[user] = {**form, "full_name": user.full_name, "consent": "on"}
+        forms[user] = {**form, "full_name": user.full_name, "consent": "on", "password": PASSWORD}
 
     def sign(user):
         return lambda: clients[user].post(url, forms[user], follow=True)
@@ -327,7 +338,17 @@ def test_both_signing_at_once_activates_the_agreement_once(agreement, mentor, me
     agreement = Agreement.objects.with_content().get(pk=agreement.pk)
     assert agreement.status == Agreement.Status.ACTIVE
     assert agreement.activated_at == max(s.signed_at for s in agreement.signatures.all())
-    assert sorted(s.party for s in agreement.valid_signatures()) == ["mentee", "mentor"]
+    version = agreement.version_in_force
+    assert sorted(s.party for s in agreement.signatures_on(version)) == ["mentee", "mentor"]
+    # Exactly one completion: one version in force, one sealed PDF, one email each.
+    assert AgreementVersion.objects.filter(agreement=agreement).count() == 1
+    assert agreement.audit_events.filter(kind=AuditEvent.Kind.IN_FORCE).count() == 1
+    assert agreement.audit_events.filter(kind=AuditEvent.Kind.PDF_SEALED).count() == 1
+    assert version.is_sealed
+    stored = list((settings.MEDIA_ROOT / "agreements" / str(agreement.uuid)).iterdir())
+    assert [path.name for path in stored] == [version.pdf.name.rsplit("/", 1)[-1]]
+    assert sorted(message.to[0] for message in mail.outbox) == sorted([mentor.email, mentee.email])
+    assert verify_chain(agreement) is None
     assert Signature.objects.filter(agreement=agreement).count() == 2
 
 
@@ -338,7 +359,7 @@ def test_double_submitted_signature_counts_once(agreement, mentor, mentee):
     client = make_client(mentee)
     url = reverse("agreements:sign", args=[agreement.uuid])
     form = next(form for form in parse(client.get(url)).forms if "content_hash" in form)
-    data = {**form, "full_name": mentee.full_name, "consent": "on"}
+    data = {**form, "full_name": mentee.full_name, "consent": "on", "password": PASSWORD}
     # A second tab of the same session, as a double click would give.
     other_tab = Client()
     other_tab.cookies.update(client.cookies)

@@ -7,7 +7,7 @@ from django.db import IntegrityError
 
 from agreements import content, demo
 from agreements.exceptions import ContentChanged, NotEditable, NotReadyToSign, SectionIncomplete
-from agreements.models import Agreement, Section, Signature
+from agreements.models import CONSENT_STATEMENT, Agreement, AgreementVersion, Section, Signature
 from agreements.services import pairing_create
 from tests.conftest import START, fresh
 
@@ -74,12 +74,15 @@ def test_edit_clears_both_agreed_marks_on_that_section_only(ready, mentee):
 
 def test_both_signatures_are_needed_to_activate(ready, mentor, mentee):
     demo.sign_as(ready, mentor)
-    assert fresh(ready).status == Agreement.Status.AWAITING_SIGNATURES
+    half_signed = fresh(ready)
+    assert half_signed.status == Agreement.Status.AWAITING_SIGNATURES
     demo.sign_as(ready, mentee)
     active = fresh(ready)
     assert active.status == Agreement.Status.ACTIVE
     assert active.activated_at is not None
-    assert {s.content_hash for s in active.valid_signatures()} == {active.content_hash}
+    version = active.version_in_force
+    assert version.content_hash == half_signed.content_hash
+    assert {s.version_id for s in active.signatures.all()} == {version.pk}
 
 
 def test_edit_after_signature_voids_it(ready, mentor, mentee):
@@ -90,9 +93,26 @@ def test_edit_after_signature_voids_it(ready, mentor, mentee):
     signature = Signature.objects.get(agreement=ready)
     assert signature.voided_at is not None
     assert "Term and exit was changed by Milo Mentee" in signature.void_reason
-    assert ready.valid_signatures() == []
+    assert ready.working_signatures() == []
     assert ready.content_hash != signed_hash
     assert ready.status == Agreement.Status.DRAFT
+    # The frozen version is void: no signature in force stands on any content.
+    assert signature.version.status == AgreementVersion.Status.VOID
+    assert signature.version.content_hash == signed_hash
+
+
+def test_edit_after_signature_leaves_no_signature_on_the_new_content(ready, mentor, mentee):
+    demo.sign_as(ready, mentor)
+    demo.write_section(ready, Section.Kind.GOALS, by=mentee, start=START)
+    ready = fresh(ready)
+    demo.agree_all(ready)
+    demo.sign_as(ready, mentee)
+    ready = fresh(ready)
+    new_version = ready.pending_version
+    assert new_version.number == 2
+    assert new_version.content_hash == ready.content_hash
+    assert [(s.party, s.voided_at) for s in new_version.signatures.all()] == [("mentee", None)]
+    assert ready.status == Agreement.Status.AWAITING_SIGNATURES
 
 
 def test_signing_content_other_than_the_one_seen_is_refused(ready, mentor):
@@ -164,7 +184,7 @@ def test_renaming_a_party_after_signing_voids_that_signature_at_the_next_one(rea
     mentor.save()
     renamed = fresh(ready)
     assert [s.party for s in renamed.stale_signatures()] == ["mentor"]
-    assert renamed.valid_signatures() == []
+    assert renamed.working_signatures() == []
     demo.sign_as(ready, mentee)  # no IntegrityError, no silent activation
     after = fresh(ready)
     assert after.status == Agreement.Status.AWAITING_SIGNATURES
@@ -177,17 +197,22 @@ def test_renaming_a_party_after_signing_voids_that_signature_at_the_next_one(rea
 def test_active_agreement_keeps_its_signatures_when_names_change(ready, mentor, mentee):
     demo.sign_as(ready, mentor)
     demo.sign_as(ready, mentee)
-    signed = fresh(ready).signed_hash
+    signed = fresh(ready).version_in_force.content_hash
     ready.program.name = "Renamed Programme"
     ready.program.save()
     active = fresh(ready)
     assert active.status == Agreement.Status.ACTIVE
-    assert len(active.valid_signatures()) == 2
-    assert active.signed_hash == signed != active.content_hash
+    version = active.version_in_force
+    assert len([s for s in active.signatures_on(version) if s.voided_at is None]) == 2
+    assert version.content_hash == signed != active.content_hash
+    assert version.as_content().program != "Renamed Programme"
 
 
 def test_signature_stores_exactly_the_content_it_hashes(ready, mentor):
     demo.sign_as(ready, mentor)
-    signature = Signature.objects.get()
-    assert hashlib.sha256(signature.content.encode()).hexdigest() == signature.content_hash
-    assert json.loads(signature.content)["parties"]["mentor"]["name"] == "Maria Mentor"
+    version = Signature.objects.get().version
+    assert hashlib.sha256(version.content.encode()).hexdigest() == version.content_hash
+    data = json.loads(version.content)
+    assert data["parties"]["mentor"]["name"] == "Maria Mentor"
+    assert data["consent_statement"] == CONSENT_STATEMENT
+    assert data["amends"] is None

@@ -21,7 +21,13 @@ from weasyprint.urls import URLFetcher
 
 from agreements import demo
 from agreements.models import Agreement, OffLimitsTopic, Section
-from agreements.pdf import STATIC_BASE_URL, RefusedURL, StaticFilesURLFetcher, render_agreement_pdf
+from agreements.pdf import (
+    STATIC_BASE_URL,
+    RefusedURL,
+    StaticFilesURLFetcher,
+    render_draft_pdf,
+    render_signed_pdf,
+)
 from tests.conftest import client_for
 
 START = datetime.date(2026, 3, 2)
@@ -43,7 +49,7 @@ def reload(agreement):
 
 
 def render(agreement):
-    return render_agreement_pdf(reload(agreement))
+    return render_draft_pdf(reload(agreement))
 
 
 def edit(agreement, kind, *, by, change):
@@ -124,8 +130,10 @@ def embedded_files(reader):
 
 
 def signature_block(pages):
-    """The text of the signature box, without the footer that repeats the names."""
-    return pages[-1].split("Signatures")[-1].split("Generated")[0]
+    """The text of the signature box, without the footer that repeats the names
+    and without the completion certificate that follows it in a signed PDF."""
+    text = " ".join(pages).split("Signatures")[-1]
+    return text.split("Generated")[0].split("Completion certificate")[0]
 
 
 def pdf_streams(reader):
@@ -253,13 +261,13 @@ def test_party_downloads_empty_draft_as_pdf(
 ):
     client = client_for(client, request.getfixturevalue(party))
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(16):  # 10 to read, 6 to log the download
         response = client.get(pdf_url(agreement))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert re.fullmatch(r'attachment; filename="[a-z0-9-]+\.pdf"', response["Content-Disposition"])
-    assert "mentoring-agreement-maria-mentor-milo-mentee.pdf" in response["Content-Disposition"]
+    assert "mentoring-agreement-maria-mentor-milo-mentee-draft.pdf" in response["Content-Disposition"]
     assert response.content.startswith(b"%PDF-")
     text = " ".join(page_texts(response.content))
     assert "Status Draft: not signed by both parties, not in force" in text
@@ -279,7 +287,7 @@ def test_pdf_holds_the_text_of_every_section(
     assert agreement.status == Agreement.Status.AWAITING_SIGNATURES
     client = client_for(client, mentee)
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(16):  # 10 to read, 6 to log the download
         response = client.get(pdf_url(agreement))
 
     assert response.status_code == 200
@@ -318,7 +326,9 @@ def test_pdf_holds_the_text_of_every_section(
 # Draft mark, signatures and page numbers ----------------------------------
 
 
-def test_draft_mark_on_every_page_until_both_have_signed(client, agreement, mentor, mentee):
+def test_draft_mark_on_every_page_until_both_have_signed(
+    django_capture_on_commit_callbacks, client, agreement, mentor, mentee
+):
     demo.write_all(agreement, by=mentor, start=START)
 
     def many_goals(agreement):
@@ -352,24 +362,26 @@ def test_draft_mark_on_every_page_until_both_have_signed(client, agreement, ment
     assert "Mentor Maria Mentor" in signature_block(half_signed)
     assert "Milo Mentee" not in signature_block(half_signed)
 
-    demo.sign_as(agreement, mentee)
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.sign_as(agreement, mentee)
     agreement = reload(agreement)
     assert agreement.status == Agreement.Status.ACTIVE
-    response = client_for(client, mentee).get(pdf_url(agreement))
+    version = agreement.version_in_force
+    response = client_for(client, mentee).get(pdf_url(agreement), follow=True)
     assert response.status_code == 200
-    signed = page_texts(response.content)
+    signed = page_texts(b"".join(response.streaming_content))
     assert_numbered(signed)
     assert not any("DRAFT" in text for text in signed)
-    assert "This is a draft." not in signed[-1]
+    assert not any("This is a draft." in text for text in signed)
     block = signature_block(signed)
     assert "Party Signed as Signed at (UTC)" in block
-    for signature in agreement.valid_signatures():
+    signatures = agreement.signatures_on(version)
+    for signature in signatures:
         assert signature.typed_name in block
         assert signature.signed_at.strftime("%Y-%m-%d %H:%M:%S") in block
-    assert {s.typed_name for s in agreement.valid_signatures()} == {"Maria Mentor", "Milo Mentee"}
-    assert re.fullmatch(r"[0-9a-f]{64}", agreement.content_hash)
-    assert all(s.content_hash == agreement.content_hash for s in agreement.valid_signatures())
-    hash_line = f"Content hash (SHA-256 of the canonical content): {agreement.content_hash}"
+    assert {s.typed_name for s in signatures} == {"Maria Mentor", "Milo Mentee"}
+    assert re.fullmatch(r"[0-9a-f]{64}", version.content_hash)
+    hash_line = f"Content hash (SHA-256 of the canonical content): {version.content_hash}"
     assert squash(hash_line) in squash(block)
 
 
@@ -379,16 +391,22 @@ def test_signing_times_are_printed_in_utc_whatever_the_time_zone(
     demo.write_all(agreement, by=mentor, start=START)
     demo.agree_all(reload(agreement))
     demo.sign_as(agreement, mentor)
-    demo.sign_as(agreement, mentee)
     settings.TIME_ZONE = "America/New_York"
 
-    pages = page_texts(render(agreement))
+    draft = page_texts(render(agreement))
 
     agreement = reload(agreement)
-    for signature in agreement.valid_signatures():
-        assert signature.signed_at.strftime("%Y-%m-%d %H:%M:%S") in signature_block(pages)
+    (signature,) = agreement.working_signatures()
+    assert signature.signed_at.strftime("%Y-%m-%d %H:%M:%S") in signature_block(draft)
     changed = agreement.sections_by_kind[Section.Kind.TERM].updated_at
-    assert f"on {changed.day} {changed:%B %Y, %H:%M} UTC." in " ".join(pages)
+    assert f"on {changed.day} {changed:%B %Y, %H:%M} UTC." in " ".join(draft)
+
+    demo.sign_as(agreement, mentee)
+    version = reload(agreement).version_in_force
+    signed = page_texts(render_signed_pdf(version))
+    for signature in version.signatures.all():
+        assert signature.signed_at.strftime("%Y-%m-%d %H:%M:%S") in signature_block(signed)
+        assert signature.signed_at.strftime("%Y-%m-%d %H:%M:%S") in signed[-1]
 
 
 # Access -------------------------------------------------------------------

@@ -1,14 +1,23 @@
 import datetime
+import hashlib
+import json
 
+import pytest
 from django.urls import reverse
 
 from agreements import demo
-from agreements.models import CONSENT_STATEMENT, Agreement, Signature
-from tests.conftest import START, client_for, fresh
+from agreements.models import AUTHENTICATION, CONSENT_STATEMENT, Agreement, Origin, Signature
+from tests.conftest import PASSWORD, START, client_for, fresh
 
 
 def sign_data(agreement, name, **extra):
-    return {"full_name": name, "consent": "on", "content_hash": agreement.content_hash, **extra}
+    return {
+        "full_name": name,
+        "consent": "on",
+        "password": PASSWORD,
+        "content_hash": agreement.content_hash,
+        **extra,
+    }
 
 
 def test_sign_page_shows_hash_and_consent_statement(client, ready, mentor):
@@ -27,7 +36,7 @@ def test_signing_records_name_time_and_hash(client, ready, mentor):
     assert response.status_code == 302
     signature = Signature.objects.get()
     assert signature.typed_name == "maria MENTOR"
-    assert signature.content_hash == ready.content_hash
+    assert signature.version.content_hash == ready.content_hash
     assert signature.signer == mentor and signature.party == "mentor"
 
 
@@ -82,7 +91,7 @@ def test_both_sign_and_the_agreement_is_active(client, ready, mentor, mentee):
     )
     page = client.get(reverse("agreements:detail", args=[ready.uuid]))
     assert fresh(ready).status == Agreement.Status.ACTIVE
-    assert "Both of you signed this agreement" in page.text
+    assert "Version 1 is in force" in page.text
     assert page.text.count(" UTC</li>") == 2
 
 
@@ -93,3 +102,56 @@ def test_both_parties_are_told_when_a_signature_is_voided(client, ready, mentor,
         page = client_for(client, user).get(reverse("agreements:detail", args=[ready.uuid]))
         assert "The signature of Maria Mentor" in page.text
         assert "is void: Term and exit was changed by Milo Mentee after signing." in page.text
+
+
+def test_wrong_password_is_refused_and_nothing_is_signed(client, ready, mentor):
+    client_for(client, mentor)
+    response = client.post(
+        reverse("agreements:sign", args=[ready.uuid]),
+        sign_data(ready, "Maria Mentor", password="not my password"),
+    )
+    assert response.status_code == 200
+    assert "That is not your password. Nothing was signed." in response.text
+    assert not Signature.objects.exists()
+
+
+def test_signature_evidence_records_how_it_was_made(client, ready, mentor):
+    client_for(client, mentor)
+    client.post(
+        reverse("agreements:sign", args=[ready.uuid]),
+        sign_data(ready, "Maria Mentor"),
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_X_FORWARDED_FOR="198.51.100.66",  # no trusted proxy: ignored
+        HTTP_USER_AGENT="Firefox/140 (test)",
+    )
+    signature = Signature.objects.get()
+    evidence = json.loads(signature.evidence)
+    assert evidence["ip"] == "203.0.113.7"
+    assert evidence["user_agent"] == "Firefox/140 (test)"
+    assert evidence["typed_name"] == "Maria Mentor"
+    assert evidence["content_hash"] == ready.content_hash == signature.version.content_hash
+    assert evidence["consent_statement"] == CONSENT_STATEMENT
+    assert evidence["consent_hash"] == hashlib.sha256(CONSENT_STATEMENT.encode()).hexdigest()
+    assert evidence["authentication"] == AUTHENTICATION
+    assert evidence["signed_at"] == signature.signed_at.astimezone(datetime.UTC).isoformat()
+    assert signature.evidence_hash == hashlib.sha256(signature.evidence.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.66", "203.0.113.7"),
+        # One proxy appends the client's address: the forged entry before it is ignored.
+        (1, "198.51.100.66, 192.0.2.10", "192.0.2.10"),
+        (2, "198.51.100.66, 192.0.2.10, 10.0.0.2", "192.0.2.10"),
+        # Fewer entries than proxies: misconfigured, fall back to the peer address.
+        (2, "192.0.2.10", "203.0.113.7"),
+        (1, "not-an-address", None),
+    ],
+)
+def test_client_address_trusts_only_the_configured_proxies(
+    rf, settings, proxies, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=forwarded)
+    assert Origin.of(request).ip == expected

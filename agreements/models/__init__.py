@@ -1,4 +1,5 @@
 from .agreement import (
+    AUTHENTICATION,
     CONSENT_STATEMENT,
     STATEMENTS,
     Agreement,
@@ -6,6 +7,7 @@ from .agreement import (
     SectionRevision,
     Signature,
 )
+from .audit import AuditEvent, Origin, verify_chain
 from .programs import Program
 from .sections import (
     Arranger,
@@ -18,12 +20,18 @@ from .sections import (
     Party,
     Term,
 )
+from .snapshot import AgreementContent
 from .users import User
+from .versions import AgreementVersion
 
 __all__ = [
+    "AUTHENTICATION",
     "CONSENT_STATEMENT",
     "STATEMENTS",
     "Agreement",
+    "AgreementContent",
+    "AgreementVersion",
+    "AuditEvent",
     "Arranger",
     "CheckIn",
     "Confidentiality",
@@ -31,6 +39,7 @@ __all__ = [
     "Goal",
     "MeetingSchedule",
     "OffLimitsTopic",
+    "Origin",
     "Party",
     "Program",
     "Section",
@@ -38,4 +47,5 @@ __all__ = [
     "Signature",
     "Term",
     "User",
+    "verify_chain",
 ]

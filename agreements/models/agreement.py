@@ -1,3 +1,7 @@
+import datetime
+import functools
+import hashlib
+import json
 import uuid
 
 from django.conf import settings
@@ -18,7 +22,20 @@ from agreements.exceptions import (
     SectionInvalid,
 )
 
-from .sections import CheckIn, Party, describe_changes
+from .audit import AuditEvent
+from .sections import (
+    CheckIn,
+    Confidentiality,
+    ContactPreference,
+    Goal,
+    MeetingSchedule,
+    OffLimitsTopic,
+    Party,
+    Term,
+    describe_changes,
+)
+from .snapshot import AgreementContent
+from .versions import AgreementVersion
 
 CONSENT_STATEMENT = (
     "I have read this mentoring agreement in full. I agree to every section and "
@@ -37,6 +54,11 @@ STATEMENTS = {
     ),
 }
 
+# How a signer proves who they are, recorded in each signature's evidence.
+AUTHENTICATION = "Signed in with email and password; password entered again to sign."
+
+Event = AuditEvent.Kind
+
 
 class AgreementQuerySet(models.QuerySet):
     def for_party(self, user):
@@ -54,6 +76,7 @@ class AgreementQuerySet(models.QuerySet):
             "goals",
             "checkins",
             "off_limits_topics",
+            "versions",
             models.Prefetch("sections", queryset=Section.objects.select_related("updated_by")),
             models.Prefetch(
                 "signatures",
@@ -93,6 +116,11 @@ class Agreement(models.Model):
     last_activity_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Set while an Active agreement is being amended: its version in force
+    # stays in force until both sign the amendment.
+    amending_since = models.DateTimeField(null=True, blank=True)
+    # The hash of the newest audit entry: removing the newest entries shows.
+    audit_head = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AgreementQuerySet.as_manager()
 
@@ -106,6 +134,10 @@ class Agreement(models.Model):
                 fields=["program", "mentor", "mentee"],
                 condition=~Q(status="ended"),
                 name="agreements_agreement_one_open_per_pairing",
+            ),
+            models.CheckConstraint(
+                condition=Q(amending_since__isnull=True) | Q(status="active"),
+                name="agreements_agreement_amend_only_active",
             ),
         ]
 
@@ -123,8 +155,15 @@ class Agreement(models.Model):
         return self.mentor if party == Party.MENTOR else self.mentee
 
     @property
+    def is_amending(self):
+        return self.status == self.Status.ACTIVE and self.amending_since is not None
+
+    @property
     def is_editable(self):
-        return self.status in {self.Status.DRAFT, self.Status.AWAITING_SIGNATURES}
+        """The working copy can change: a draft, or an amendment of an Active agreement."""
+        return (
+            self.status in {self.Status.DRAFT, self.Status.AWAITING_SIGNATURES} or self.is_amending
+        )
 
     # Reading the prefetched content ------------------------------------
 
@@ -138,45 +177,71 @@ class Agreement(models.Model):
     def contact_for(self, party):
         return next(p for p in self.contact_preferences.all() if p.party == party)
 
-    def valid_signatures(self):
-        """The signatures in force.
+    def live_content(self):
+        """The working copy, in the shape the section partials render."""
+        return AgreementContent.live(self, STATEMENTS)
 
-        Once the agreement is active its signatures stand on the content they
-        stored; before that, a signature counts only while it matches the
-        current content.
-        """
-        live = [s for s in self.signatures.all() if s.voided_at is None]
-        if not self.is_editable:
-            return live
-        return [s for s in live if s.content_hash == self.content_hash]
+    def _version_with(self, status):
+        return next((v for v in self.versions.all() if v.status == status), None)
+
+    @cached_property
+    def version_in_force(self):
+        return self._version_with(AgreementVersion.Status.IN_FORCE)
+
+    @cached_property
+    def pending_version(self):
+        return self._version_with(AgreementVersion.Status.PENDING)
+
+    def signatures_on(self, version):
+        return [s for s in self.signatures.all() if s.version_id == version.pk]
+
+    def working_signatures(self):
+        """Signatures on the working copy: those of the pending version, while it
+        still matches the content."""
+        pending = self.pending_version
+        if not self.is_editable or not pending or pending.content_hash != self.content_hash:
+            return []
+        return [s for s in self.signatures_on(pending) if s.voided_at is None]
 
     def stale_signatures(self):
         """Not voided, yet no longer matching the content: a party or the program
         was renamed after signing. The next signature voids them."""
-        if not self.is_editable:
+        pending = self.pending_version
+        if not self.is_editable or not pending or pending.content_hash == self.content_hash:
             return []
+        return [s for s in self.signatures_on(pending) if s.voided_at is None]
+
+    def voided_signatures(self):
+        """Voided since the version in force (or ever, before there is one)."""
+        since = self.version_in_force.in_force_at if self.version_in_force else None
         return [
             s
             for s in self.signatures.all()
-            if s.voided_at is None and s.content_hash != self.content_hash
+            if s.voided_at is not None and (since is None or s.voided_at > since)
         ]
 
-    @property
-    def signed_hash(self):
-        """The hash both parties signed, once active; else the current content's."""
-        signatures = self.valid_signatures()
-        if not self.is_editable and signatures:
-            return signatures[0].content_hash
-        return self.content_hash
-
-    def voided_signatures(self):
-        return [s for s in self.signatures.all() if s.voided_at is not None]
-
     def signature_of(self, party):
-        return next((s for s in self.valid_signatures() if s.party == party), None)
+        return next((s for s in self.working_signatures() if s.party == party), None)
 
     def all_sections_agreed(self):
         return all(section.is_agreed for section in self.sections_by_kind.values())
+
+    def amended_sections(self):
+        """The sections of an amendment that differ from the version in force."""
+        in_force = self.version_in_force
+        if not self.is_amending or in_force is None:
+            return []
+        signed = content.normalise(in_force.data["sections"])
+        return [
+            section
+            for section in self.ordered_sections()
+            if content.normalise(self.section_data(section.kind)) != signed.get(section.kind)
+        ]
+
+    @property
+    def awaiting_signatures(self):
+        """Every section of the working copy is agreed: time to sign it."""
+        return self.is_editable and self.all_sections_agreed()
 
     def todo_for(self, user):
         """What waits for the user, from the prefetched sections and signatures."""
@@ -195,10 +260,15 @@ class Agreement(models.Model):
                 f"Waiting for {self.user_for(other).full_name} to agree {theirs} "
                 f"section{pluralize(theirs)}"
             )
-        if self.status == self.Status.AWAITING_SIGNATURES:
-            signed = {s.party for s in self.signatures.all() if s.voided_at is None}
+        if self.awaiting_signatures:
+            pending = self.pending_version
+            signed = {
+                s.party
+                for s in self.signatures.all()
+                if pending and s.version_id == pending.pk and s.voided_at is None
+            }
             if party not in signed:
-                todo.append("Sign the agreement")
+                todo.append("Sign the amendment" if self.is_amending else "Sign the agreement")
             if other not in signed:
                 todo.append(f"Waiting for {self.user_for(other).full_name} to sign")
         return todo
@@ -260,9 +330,12 @@ class Agreement(models.Model):
         ]
 
     def canonical_content(self):
+        """What a signature stands on; see ``agreements/content.py`` for the format."""
+
         def person(user):
             return {"name": user.full_name, "email": user.email}
 
+        in_force = self.version_in_force
         return {
             "format": content.CANONICAL_FORMAT,
             "agreement": str(self.uuid),
@@ -270,6 +343,9 @@ class Agreement(models.Model):
             "parties": {"mentor": person(self.mentor), "mentee": person(self.mentee)},
             "sections": {kind: self.section_data(kind) for kind in Section.Kind.values},
             "statements": STATEMENTS,
+            "consent_statement": CONSENT_STATEMENT,
+            # An amendment names the version it replaces, so no two versions hash alike.
+            "amends": in_force.content_hash if in_force else None,
         }
 
     @cached_property
@@ -277,16 +353,54 @@ class Agreement(models.Model):
         return content.content_hash(self.canonical_content())
 
     # Lifecycle moves -----------------------------------------------------
-    # Each locks the agreement row first, so moves on one agreement are serial.
+    # Each locks the agreement row first, so moves on one agreement are
+    # serial, and writes its audit entry in the same transaction.
 
     def _lock(self):
         return Agreement.objects.with_content().select_for_update(of=("self",)).get(pk=self.pk)
 
-    def save_section(self, kind, *, by, expected_version, save):
+    def _reload(self):
+        return Agreement.objects.with_content().get(pk=self.pk)
+
+    def record(self, kind, *, actor=None, origin=None, details=None, at=None):
+        """Append to the audit trail; the caller holds the row lock."""
+        return AuditEvent.append(self, kind, actor=actor, origin=origin, details=details, at=at)
+
+    def record_access(self, kind, *, actor, origin, details=None):
+        """Record a view or a download: takes the row lock itself."""
+        with transaction.atomic():
+            agreement = Agreement.objects.select_for_update().get(pk=self.pk)
+            agreement.record(kind, actor=actor, origin=origin, details=details)
+
+    def _void_working_signatures(self, now, reason, *, origin=None):
+        """Void the pending version and its signatures; log each voided signature."""
+        pending = self.pending_version
+        if pending is None:
+            return
+        for signature in self.signatures_on(pending):
+            if signature.voided_at is None:
+                signature.voided_at, signature.void_reason = now, reason
+                signature.save(update_fields=["voided_at", "void_reason"])
+                self.record(
+                    Event.SIGNATURE_VOIDED,
+                    origin=origin,
+                    at=now,
+                    details={
+                        "party": signature.party,
+                        "signer": signature.typed_name,
+                        "version": pending.number,
+                        "reason": reason,
+                    },
+                )
+        pending.status, pending.voided_at = AgreementVersion.Status.VOID, now
+        pending.save(update_fields=["status", "voided_at"])
+
+    def save_section(self, kind, *, by, expected_version, save, origin=None):
         """Run ``save()`` (the form's) unless someone else saved the section first.
 
         Returns True when the content changed. A real change clears both
-        "agreed" marks on the section and voids every signature.
+        "agreed" marks on the section and voids every signature on the
+        working copy.
         """
         with transaction.atomic():
             agreement = self._lock()
@@ -312,7 +426,7 @@ class Agreement(models.Model):
                     "These changes clash with each other (two check-ins on one day?). Nothing "
                     "was saved: make the change in two steps."
                 ) from None
-            agreement = Agreement.objects.with_content().get(pk=self.pk)
+            agreement = agreement._reload()
             # The forms checked dates against the term they loaded; check again
             # under the lock, in case the other party changed it meanwhile.
             problems = agreement.date_problems()
@@ -322,22 +436,35 @@ class Agreement(models.Model):
             if after == content.normalise(before):
                 return False
             now = timezone.now()
-            section = agreement.sections_by_kind[kind]
-            section.version += 1
-            section.updated_by = by
-            section.updated_at = now
-            section.mentor_agreed_at = section.mentee_agreed_at = None
-            section.save()
-            section.revisions.create(version=section.version, data=after, edited_by=by)
-            agreement.signatures.filter(voided_at__isnull=True).update(
-                voided_at=now,
-                void_reason=f"{section.get_kind_display()} was changed by {by.full_name} "
-                "after signing.",
+            agreement._record_section_change(
+                kind, before=before, after=after, by=by, origin=origin, at=now
+            )
+            agreement._void_working_signatures(
+                now,
+                f"{Section.Kind(kind).label} was changed by {by.full_name} after signing.",
+                origin=origin,
             )
             agreement._settle(now)
             return True
 
-    def agree_section(self, kind, *, by, seen_version):
+    def _record_section_change(self, kind, *, before, after, by, origin, at, agreed=False):
+        """Bump the section's version token, keep the revision, log the change."""
+        section = self.sections_by_kind[kind]
+        section.version += 1
+        section.updated_by = by
+        section.updated_at = at
+        section.mentor_agreed_at = section.mentee_agreed_at = at if agreed else None
+        section.save()
+        section.revisions.create(version=section.version, data=after, edited_by=by)
+        self.record(
+            Event.SECTION_EDITED,
+            actor=by,
+            origin=origin,
+            at=at,
+            details={"section": kind, "changes": describe_changes(before, after)},
+        )
+
+    def agree_section(self, kind, *, by, seen_version, origin=None):
         """Agree to the version of the section the party was shown."""
         with transaction.atomic():
             agreement = self._lock()
@@ -358,53 +485,214 @@ class Agreement(models.Model):
             now = timezone.now()
             setattr(section, f"{party}_agreed_at", now)
             section.save(update_fields=[f"{party}_agreed_at"])
+            agreement.record(
+                Event.SECTION_AGREED,
+                actor=by,
+                origin=origin,
+                at=now,
+                details={"section": kind, "section_version": section.version, "party": party},
+            )
             agreement._settle(now)
 
-    def sign(self, *, by, typed_name, seen_hash):
-        """Sign the content whose hash the signer was shown."""
+    def sign(self, *, by, typed_name, seen_hash, origin=None):
+        """Sign the content whose hash the signer was shown.
+
+        The first signature freezes the content as a version; the second one
+        signs that same version and puts it in force.
+        """
         with transaction.atomic():
             agreement = self._lock()
             party = agreement.party_of(by)
-            if agreement.status != self.Status.AWAITING_SIGNATURES:
+            if not agreement.awaiting_signatures:
                 raise NotReadyToSign(
                     "Both of you have to agree every section before the agreement can be signed."
+                )
+            if agreement.is_amending and not agreement.amended_sections():
+                raise NotReadyToSign(
+                    "Nothing differs from the version in force yet: change a section to amend "
+                    "it, or withdraw the amendment."
                 )
             if agreement.content_hash != seen_hash:
                 raise ContentChanged(
                     "The agreement changed while you were reading it. Read it again, then sign."
                 )
             now = timezone.now()
-            stale = [s.pk for s in agreement.stale_signatures()]
-            if stale:
-                agreement.signatures.filter(pk__in=stale).update(
-                    voided_at=now,
-                    void_reason="The name of a party or of the program changed after signing.",
+            if agreement.stale_signatures():
+                agreement._void_working_signatures(
+                    now,
+                    "The name of a party or of the program changed after signing.",
+                    origin=origin,
                 )
+                agreement = agreement._reload()
             elif agreement.signature_of(party):
                 raise NotReadyToSign("You have already signed this agreement.")
-            agreement.signatures.create(
+            version = agreement.pending_version or agreement._freeze(now)
+            signature = Signature.create_with_evidence(
+                agreement=agreement,
+                version=version,
                 signer=by,
                 party=party,
                 typed_name=typed_name,
-                consent_statement=CONSENT_STATEMENT,
-                content=content.canonical_json(agreement.canonical_content()),
-                content_hash=seen_hash,
                 signed_at=now,
+                origin=origin,
             )
-            agreement = Agreement.objects.with_content().get(pk=self.pk)
-            agreement._settle(now)
+            agreement.record(
+                Event.SIGNED,
+                actor=by,
+                origin=origin,
+                at=now,
+                details={
+                    "party": party,
+                    "typed_name": typed_name,
+                    "version": version.number,
+                    "content_hash": version.content_hash,
+                    "evidence_hash": signature.evidence_hash,
+                },
+            )
+            agreement = agreement._reload()
+            agreement._settle(now, origin=origin)
+            return signature
 
-    def _settle(self, now):
-        """Derive the status from the sections and signatures, and record activity."""
-        if self.all_sections_agreed():
-            both_signed = all(self.signature_of(party) for party in Party.values)
-            self.status = self.Status.ACTIVE if both_signed else self.Status.AWAITING_SIGNATURES
+    def _freeze(self, now):
+        numbers = [version.number for version in self.versions.all()]
+        data = self.canonical_content()
+        return self.versions.create(
+            number=max(numbers, default=0) + 1,
+            content=content.canonical_json(data),
+            content_hash=content.content_hash(data),
+            frozen_at=now,
+        )
+
+    def start_amendment(self, *, by, origin=None):
+        """Open the Active agreement for changes; its version stays in force."""
+        with transaction.atomic():
+            agreement = self._lock()
+            if agreement.status != self.Status.ACTIVE or agreement.is_amending:
+                raise NotEditable("Only an Active agreement that is not being amended can be.")
+            now = timezone.now()
+            agreement.amending_since = now
+            agreement.last_activity_at = now
+            agreement.save(update_fields=["amending_since", "last_activity_at"])
+            agreement.record(
+                Event.AMENDMENT_STARTED,
+                actor=by,
+                origin=origin,
+                at=now,
+                details={"version_in_force": agreement.version_in_force.number},
+            )
+
+    def withdraw_amendment(self, *, by, origin=None):
+        """Drop the amendment: the content returns to the version in force."""
+        with transaction.atomic():
+            agreement = self._lock()
+            if not agreement.is_amending:
+                raise NotEditable("There is no amendment to withdraw.")
+            now = timezone.now()
+            in_force = agreement.version_in_force
+            signed = in_force.data["sections"]
+            for section in agreement.amended_sections():
+                before = agreement.section_data(section.kind)
+                agreement._restore_section(section.kind, signed[section.kind])
+                agreement._record_section_change(
+                    section.kind,
+                    before=before,
+                    after=content.normalise(signed[section.kind]),
+                    by=by,
+                    origin=origin,
+                    at=now,
+                    agreed=True,  # both signed exactly this content
+                )
+            agreement._void_working_signatures(
+                now, f"{by.full_name} withdrew the amendment.", origin=origin
+            )
+            agreement.amending_since = None
+            agreement.last_activity_at = now
+            agreement.save(update_fields=["amending_since", "last_activity_at"])
+            agreement.record(
+                Event.AMENDMENT_WITHDRAWN,
+                actor=by,
+                origin=origin,
+                at=now,
+                details={"version_in_force": in_force.number},
+            )
+
+    def _restore_section(self, kind, data):
+        """Write a section back from its canonical data."""
+        Kind = Section.Kind
+        if kind == Kind.CONTACT:
+            for row in self.contact_preferences.all():
+                _copy_fields(ContactPreference.from_data(row.party, data[row.party]), row)
+        elif kind == Kind.SCHEDULE:
+            _copy_fields(MeetingSchedule.from_data(data), self.schedule)
+        elif kind == Kind.CONFIDENTIALITY:
+            _copy_fields(Confidentiality.from_data(data), self.confidentiality)
+        elif kind == Kind.TERM:
+            _copy_fields(Term.from_data(data), self.term)
         else:
-            self.status = self.Status.DRAFT
-        if self.status == self.Status.ACTIVE:
-            self.activated_at = now
+            model, related = {
+                Kind.GOALS: (Goal, self.goals),
+                Kind.CHECKINS: (CheckIn, self.checkins),
+                Kind.OFF_LIMITS: (OffLimitsTopic, self.off_limits_topics),
+            }[kind]
+            related.all().delete()
+            model.objects.bulk_create(
+                model(agreement=self, **_field_values(model.from_data(item))) for item in data
+            )
+
+    def _settle(self, now, *, origin=None):
+        """Derive the status from the sections and signatures, and record activity."""
+        pending = self.pending_version
+        if pending and all(self.signature_of(party) for party in Party.values):
+            self._put_in_force(pending, now, origin=origin)
+        elif not self.is_amending:
+            agreed = self.all_sections_agreed()
+            self.status = self.Status.AWAITING_SIGNATURES if agreed else self.Status.DRAFT
         self.last_activity_at = now
-        self.save(update_fields=["status", "activated_at", "last_activity_at"])
+        self.save(update_fields=["status", "activated_at", "amending_since", "last_activity_at"])
+
+    def _put_in_force(self, version, now, *, origin=None):
+        from agreements.tasks import seal_version
+
+        previous = self.version_in_force
+        if previous:
+            previous.status = AgreementVersion.Status.SUPERSEDED
+            previous.superseded_at, previous.superseded_by = now, version
+            previous.save(update_fields=["status", "superseded_at", "superseded_by"])
+            self.record(
+                Event.SUPERSEDED,
+                origin=origin,
+                at=now,
+                details={"version": previous.number, "superseded_by": version.number},
+            )
+        version.status, version.in_force_at = AgreementVersion.Status.IN_FORCE, now
+        version.save(update_fields=["status", "in_force_at"])
+        self.status = self.Status.ACTIVE
+        self.activated_at = self.activated_at or now
+        self.amending_since = None
+        self.record(
+            Event.IN_FORCE,
+            origin=origin,
+            at=now,
+            details={"version": version.number, "content_hash": version.content_hash},
+        )
+        # Rendered and sealed once, by a worker, only if this transaction commits.
+        transaction.on_commit(functools.partial(seal_version.enqueue, version.pk))
+
+
+def _field_values(instance):
+    """The content fields of a section row: not its id, agreement or party."""
+    return {
+        field.name: getattr(instance, field.name)
+        for field in instance._meta.concrete_fields
+        if not (field.primary_key or field.is_relation or field.name == "party")
+    }
+
+
+def _copy_fields(source, target):
+    values = _field_values(source)
+    for name, value in values.items():
+        setattr(target, name, value)
+    target.save(update_fields=list(values))
 
 
 class Section(models.Model):
@@ -472,15 +760,20 @@ class SectionRevision(models.Model):
 
 
 class Signature(models.Model):
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
+    """One party's signature on one version, with the evidence of how it was made."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="signatures")
+    version = models.ForeignKey(
+        AgreementVersion, on_delete=models.PROTECT, related_name="signatures"
+    )
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     party = models.CharField(max_length=6, choices=Party.choices)
     typed_name = models.CharField(max_length=150)
     consent_statement = models.TextField()
-    # Exactly the bytes (UTF-8) that were hashed: what the signer signed.
-    content = models.TextField("canonical content signed")
-    content_hash = models.CharField("SHA-256 of the canonical content", max_length=64)
     signed_at = models.DateTimeField()
+    # The canonical JSON of the evidence (see ``create_with_evidence``) and its SHA-256.
+    evidence = models.TextField(blank=True)
+    evidence_hash = models.CharField(max_length=64, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
 
@@ -496,3 +789,38 @@ class Signature(models.Model):
 
     def __str__(self):
         return f"Signature of the {self.get_party_display().lower()}"
+
+    @classmethod
+    def create_with_evidence(
+        cls, *, agreement, version, signer, party, typed_name, signed_at, origin
+    ):
+        ip, user_agent = (origin.ip, origin.user_agent) if origin else (None, "")
+        evidence = {
+            "agreement": str(agreement.uuid),
+            "version": version.number,
+            "content_hash": version.content_hash,
+            "party": party,
+            "signer": {"account": signer.pk, "email": signer.email, "name": signer.full_name},
+            "typed_name": typed_name,
+            "consent_statement": CONSENT_STATEMENT,
+            "consent_hash": hashlib.sha256(CONSENT_STATEMENT.encode()).hexdigest(),
+            "signed_at": signed_at.astimezone(datetime.UTC).isoformat(),
+            "ip": ip,
+            "user_agent": user_agent,
+            "authentication": AUTHENTICATION,
+        }
+        return cls.objects.create(
+            agreement=agreement,
+            version=version,
+            signer=signer,
+            party=party,
+            typed_name=typed_name,
+            consent_statement=CONSENT_STATEMENT,
+            signed_at=signed_at,
+            evidence=content.canonical_json(evidence),
+            evidence_hash=content.content_hash(evidence),
+        )
+
+    @cached_property
+    def evidence_data(self):
+        return json.loads(self.evidence) if self.evidence else {}

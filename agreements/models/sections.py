@@ -1,5 +1,6 @@
 """The structured content of an agreement, one model per section."""
 
+import datetime
 import functools
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,6 +11,10 @@ from agreements import content
 
 TEXT_LIMIT = 2000
 LINE_LIMIT = 200
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if value else None
 
 
 class Party(models.TextChoices):
@@ -95,6 +100,20 @@ class ContactPreference(models.Model):
             "response_time": self.response_time,
         }
 
+    @classmethod
+    def from_data(cls, party, data):
+        """An unsaved instance from ``as_data()`` output, e.g. a signed version's."""
+        preference = cls(
+            party=party,
+            preferred_times=data["preferred_times"],
+            response_time=data["response_time"],
+        )
+        for flag, details, _label in cls.CHANNELS:
+            channel = data["channels"][flag]
+            setattr(preference, flag, channel["chosen"])
+            setattr(preference, details, channel["details"])
+        return preference
+
 
 class MeetingSchedule(models.Model):
     class Frequency(models.TextChoices):
@@ -176,6 +195,10 @@ class MeetingSchedule(models.Model):
             "notice_hours": self.notice_hours,
         }
 
+    @classmethod
+    def from_data(cls, data):
+        return cls(**data)
+
 
 class Goal(models.Model):
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="goals")
@@ -198,6 +221,10 @@ class Goal(models.Model):
             "success_measure": self.success_measure,
             "target_date": self.target_date,
         }
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(**{**data, "target_date": _date(data["target_date"])})
 
 
 class CheckIn(models.Model):
@@ -222,6 +249,10 @@ class CheckIn(models.Model):
 
     def as_data(self):
         return {"date": self.date, "focus": self.focus}
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(date=_date(data["date"]), focus=data["focus"])
 
 
 class Confidentiality(models.Model):
@@ -308,6 +339,25 @@ class Confidentiality(models.Model):
             },
         }
 
+    @classmethod
+    def from_data(cls, data):
+        yields_to, third_party = data["yields_to"], data["third_party"]
+        return cls(
+            work_matters=data["work_matters"],
+            personal_matters=data["personal_matters"],
+            mentor_areas=data["mentor_areas"],
+            yields_to_risk_of_harm=yields_to["risk_of_harm"],
+            yields_to_legal_duty=yields_to["legal_duty"],
+            yields_to_organisation_duty=yields_to["organisation_duty"],
+            exceptions_notes=data["exceptions_notes"],
+            third_party_allowed=third_party["allowed"],
+            third_party_name=third_party["name"],
+            third_party_limits=third_party["limits"],
+            third_party_consent=third_party["mentee_consent"],
+            line_manager_by_mentor=data["line_manager"]["by_mentor"],
+            line_manager_by_mentee=data["line_manager"]["by_mentee"],
+        )
+
 
 class OffLimitsTopic(models.Model):
     class Rule(models.TextChoices):
@@ -328,6 +378,10 @@ class OffLimitsTopic(models.Model):
 
     def as_data(self):
         return {"topic": self.topic, "rule": self.rule}
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(**data)
 
 
 class Term(models.Model):
@@ -367,6 +421,16 @@ class Term(models.Model):
             "notice_days": self.notice_days,
             "closing_conversation": self.closing_conversation,
         }
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(
+            **{
+                **data,
+                "start_date": _date(data["start_date"]),
+                "exit_date": _date(data["exit_date"]),
+            }
+        )
 
 
 # Keys of the canonical data that are not model fields (see the as_data methods).

@@ -54,3 +54,8 @@ def text_dir(value):
         if direction == "L":
             return "ltr"
     return "ltr"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, key)

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_POST
 
 from agreements.exceptions import AgreementError, SectionConflict, SectionInvalid
 from agreements.forms import SectionEditor, SignForm
-from agreements.models import CONSENT_STATEMENT, STATEMENTS, Agreement, Program, Section
+from agreements.models import CONSENT_STATEMENT, Agreement, AuditEvent, Origin, Program, Section
 from agreements.models.sections import describe_changes
-from agreements.pdf import render_agreement_pdf
+from agreements.pdf import render_draft_pdf
 
 
 def _agreement_for(request, agreement_id, *, content=True):
@@ -35,6 +35,11 @@ def _detail_url(agreement, kind=None):
     return f"{url}#section-{kind}" if kind else url
 
 
+def pdf_filename(agreement, suffix=""):
+    names = f"{agreement.mentor.full_name} {agreement.mentee.full_name}"
+    return f"mentoring-agreement-{slugify(names) or agreement.uuid}{suffix}.pdf"
+
+
 def home(request):
     agreements = (
         Agreement.objects.for_party(request.user)
@@ -57,8 +62,9 @@ def detail(request, agreement_id):
             "agreement": agreement,
             "party": party,
             "other": agreement.user_for("mentee" if party == "mentor" else "mentor"),
-            "statements": STATEMENTS,
+            "content": agreement.live_content(),
             "my_signature": agreement.signature_of(party),
+            "amended": agreement.amended_sections(),
             "incomplete": {
                 kind for kind in Section.Kind.values if not agreement.section_is_complete(kind)
             },
@@ -71,7 +77,7 @@ def detail(request, agreement_id):
 def section_edit(request, agreement_id, kind):
     agreement = _agreement_for(request, agreement_id)
     if not agreement.is_editable:
-        raise PermissionDenied("A signed agreement can no longer be edited.")
+        raise PermissionDenied("A signed agreement can only be changed through an amendment.")
     party = agreement.party_of(request.user)
     section = agreement.sections_by_kind[kind]
     version = section.version
@@ -82,7 +88,11 @@ def section_edit(request, agreement_id, kind):
         if editor.is_valid():
             try:
                 changed = agreement.save_section(
-                    kind, by=request.user, expected_version=version, save=editor.save
+                    kind,
+                    by=request.user,
+                    expected_version=version,
+                    save=editor.save,
+                    origin=Origin.of(request),
                 )
             except SectionConflict as exc:
                 conflict = exc
@@ -140,7 +150,12 @@ def section_history(request, agreement_id, kind):
 def section_agree(request, agreement_id, kind):
     agreement = _agreement_for(request, agreement_id, content=False)
     try:
-        agreement.agree_section(kind, by=request.user, seen_version=_posted_version(request))
+        agreement.agree_section(
+            kind,
+            by=request.user,
+            seen_version=_posted_version(request),
+            origin=Origin.of(request),
+        )
     except AgreementError as exc:
         messages.error(request, exc.message)
     else:
@@ -151,12 +166,12 @@ def section_agree(request, agreement_id, kind):
 def sign(request, agreement_id):
     agreement = _agreement_for(request, agreement_id)
     party = agreement.party_of(request.user)
-    if agreement.status != Agreement.Status.AWAITING_SIGNATURES or agreement.signature_of(party):
+    if not agreement.awaiting_signatures or agreement.signature_of(party):
         messages.info(request, "There is nothing for you to sign on this agreement right now.")
         return redirect(_detail_url(agreement))
     form = SignForm(
         request.POST or None,
-        user=request.user,
+        request=request,
         consent_statement=CONSENT_STATEMENT,
         initial={"content_hash": agreement.content_hash},
     )
@@ -166,6 +181,7 @@ def sign(request, agreement_id):
                 by=request.user,
                 typed_name=form.cleaned_data["full_name"],
                 seen_hash=form.cleaned_data["content_hash"],
+                origin=Origin.of(request),
             )
         except AgreementError as exc:
             messages.error(request, exc.message)
@@ -177,18 +193,26 @@ def sign(request, agreement_id):
         "agreements/sign.html",
         {
             "agreement": agreement,
+            "content": agreement.live_content(),
             "form": form,
             "party": party,
-            "statements": STATEMENTS,
             "for_print": False,
         },
     )
 
 
 def pdf(request, agreement_id):
+    """The working copy as a draft PDF; a signed agreement's PDF is its sealed version."""
     agreement = _agreement_for(request, agreement_id)
-    names = f"{agreement.mentor.full_name} {agreement.mentee.full_name}"
-    filename = f"mentoring-agreement-{slugify(names) or agreement.uuid}.pdf"
-    response = HttpResponse(render_agreement_pdf(agreement), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if not agreement.is_editable and agreement.version_in_force:
+        return redirect("agreements:version_pdf", agreement.uuid, agreement.version_in_force.number)
+    agreement.record_access(
+        AuditEvent.Kind.PDF_DOWNLOADED,
+        actor=request.user,
+        origin=Origin.of(request),
+        details={"file": "draft"},
+    )
+    response = HttpResponse(render_draft_pdf(agreement), content_type="application/pdf")
+    suffix = "-amendment-draft" if agreement.is_amending else "-draft"
+    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(agreement, suffix)}"'
     return response

@@ -4,7 +4,7 @@ from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 
 from agreements.forms import PairingForm
-from agreements.models import Agreement, Program
+from agreements.models import Agreement, Origin, Program
 from agreements.services import pairing_create
 
 PAIRINGS_PER_PAGE = 50
@@ -38,6 +38,7 @@ def pairing_new(request, program_id):
                 mentor=form.cleaned_data["mentor_email"],
                 mentee=form.cleaned_data["mentee_email"],
                 created_by=request.user,
+                origin=Origin.of(request),
             )
         except IntegrityError:
             # Another admin paired the same two people a moment ago.

@@ -1,0 +1,186 @@
+"""The audit trail: an append-only, hash-chained log per agreement.
+
+Each entry stores the SHA-256 of the entry before it (``previous_hash``) and
+its own hash over every recorded field (``entry_hash``); the agreement row
+keeps the hash of its newest entry (``audit_head``). Changing or removing any
+entry, the newest included, breaks the chain at that entry: see
+``verify_chain()`` and ``manage.py verify_audit``.
+"""
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from agreements import content
+
+GENESIS_HASH = "0" * 64
+USER_AGENT_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, as the audit trail and signatures record it."""
+
+    ip: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def of(cls, request):
+        user_agent = request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")
+        return cls(ip=client_ip(request), user_agent=user_agent[:USER_AGENT_LIMIT])
+
+
+def client_ip(request):
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies
+    the address the outermost of them saw.
+
+    Each proxy appends the address it received the request from to
+    X-Forwarded-For, so only the last TRUSTED_PROXY_COUNT entries are
+    trustworthy; what is left of them came from the client and may be forged.
+    (django-ipware counts proxies inside the header instead, so it cannot
+    express this.)
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= count:
+            address = forwarded[-count]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit trail is append-only.")
+
+    def delete(self):
+        raise TypeError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    class Kind(models.TextChoices):
+        CREATED = "created", "Agreement created"
+        SECTION_EDITED = "section_edited", "Section edited"
+        SECTION_AGREED = "section_agreed", "Section agreed"
+        SIGNED = "signed", "Signed"
+        SIGNATURE_VOIDED = "signature_voided", "Signature voided"
+        IN_FORCE = "in_force", "Version in force"
+        SUPERSEDED = "superseded", "Version superseded"
+        AMENDMENT_STARTED = "amendment_started", "Amendment started"
+        AMENDMENT_WITHDRAWN = "amendment_withdrawn", "Amendment withdrawn"
+        PDF_SEALED = "pdf_sealed", "Signed PDF sealed"
+        PDF_DOWNLOADED = "pdf_downloaded", "PDF downloaded"
+        VIEWED = "viewed", "Viewed by someone else"
+        ENDED = "ended", "Agreement ended"
+
+    agreement = models.ForeignKey(
+        "Agreement", on_delete=models.PROTECT, related_name="audit_events"
+    )
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    # PROTECT: the chain covers the actor's id, so the user row must stay.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    ip = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=USER_AGENT_LIMIT, blank=True)
+    details = models.JSONField(default=dict)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "sequence"], name="agreements_auditevent_unique_sequence"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Audit entry {self.sequence}: {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit trail is append-only.")
+
+    def hashed_fields(self, agreement_uuid):
+        return {
+            "agreement": str(agreement_uuid),
+            "sequence": self.sequence,
+            "kind": self.kind,
+            "at": self.at.astimezone(datetime.UTC).isoformat(),
+            "actor": self.actor_id,
+            "actor_name": self.actor_name,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "details": self.details,
+            "previous_hash": self.previous_hash,
+        }
+
+    def compute_hash(self, agreement_uuid):
+        return content.content_hash(self.hashed_fields(agreement_uuid))
+
+    @classmethod
+    def append(cls, agreement, kind, *, actor=None, origin=None, details=None, at=None):
+        """Add an entry to the agreement's chain.
+
+        The caller holds the agreement's row lock (``select_for_update``), so
+        entries of one agreement are appended one at a time.
+        """
+        origin = origin or Origin()
+        last = cls.objects.filter(agreement=agreement).order_by("-sequence").first()
+        # Stored JSON comes back normalised, so hash what the database will return.
+        event = cls(
+            agreement=agreement,
+            sequence=last.sequence + 1 if last else 1,
+            kind=kind,
+            at=at or timezone.now(),
+            actor=actor,
+            actor_name=actor.full_name if actor else "",
+            ip=origin.ip,
+            user_agent=origin.user_agent,
+            details=content.normalise(details or {}),
+            previous_hash=last.entry_hash if last else GENESIS_HASH,
+        )
+        event.entry_hash = event.compute_hash(agreement.uuid)
+        event.save()
+        type(agreement).objects.filter(pk=agreement.pk).update(audit_head=event.entry_hash)
+        agreement.audit_head = event.entry_hash
+        return event
+
+
+def verify_chain(agreement, events=None):
+    """The first problem in the agreement's audit chain, or None if it is intact."""
+    if events is None:
+        events = agreement.audit_events.order_by("sequence")
+    previous_hash, expected_sequence = GENESIS_HASH, 1
+    for event in events:
+        label = f"entry {event.sequence} ({event.get_kind_display()}, {event.at:%Y-%m-%d %H:%M:%S})"
+        if event.sequence != expected_sequence:
+            return f"entry {expected_sequence} is missing: the chain jumps to {label}"
+        if event.previous_hash != previous_hash:
+            return f"{label} does not follow the entry before it (removed or altered)"
+        if event.compute_hash(agreement.uuid) != event.entry_hash:
+            return f"{label} was altered after it was written"
+        previous_hash, expected_sequence = event.entry_hash, expected_sequence + 1
+    if previous_hash != (agreement.audit_head or GENESIS_HASH):
+        return f"the chain ends at entry {expected_sequence - 1}, but later entries were recorded"
+    return None

@@ -1,0 +1,81 @@
+"""What an agreement says, in one shape for the live draft and a signed version.
+
+The section partials (``templates/agreements/sections/``) render an
+``AgreementContent``, so a page or PDF of a signed version shows exactly its
+canonical JSON, whatever was edited or renamed since.
+"""
+
+from dataclasses import dataclass
+
+from .sections import (
+    CheckIn,
+    Confidentiality,
+    ContactPreference,
+    Goal,
+    MeetingSchedule,
+    OffLimitsTopic,
+    Party,
+    Term,
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class AgreementContent:
+    program: str
+    mentor: Person
+    mentee: Person
+    contact: list  # ContactPreference, the mentor's first
+    schedule: MeetingSchedule
+    goals: list
+    checkins: list
+    confidentiality: Confidentiality
+    off_limits: list
+    term: Term
+    statements: dict
+
+    @classmethod
+    def live(cls, agreement, statements):
+        """From an agreement loaded with ``with_content()``."""
+        return cls(
+            program=agreement.program.name,
+            mentor=Person(agreement.mentor.full_name, agreement.mentor.email),
+            mentee=Person(agreement.mentee.full_name, agreement.mentee.email),
+            contact=list(agreement.contact_preferences.all()),
+            schedule=agreement.schedule,
+            goals=list(agreement.goals.all()),
+            checkins=list(agreement.checkins.all()),
+            confidentiality=agreement.confidentiality,
+            off_limits=list(agreement.off_limits_topics.all()),
+            term=agreement.term,
+            statements=statements,
+        )
+
+    @classmethod
+    def frozen(cls, data):
+        """From the canonical content (``Agreement.canonical_content()``) of a version."""
+        sections, parties = data["sections"], data["parties"]
+        return cls(
+            program=data["program"],
+            mentor=Person(**parties["mentor"]),
+            mentee=Person(**parties["mentee"]),
+            contact=[
+                ContactPreference.from_data(party, sections["contact"][party])
+                for party in (Party.MENTOR, Party.MENTEE)
+            ],
+            schedule=MeetingSchedule.from_data(sections["schedule"]),
+            goals=[Goal.from_data(item) for item in sections["goals"]],
+            checkins=[CheckIn.from_data(item) for item in sections["checkins"]],
+            confidentiality=Confidentiality.from_data(sections["confidentiality"]),
+            off_limits=[OffLimitsTopic.from_data(item) for item in sections["off_limits"]],
+            term=Term.from_data(sections["term"]),
+            statements=data["statements"],
+        )
+
+    def person(self, party):
+        return self.mentor if party == Party.MENTOR else self.mentee

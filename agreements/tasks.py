@@ -1,0 +1,131 @@
+"""Work that runs in a task worker (`manage.py db_worker`), after the request."""
+
+import datetime
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks import default_task_backend, task
+
+from agreements import pdf, seal
+from agreements.models import Agreement, AgreementVersion, AuditEvent
+
+logger = logging.getLogger(__name__)
+
+# A failed seal is tried again after 1, 2, 4 ... minutes, at most hourly.
+RETRY_CAP = datetime.timedelta(hours=1)
+
+
+def retry_delay(attempts):
+    return min(datetime.timedelta(minutes=2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+@task()
+def seal_version(version_id):
+    """Render the signed PDF of a version once, seal it and store it.
+
+    The rendering is kept, so a retry after a failed seal seals the same
+    bytes. Downloads serve the stored file; nothing renders it again.
+    """
+    version = AgreementVersion.objects.select_related("agreement").get(pk=version_id)
+    if version.is_sealed:
+        return "already sealed"
+    if not version.unsealed_pdf:
+        rendered = pdf.render_signed_pdf(version)
+        with transaction.atomic():
+            locked = AgreementVersion.objects.select_for_update().get(pk=version_id)
+            if not locked.unsealed_pdf:
+                locked.unsealed_pdf.save("unsealed.pdf", ContentFile(rendered), save=True)
+            version = locked
+    with version.unsealed_pdf.open("rb") as file:
+        rendered = file.read()
+    try:
+        sealed = seal.seal_pdf(
+            rendered,
+            reason=f"Mentoring agreement version {version.number}, signed by both parties",
+            location=settings.SITE_URL,
+        )
+    except seal.SealError as exc:
+        _seal_failed(version_id, exc)
+        return "sealing pending"
+    _store_sealed(version_id, sealed)
+    return "sealed"
+
+
+def _seal_failed(version_id, exc):
+    with transaction.atomic():
+        version = AgreementVersion.objects.select_for_update().get(pk=version_id)
+        version.seal_attempts += 1
+        version.seal_error = str(exc)[:300]
+        version.save(update_fields=["seal_attempts", "seal_error"])
+    logger.warning(
+        "Sealing version %s failed (attempt %s): %s", version_id, version.seal_attempts, exc
+    )
+    if default_task_backend.supports_defer:
+        run_after = timezone.now() + retry_delay(version.seal_attempts)
+        seal_version.using(run_after=run_after).enqueue(version_id)
+    # Otherwise `manage.py seal_pending` tries again.
+
+
+def _store_sealed(version_id, sealed):
+    with transaction.atomic():
+        version = AgreementVersion.objects.select_for_update().get(pk=version_id)
+        if version.is_sealed:
+            return
+        agreement = Agreement.objects.select_for_update().get(pk=version.agreement_id)
+        digest = hashlib.sha256(sealed).hexdigest()
+        version.pdf.save(f"sealed-{digest[:12]}.pdf", ContentFile(sealed), save=False)
+        unsealed = version.unsealed_pdf.name
+        version.unsealed_pdf = ""
+        version.pdf_sha256 = digest
+        version.sealed_at = timezone.now()
+        version.seal_timestamped = seal.seal_uses_timestamp_authority()
+        version.seal_error = ""
+        version.save()
+        agreement.record(
+            AuditEvent.Kind.PDF_SEALED,
+            details={"version": version.number, "pdf_sha256": digest},
+            at=version.sealed_at,
+        )
+        transaction.on_commit(lambda: version.unsealed_pdf.storage.delete(unsealed))
+        transaction.on_commit(lambda: send_signed_notice.enqueue(version_id))
+
+
+@task()
+def send_signed_notice(version_id):
+    """Tell both parties, once, that their signed and sealed agreement is ready."""
+    with transaction.atomic():
+        version = (
+            AgreementVersion.objects.select_for_update(of=("self",))
+            .select_related("agreement__mentor", "agreement__mentee", "agreement__program")
+            .get(pk=version_id)
+        )
+        if version.notified_at:
+            return "already sent"
+        agreement = version.agreement
+        url = settings.SITE_URL + reverse("agreements:detail", args=[agreement.uuid])
+        messages = []
+        for user, other in (
+            (agreement.mentor, agreement.mentee),
+            (agreement.mentee, agreement.mentor),
+        ):
+            context = {
+                "user": user,
+                "other": other,
+                "version": version,
+                "url": url,
+                "agreement": agreement,
+            }
+            subject = render_to_string("emails/agreement_signed_subject.txt", context).strip()
+            body = render_to_string("emails/agreement_signed.txt", context)
+            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+        send_mass_mail(messages)
+        version.notified_at = timezone.now()
+        version.save(update_fields=["notified_at"])
+        return "sent"

@@ -1,0 +1,200 @@
+"""Signed versions, amendments and the audit trail of one agreement."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from agreements.exceptions import AgreementError
+from agreements.models import AgreementVersion, AuditEvent, Origin, Section, verify_chain
+from agreements.models.sections import describe_changes
+
+from .agreements import _agreement_for, _detail_url, pdf_filename
+
+
+def _signed_version_for(agreement, number):
+    """A version both parties signed (in force or superseded); pending or void ones
+    are not agreements and have no page."""
+    return get_object_or_404(
+        agreement.versions.filter(
+            status__in=[AgreementVersion.Status.IN_FORCE, AgreementVersion.Status.SUPERSEDED]
+        ),
+        number=number,
+    )
+
+
+def version_list(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id)
+    versions = sorted(agreement.versions.all(), key=lambda v: v.number, reverse=True)
+    signatures = {}
+    for signature in agreement.signatures.all():
+        signatures.setdefault(signature.version_id, []).append(signature)
+    return render(
+        request,
+        "agreements/versions.html",
+        {
+            "agreement": agreement,
+            "rows": [(version, signatures.get(version.pk, [])) for version in versions],
+            "signed": [version for version in versions if version.is_signed],
+        },
+    )
+
+
+def version_detail(request, agreement_id, number):
+    agreement = _agreement_for(request, agreement_id)
+    version = _signed_version_for(agreement, number)
+    return render(
+        request,
+        "agreements/version_detail.html",
+        {
+            "agreement": agreement,
+            "version": version,
+            "content": version.as_content(),
+            "signatures": [s for s in agreement.signatures_on(version) if s.voided_at is None],
+            "kinds": Section.Kind.choices,
+            "for_print": False,
+        },
+    )
+
+
+def version_pdf(request, agreement_id, number):
+    """Exactly the bytes that were sealed: nothing is rendered here."""
+    agreement = _agreement_for(request, agreement_id, content=False)
+    version = _signed_version_for(agreement, number)
+    if not version.is_sealed:
+        messages.info(
+            request,
+            "The signed PDF is being sealed. It is usually ready within a minute; "
+            "if sealing fails it is retried automatically.",
+        )
+        return redirect("agreements:version_list", agreement.uuid)
+    agreement.record_access(
+        AuditEvent.Kind.PDF_DOWNLOADED,
+        actor=request.user,
+        origin=Origin.of(request),
+        details={"file": "sealed", "version": version.number, "pdf_sha256": version.pdf_sha256},
+    )
+    return FileResponse(
+        version.pdf.open("rb"),
+        as_attachment=True,
+        filename=pdf_filename(agreement, f"-v{version.number}-signed"),
+        content_type="application/pdf",
+    )
+
+
+def version_compare(request, agreement_id):
+    """Two versions side by side, section by section. The working copy of an
+    amendment can be compared too, as "draft"."""
+    agreement = _agreement_for(request, agreement_id)
+    signed = {
+        str(version.number): version for version in agreement.versions.all() if version.is_signed
+    }
+    choices = list(signed)
+    if agreement.is_amending:
+        choices.append("draft")
+    if not signed:
+        raise Http404("There is no signed version to compare.")
+    latest = max(signed.values(), key=lambda v: v.number)
+    default_new = "draft" if agreement.is_amending else str(latest.number)
+    default_old = str(latest.number) if agreement.is_amending else str(max(latest.number - 1, 1))
+    old_key = request.GET.get("from", default_old)
+    new_key = request.GET.get("to", default_new)
+    if old_key not in choices or new_key not in choices:
+        raise Http404("No such version.")
+
+    def side(key):
+        if key == "draft":
+            return "Amendment draft", agreement.live_content(), agreement.canonical_content()
+        version = signed[key]
+        return f"Version {version.number}", version.as_content(), version.data
+
+    (old_label, old_content, old_data), (new_label, new_content, new_data) = (
+        side(old_key),
+        side(new_key),
+    )
+    editors = _editors_between(agreement, signed.get(old_key), signed.get(new_key))
+    sections = []
+    for kind, label in Section.Kind.choices:
+        changes = describe_changes(old_data["sections"][kind], new_data["sections"][kind])
+        sections.append((kind, label, changes, editors.get(kind, [])))
+    return render(
+        request,
+        "agreements/version_compare.html",
+        {
+            "agreement": agreement,
+            "choices": choices,
+            "old_key": old_key,
+            "new_key": new_key,
+            "old_label": old_label,
+            "new_label": new_label,
+            "old_content": old_content,
+            "new_content": new_content,
+            "sections": sections,
+            "parties_changed": old_data["parties"] != new_data["parties"],
+            "for_print": False,
+        },
+    )
+
+
+def _editors_between(agreement, old, new):
+    """Who edited each section after the older version was frozen, up to the newer."""
+    if old is None:
+        return {}
+    start, end = old.frozen_at, new.frozen_at if new else None
+    if end is not None and end < start:
+        start, end = end, start
+    editors = {}
+    for section in agreement.sections.all():
+        revisions = section.revisions.filter(edited_at__gt=start).select_related("edited_by")
+        if end is not None:
+            revisions = revisions.filter(edited_at__lte=end)
+        names = []
+        for revision in revisions:
+            name = revision.edited_by.full_name if revision.edited_by else "a former user"
+            if name not in names:
+                names.append(name)
+        editors[section.kind] = names
+    return editors
+
+
+@require_POST
+def amend(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id, content=False)
+    try:
+        agreement.start_amendment(by=request.user, origin=Origin.of(request))
+    except AgreementError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            "You started an amendment. Change what needs changing; version "
+            f"{agreement.version_in_force.number} stays in force until both of you sign.",
+        )
+    return redirect(_detail_url(agreement))
+
+
+@require_POST
+def withdraw_amendment(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id, content=False)
+    try:
+        agreement.withdraw_amendment(by=request.user, origin=Origin.of(request))
+    except AgreementError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The amendment is withdrawn; the version in force is unchanged.")
+    return redirect(_detail_url(agreement))
+
+
+def trail(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id, content=False)
+    events = list(agreement.audit_events.select_related("actor").order_by("sequence"))
+    return render(
+        request,
+        "agreements/trail.html",
+        {
+            "agreement": agreement,
+            "events": events[::-1],
+            "problem": verify_chain(agreement, events),
+            "section_labels": dict(Section.Kind.choices),
+        },
+    )
