@@ -29,6 +29,10 @@ def main():
     # Always a throwaway file, whatever DATABASE_URL the shell exports.
     os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
     os.environ.setdefault("DEBUG", "true")
+    os.environ["SEAL_DIR"] = f"{tmp}/seal"
+    os.environ["MEDIA_ROOT"] = f"{tmp}/media"
+    # Enqueued tasks are dropped: the sealing task is timed by calling it here.
+    os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings")
 
     import django
@@ -44,10 +48,12 @@ def main():
     from agreements import demo
     from agreements.models import Agreement, Program, User
     from agreements.services import pairing_create
+    from agreements.tasks import seal_version
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
+    call_command("create_seal_keys", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
     started = time.perf_counter()
     admin = User.objects.create_user("admin@bench.test", "x", full_name="Bench Admin")
@@ -128,6 +134,27 @@ def main():
     measure(
         "worst-case PDF (30 long goals)", other, reverse("agreements:pdf", args=[worst.uuid]), 3
     )
+
+    # Signing, then the worker's job: render the PDF/A-3 once and seal it.
+    demo.agree_all(agreement)
+    demo.sign_as(agreement, users[0])
+    demo.sign_as(agreement, users[1])
+    version = Agreement.objects.with_content().get(pk=agreement.pk).version_in_force
+    start = time.perf_counter()
+    seal_version.call(version.pk)
+    print(f"{'render + seal signed PDF (task)':<34} {time.perf_counter() - start:7.2f} s once")
+    version.refresh_from_db()
+    measure(
+        "signed PDF download (stored)",
+        party,
+        reverse("agreements:version_pdf", args=[agreement.uuid, version.number]),
+        args.runs,
+    )
+    measure(
+        "audit trail page", party, reverse("agreements:trail", args=[agreement.uuid]), args.runs
+    )
+    anonymous = Client()
+    measure("verify page (lookup)", anonymous, f"/verify/?sha256={version.pdf_sha256}", args.runs)
 
 
 if __name__ == "__main__":

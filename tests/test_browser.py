@@ -1,5 +1,6 @@
 """The whole agreement, from empty to signed, in real headless Chromium."""
 
+import concurrent.futures
 import io
 import os
 import re
@@ -12,6 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
 
 from agreements.models import Agreement, Section
+from agreements.seal import validate_sealed_pdf
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -109,6 +111,7 @@ class Person:
         page.get_by_role("link", name="Sign the agreement").click()
         page.get_by_label("Type your full name").fill(self.user.full_name)
         page.get_by_label("I have read this mentoring agreement in full").check()
+        page.get_by_label("Your password").fill(PASSWORD)
         page.get_by_role("button", name="Sign", exact=True).click()
         expect(page.get_by_role("alert")).to_have_text("You signed the agreement.")
 
@@ -214,12 +217,18 @@ def test_pair_writes_agrees_signs_and_downloads_the_agreement(
     expect(maria.page.get_by_role("link", name="Edit")).to_have_count(0)
     maria.page.screenshot(path=ARTIFACTS / "agreement-active.png", full_page=True)
 
+    # The live server runs tasks at once: the signed PDF is already sealed.
     with maria.page.expect_download() as download_info:
-        maria.page.get_by_role("link", name="Download PDF").click()
+        maria.page.get_by_role("link", name="Download the signed PDF").click()
     download = download_info.value
-    assert download.suggested_filename == "mentoring-agreement-maria-mentor-milo-mentee.pdf"
+    assert (
+        download.suggested_filename == "mentoring-agreement-maria-mentor-milo-mentee-v1-signed.pdf"
+    )
     data = Path(download.path()).read_bytes()
     assert data.startswith(b"%PDF")
+    # In a thread: pyHanko runs its own event loop, and Playwright's is running here.
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        assert pool.submit(validate_sealed_pdf, data).result().ok
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     text = re.sub(r"\s+", " ", text)
     for expected in (
@@ -232,7 +241,7 @@ def test_pair_writes_agrees_signs_and_downloads_the_agreement(
 
     agreement = Agreement.objects.with_content().get(pk=agreement.pk)
     assert agreement.status == Agreement.Status.ACTIVE
-    assert sorted(s.typed_name for s in agreement.valid_signatures()) == [
+    assert sorted(s.typed_name for s in agreement.signatures_on(agreement.version_in_force)) == [
         "Maria Mentor",
         "Milo Mentee",
     ]

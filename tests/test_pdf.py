@@ -267,7 +267,9 @@ def test_party_downloads_empty_draft_as_pdf(
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert re.fullmatch(r'attachment; filename="[a-z0-9-]+\.pdf"', response["Content-Disposition"])
-    assert "mentoring-agreement-maria-mentor-milo-mentee-draft.pdf" in response["Content-Disposition"]
+    assert (
+        "mentoring-agreement-maria-mentor-milo-mentee-draft.pdf" in response["Content-Disposition"]
+    )
     assert response.content.startswith(b"%PDF-")
     text = " ".join(page_texts(response.content))
     assert "Status Draft: not signed by both parties, not in force" in text

@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('created', 'Agreement created'), ('section_edited', 'Section edited'), ('section_agreed', 'Section agreed'), ('signed', 'Signed'), ('signature_voided', 'Signature voided'), ('in_force', 'Version in force'), ('superseded', 'Version superseded'), ('amendment_started', 'Amendment started'), ('amendment_withdrawn', 'Amendment withdrawn'), ('pdf_sealed', 'Signed PDF sealed'), ('pdf_downloaded', 'PDF downloaded'), ('viewed', 'Viewed by someone else'), ('ended', 'Agreement ended')], max_length=20)),
                 ('at', models.DateTimeField()),
                 ('actor_name', models.CharField(blank=True, max_length=150)),
-                ('ip', models.GenericIPAddressField(null=True)),
+                ('ip', models.CharField(blank=True, max_length=45)),
                 ('user_agent', models.CharField(blank=True, max_length=300)),
                 ('details', models.JSONField(default=dict)),
                 ('previous_hash', models.CharField(max_length=64)),
@@ -176,5 +176,13 @@ class Migration(migrations.Migration):
             model_name='signature',
             name='version',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='agreements.agreementversion'),
+        ),
+        migrations.RemoveConstraint(
+            model_name='signature',
+            name='agreements_signature_one_valid_per_party',
+        ),
+        migrations.AddConstraint(
+            model_name='signature',
+            constraint=models.UniqueConstraint(condition=models.Q(('voided_at__isnull', True)), fields=('version', 'party'), name='agreements_signature_one_valid_per_party'),
         ),
     ]

@@ -780,8 +780,10 @@ class Signature(models.Model):
     class Meta:
         ordering = ["signed_at"]
         constraints = [
+            # Per version: an amendment is signed while the version in force
+            # keeps its two signatures.
             models.UniqueConstraint(
-                fields=["agreement", "party"],
+                fields=["version", "party"],
                 condition=Q(voided_at__isnull=True),
                 name="agreements_signature_one_valid_per_party",
             ),

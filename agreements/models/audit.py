@@ -94,7 +94,9 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     actor_name = models.CharField(max_length=150, blank=True)
-    ip = models.GenericIPAddressField(null=True)
+    # Text, not GenericIPAddressField: the chain hashes exactly what is stored,
+    # and the database must not rewrite an IPv6 address.
+    ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=USER_AGENT_LIMIT, blank=True)
     details = models.JSONField(default=dict)
     previous_hash = models.CharField(max_length=64)
@@ -155,7 +157,7 @@ class AuditEvent(models.Model):
             at=at or timezone.now(),
             actor=actor,
             actor_name=actor.full_name if actor else "",
-            ip=origin.ip,
+            ip=origin.ip or "",
             user_agent=origin.user_agent,
             details=content.normalise(details or {}),
             previous_hash=last.entry_hash if last else GENESIS_HASH,
