@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from agreements import demo
 from agreements.models import Agreement
 from agreements.services import pairing_create
-from tests.conftest import client_for, make_user
+from tests.conftest import START, client_for, make_user
 
 
 @pytest.fixture
@@ -104,3 +105,29 @@ def test_home_queries_do_not_grow_with_agreements(
     with django_assert_max_num_queries(8):
         response = client.get("/")
     assert response.text.count("Open the agreement") == 12
+
+
+def test_home_queries_stay_flat_across_signing_states(
+    client, program, program_admin, mentor, django_assert_max_num_queries
+):
+    # Half signed, active and being amended: each state reads versions and signatures.
+    for index in range(6):
+        agreement = pairing_create(
+            program=program,
+            mentor=mentor,
+            mentee=make_user(f"s{index}@example.com", f"Signer {index}"),
+            created_by=program_admin,
+        )
+        demo.write_all(agreement, by=mentor, start=START)
+        demo.agree_all(agreement)
+        demo.sign_as(agreement, mentor)
+        if index % 3:
+            demo.sign_as(agreement, agreement.mentee)
+        if index % 3 == 2:
+            agreement.start_amendment(by=mentor)
+    client_for(client, mentor)
+    with django_assert_max_num_queries(9):
+        response = client.get("/")
+    assert response.text.count("Open the agreement") == 6
+    assert response.text.count("Waiting for Signer") == 2
+    assert response.text.count("Change what the amendment is for, or withdraw it") == 2

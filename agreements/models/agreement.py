@@ -260,7 +260,11 @@ class Agreement(models.Model):
                 f"Waiting for {self.user_for(other).full_name} to agree {theirs} "
                 f"section{pluralize(theirs)}"
             )
-        if self.awaiting_signatures:
+        if self.is_amending and not any(
+            section.updated_at and section.updated_at > self.amending_since for section in sections
+        ):
+            todo.append("Change what the amendment is for, or withdraw it")
+        elif self.awaiting_signatures:
             pending = self.pending_version
             signed = {
                 s.party

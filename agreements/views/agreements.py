@@ -44,7 +44,7 @@ def home(request):
     agreements = (
         Agreement.objects.for_party(request.user)
         .select_related("program", "mentor", "mentee", "term")
-        .prefetch_related("sections", "signatures")
+        .prefetch_related("sections", "signatures", "versions")
         .with_next_checkin()
     )
     rows = [(agreement, agreement.todo_for(request.user)) for agreement in agreements]
