@@ -639,9 +639,10 @@ class Agreement(models.Model):
                 Kind.OFF_LIMITS: (OffLimitsTopic, self.off_limits_topics),
             }[kind]
             related.all().delete()
-            model.objects.bulk_create(
-                model(agreement=self, **_field_values(model.from_data(item))) for item in data
-            )
+            rows = [model.from_data(item) for item in data]
+            for row in rows:
+                row.agreement = self
+            model.objects.bulk_create(rows)
 
     def _settle(self, now, *, origin=None):
         """Derive the status from the sections and signatures, and record activity."""

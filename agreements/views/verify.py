@@ -58,7 +58,7 @@ def root_certificate(request):
     if not path.exists():
         raise Http404("No seal certificate has been made yet.")
     return FileResponse(
-        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        open(path, "rb"),  # FileResponse closes it
         as_attachment=True,
         filename="mentorship-seal-root.pem",
         content_type="application/x-pem-file",

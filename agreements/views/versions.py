@@ -6,7 +6,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from agreements.exceptions import AgreementError
-from agreements.models import AgreementVersion, AuditEvent, Origin, Section, verify_chain
+from agreements.models import (
+    AgreementVersion,
+    AuditEvent,
+    Origin,
+    Section,
+    SectionRevision,
+    verify_chain,
+)
 from agreements.models.sections import describe_changes
 
 from .agreements import _agreement_for, _detail_url, pdf_filename
@@ -24,10 +31,10 @@ def _signed_version_for(agreement, number):
 
 
 def version_list(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id)
-    versions = sorted(agreement.versions.all(), key=lambda v: v.number, reverse=True)
+    agreement = _agreement_for(request, agreement_id, content=False)
+    versions = list(agreement.versions.select_related("superseded_by").order_by("-number"))
     signatures = {}
-    for signature in agreement.signatures.all():
+    for signature in agreement.signatures.order_by("signed_at"):
         signatures.setdefault(signature.version_id, []).append(signature)
     return render(
         request,
@@ -108,10 +115,8 @@ def version_compare(request, agreement_id):
         version = signed[key]
         return f"Version {version.number}", version.as_content(), version.data
 
-    (old_label, old_content, old_data), (new_label, new_content, new_data) = (
-        side(old_key),
-        side(new_key),
-    )
+    old_label, old_content, old_data = side(old_key)
+    new_label, new_content, new_data = side(new_key)
     editors = _editors_between(agreement, signed.get(old_key), signed.get(new_key))
     sections = []
     for kind, label in Section.Kind.choices:
@@ -143,17 +148,17 @@ def _editors_between(agreement, old, new):
     start, end = old.frozen_at, new.frozen_at if new else None
     if end is not None and end < start:
         start, end = end, start
+    revisions = SectionRevision.objects.filter(
+        section__agreement=agreement, edited_at__gt=start
+    ).select_related("section", "edited_by")
+    if end is not None:
+        revisions = revisions.filter(edited_at__lte=end)
     editors = {}
-    for section in agreement.sections.all():
-        revisions = section.revisions.filter(edited_at__gt=start).select_related("edited_by")
-        if end is not None:
-            revisions = revisions.filter(edited_at__lte=end)
-        names = []
-        for revision in revisions:
-            name = revision.edited_by.full_name if revision.edited_by else "a former user"
-            if name not in names:
-                names.append(name)
-        editors[section.kind] = names
+    for revision in revisions.order_by("edited_at"):
+        name = revision.edited_by.full_name if revision.edited_by else "a former user"
+        names = editors.setdefault(revision.section.kind, [])
+        if name not in names:
+            names.append(name)
     return editors
 
 
