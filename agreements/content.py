@@ -17,7 +17,9 @@ import hashlib
 import json
 import unicodedata
 
-CANONICAL_FORMAT = "mentorship-agreement/2"
+# /3 added the meeting time and time zone to the schedule; versions signed
+# under /2 keep their bytes and are read with no meeting time.
+CANONICAL_FORMAT = "mentorship-agreement/3"
 
 
 def normalise_text(value):

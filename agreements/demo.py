@@ -22,6 +22,8 @@ def _fill(agreement, kind, start):
     elif kind == Kind.SCHEDULE:
         schedule = agreement.schedule
         schedule.frequency = schedule.Frequency.FORTNIGHTLY
+        schedule.time = datetime.time(17, 30)
+        schedule.time_zone = agreement.mentee.time_zone
         schedule.duration_minutes = 60
         schedule.format = schedule.Format.MIXED
         schedule.location = "Café on the ground floor, or Teams"

@@ -40,3 +40,7 @@ class SectionConflict(AgreementError):
         super().__init__(message)
         self.section = section
         self.changes = changes
+
+
+class CheckInInvalid(AgreementError):
+    """The check-in cannot be recorded as asked."""

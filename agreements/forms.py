@@ -1,3 +1,5 @@
+import zoneinfo
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
@@ -19,6 +21,10 @@ from agreements.models import (
 )
 
 User = get_user_model()
+
+
+def time_zone_choices():
+    return [("", "---------")] + [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]
 
 
 class DateInput(forms.DateInput):
@@ -90,6 +96,8 @@ class MeetingScheduleForm(forms.ModelForm):
         fields = [
             "frequency",
             "frequency_custom",
+            "time",
+            "time_zone",
             "duration_minutes",
             "format",
             "location",
@@ -98,8 +106,17 @@ class MeetingScheduleForm(forms.ModelForm):
             "notice_hours",
         ]
 
-    def __init__(self, *args, **kwargs):
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        required=False,
+        help_text="Where the meeting time is reckoned; each calendar shows it in local time.",
+    )
+
+    def __init__(self, *args, default_time_zone="", **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.instance.time_zone:
+            self.initial["time_zone"] = default_time_zone
+        self.fields["time"].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
         # Saved means complete: the pair agrees to a whole schedule.
         for name in ("frequency", "duration_minutes", "format", "arranged_by", "agenda_by"):
             self.fields[name].required = True
@@ -109,6 +126,7 @@ class MeetingScheduleForm(forms.ModelForm):
         self.helper = _inline_helper()
         self.helper.layout = Layout(
             Row(Column("frequency"), Column("frequency_custom")),
+            Row(Column("time"), Column("time_zone")),
             Row(Column("duration_minutes"), Column("format")),
             "location",
             Row(Column("arranged_by"), Column("agenda_by")),
@@ -125,6 +143,13 @@ class MeetingScheduleForm(forms.ModelForm):
                 )
         elif "frequency" in cleaned:
             cleaned["frequency_custom"] = ""
+            # A regular rhythm goes into both calendars: it needs a time and a zone.
+            for name, message in (
+                ("time", "Give the time of day you meet."),
+                ("time_zone", "Choose the time zone of the meeting time."),
+            ):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, forms.ValidationError(message, code="required"))
         return cleaned
 
 
@@ -398,7 +423,16 @@ class SectionEditor:
                     )
                 )
         elif kind == Kind.SCHEDULE:
-            self.forms.append((None, MeetingScheduleForm(data, instance=agreement.schedule)))
+            self.forms.append(
+                (
+                    None,
+                    MeetingScheduleForm(
+                        data,
+                        instance=agreement.schedule,
+                        default_time_zone=agreement.user_for(party).time_zone,
+                    ),
+                )
+            )
         elif kind == Kind.GOALS:
             self.forms.append((None, GoalFormSet(data, instance=agreement, prefix="goals")))
         elif kind == Kind.CHECKINS:

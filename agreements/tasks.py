@@ -129,3 +129,74 @@ def send_signed_notice(version_id):
         version.notified_at = timezone.now()
         version.save(update_fields=["notified_at"])
         return "sent"
+
+
+@task()
+def seal_final_pdf(agreement_id):
+    """Render and seal the final record of an ended agreement, once."""
+    agreement = Agreement.objects.with_content().get(pk=agreement_id)
+    if agreement.final_sealed_at:
+        return "already sealed"
+    try:
+        sealed = seal.seal_pdf(
+            pdf.render_final_pdf(agreement),
+            reason="Final record of a mentoring agreement that has ended",
+            location=settings.SITE_URL,
+        )
+    except seal.SealError as exc:
+        logger.warning("Sealing the final PDF of agreement %s failed: %s", agreement_id, exc)
+        if default_task_backend.supports_defer:
+            run_after = timezone.now() + RETRY_CAP
+            seal_final_pdf.using(run_after=run_after).enqueue(agreement_id)
+        return "sealing pending"
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
+        if agreement.final_sealed_at:
+            return "already sealed"
+        digest = hashlib.sha256(sealed).hexdigest()
+        agreement.final_pdf.save(f"sealed-{digest[:12]}.pdf", ContentFile(sealed), save=False)
+        agreement.final_pdf_sha256 = digest
+        agreement.final_sealed_at = timezone.now()
+        agreement.save(update_fields=["final_pdf", "final_pdf_sha256", "final_sealed_at"])
+        agreement.record(
+            AuditEvent.Kind.PDF_SEALED,
+            details={"file": "final", "pdf_sha256": digest},
+            at=agreement.final_sealed_at,
+        )
+    return "sealed"
+
+
+def _mail_both(agreement, template, context, *, only=None):
+    """One email to each party (or to ``only``), rendered for that person."""
+    url = settings.SITE_URL + reverse("agreements:detail", args=[agreement.uuid])
+    messages = []
+    for user, other in ((agreement.mentor, agreement.mentee), (agreement.mentee, agreement.mentor)):
+        if only is not None and user.pk != only.pk:
+            continue
+        each = {**context, "user": user, "other": other, "agreement": agreement, "url": url}
+        subject = render_to_string(f"emails/{template}_subject.txt", each).strip()
+        body = render_to_string(f"emails/{template}.txt", each)
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+    send_mass_mail(messages)
+
+
+@task()
+def send_ended_notice(agreement_id):
+    """Tell both parties the agreement has ended, and how."""
+    agreement = Agreement.objects.select_related(
+        "mentor", "mentee", "program", "notice_given_by"
+    ).get(pk=agreement_id)
+    _mail_both(agreement, "agreement_ended", {})
+    return "sent"
+
+
+@task()
+def notify_other_party(agreement_id, what, actor_id):
+    """Tell the other party what one party did: "off_limits_added" or "notice_given"."""
+    agreement = Agreement.objects.select_related(
+        "mentor", "mentee", "program", "notice_given_by"
+    ).get(pk=agreement_id)
+    actor = agreement.mentor if actor_id == agreement.mentor_id else agreement.mentee
+    other = agreement.mentee if actor_id == agreement.mentor_id else agreement.mentor
+    _mail_both(agreement, what, {"actor": actor}, only=other)
+    return "sent"

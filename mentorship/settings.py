@@ -242,6 +242,13 @@ SEAL_ROOT_KEY_FILE = Path(env("SEAL_ROOT_KEY_FILE", SEAL_DIR / "root-key.pem"))
 SEAL_TSA_URL = env("SEAL_TSA_URL", "")
 SEAL_NAME = env("SEAL_NAME", "Mentorship agreements")
 
+# Reminders (`manage.py send_reminders`, run daily from cron): how many days
+# ahead of a check-in and of the exit date, and how many days after a missed
+# check-in it counts as overdue.
+REMINDER_DAYS_BEFORE_CHECKIN = env_int("REMINDER_DAYS_BEFORE_CHECKIN", 3)
+REMINDER_DAYS_BEFORE_EXIT = env_int("REMINDER_DAYS_BEFORE_EXIT", 14)
+CHECKIN_OVERDUE_AFTER_DAYS = env_int("CHECKIN_OVERDUE_AFTER_DAYS", 3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -134,3 +134,18 @@ def ready(agreement, mentor):
     demo.write_all(agreement, by=mentor, start=START)
     demo.agree_all(agreement)
     return fresh(agreement)
+
+
+def make_active(agreement, *, start):
+    """Written, agreed and signed by both, with the term starting on ``start``."""
+    demo.write_all(agreement, by=agreement.mentor, start=start)
+    demo.agree_all(agreement)
+    demo.sign_as(agreement, agreement.mentor)
+    demo.sign_as(agreement, agreement.mentee)
+    return fresh(agreement)
+
+
+@pytest.fixture
+def active(agreement):
+    """In force since 60 days ago: its first check-in (day 60) is due today."""
+    return make_active(agreement, start=datetime.date.today() - datetime.timedelta(days=60))

@@ -141,6 +141,8 @@ def fill_term(page):
 
 def fill_schedule(page):
     page.get_by_label("Frequency*", exact=True).select_option(label="Every two weeks")
+    page.get_by_label("Time of day").fill("17:30")
+    page.get_by_label("Time zone").select_option("Europe/London")
     page.get_by_label("Duration (minutes)").fill("60")
     page.get_by_label("Format").select_option(label="Mixed")
     page.get_by_label("Place or link").fill("Library café, or Jitsi when travelling")

@@ -40,6 +40,8 @@ SECTION_INPUT = {
     },
     "schedule": {
         "frequency": "fortnightly",
+        "time": "17:30",
+        "time_zone": "Europe/London",
         "duration_minutes": "60",
         "format": "video",
         "location": "Video link in the calendar invite",

@@ -8,7 +8,12 @@ from .agreement import (
     Signature,
 )
 from .audit import AuditEvent, Origin, verify_chain
+from .calendar import CalendarFeed
+from .checkins import CheckInRecord, GoalProgress, StillWorking
+from .ending import ClosingNote
+from .living import CheckInState
 from .programs import Program
+from .reminders import Reminder
 from .sections import (
     Arranger,
     CheckIn,
@@ -33,18 +38,25 @@ __all__ = [
     "AgreementVersion",
     "AuditEvent",
     "Arranger",
+    "CalendarFeed",
     "CheckIn",
+    "CheckInRecord",
+    "CheckInState",
+    "ClosingNote",
     "Confidentiality",
     "ContactPreference",
     "Goal",
+    "GoalProgress",
     "MeetingSchedule",
     "OffLimitsTopic",
     "Origin",
     "Party",
     "Program",
+    "Reminder",
     "Section",
     "SectionRevision",
     "Signature",
+    "StillWorking",
     "Term",
     "User",
     "verify_chain",

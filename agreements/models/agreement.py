@@ -23,6 +23,8 @@ from agreements.exceptions import (
 )
 
 from .audit import AuditEvent
+from .ending import ClosingNote
+from .living import LivingAgreement
 from .sections import (
     CheckIn,
     Confidentiality,
@@ -60,6 +62,10 @@ AUTHENTICATION = "Signed in with email and password; password entered again to s
 Event = AuditEvent.Kind
 
 
+def _final_pdf_path(agreement, filename):
+    return f"agreements/{agreement.uuid}/final-{filename}"
+
+
 class AgreementQuerySet(models.QuerySet):
     def for_party(self, user):
         """Agreements in which the user is the mentor or the mentee."""
@@ -90,15 +96,30 @@ class AgreementQuerySet(models.QuerySet):
         ).order_by("date")
         return self.annotate(next_checkin=Subquery(upcoming.values("date")[:1]))
 
+    def with_life(self):
+        """What happened since signing: check-ins with goal progress, closing notes."""
+        return self.prefetch_related(
+            "checkin_records__progress",
+            models.Prefetch("closing_notes", queryset=ClosingNote.objects.select_related("author")),
+        )
 
-class Agreement(models.Model):
-    """The written agreement of one mentor-mentee pairing in a program."""
+
+class Agreement(LivingAgreement, models.Model):
+    """The written agreement of one mentor-mentee pairing in a program.
+
+    Drafting, signing and amending live here; what happens once it is in
+    force (check-ins, the exit, the end) in ``living.py``.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         AWAITING_SIGNATURES = "awaiting", "Awaiting signatures"
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
+
+    class EndReason(models.TextChoices):
+        COMPLETED = "completed", "Completed on the exit date"
+        EARLY_EXIT = "early_exit", "Ended early: no-fault exit"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     program = models.ForeignKey("Program", on_delete=models.PROTECT, related_name="agreements")
@@ -121,6 +142,18 @@ class Agreement(models.Model):
     amending_since = models.DateTimeField(null=True, blank=True)
     # The hash of the newest audit entry: removing the newest entries shows.
     audit_head = models.CharField(max_length=64, blank=True, editable=False)
+    # The no-fault exit: who gave notice, when, and the day it takes effect.
+    notice_given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notice_given_at = models.DateTimeField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    # The final record of an ended agreement: the version in force, how it
+    # ended and the closing notes, sealed like a signed version.
+    final_pdf = models.FileField(upload_to=_final_pdf_path, blank=True)
+    final_pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    final_sealed_at = models.DateTimeField(null=True, blank=True)
 
     objects = AgreementQuerySet.as_manager()
 
@@ -138,6 +171,15 @@ class Agreement(models.Model):
             models.CheckConstraint(
                 condition=Q(amending_since__isnull=True) | Q(status="active"),
                 name="agreements_agreement_amend_only_active",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ended") | (Q(ended_at__isnull=False) & ~Q(end_reason="")),
+                name="agreements_agreement_ended_says_how",
+            ),
+            models.CheckConstraint(
+                condition=Q(notice_given_at__isnull=True, ends_on__isnull=True)
+                | Q(notice_given_at__isnull=False, ends_on__isnull=False),
+                name="agreements_agreement_notice_has_end_date",
             ),
         ]
 
@@ -231,11 +273,12 @@ class Agreement(models.Model):
         in_force = self.version_in_force
         if not self.is_amending or in_force is None:
             return []
-        signed = content.normalise(in_force.data["sections"])
+        signed = in_force.as_content()
         return [
             section
             for section in self.ordered_sections()
-            if content.normalise(self.section_data(section.kind)) != signed.get(section.kind)
+            if content.normalise(self.section_data(section.kind))
+            != content.normalise(signed.section_data(section.kind))
         ]
 
     @property
@@ -278,22 +321,7 @@ class Agreement(models.Model):
         return todo
 
     def section_data(self, kind):
-        Kind = Section.Kind
-        if kind == Kind.CONTACT:
-            return {p.party: p.as_data() for p in self.contact_preferences.all()}
-        if kind == Kind.SCHEDULE:
-            return self.schedule.as_data()
-        if kind == Kind.GOALS:
-            return [goal.as_data() for goal in self.goals.all()]
-        if kind == Kind.CHECKINS:
-            return [checkin.as_data() for checkin in self.checkins.all()]
-        if kind == Kind.CONFIDENTIALITY:
-            return self.confidentiality.as_data()
-        if kind == Kind.OFF_LIMITS:
-            return [topic.as_data() for topic in self.off_limits_topics.all()]
-        if kind == Kind.TERM:
-            return self.term.as_data()
-        raise ValueError(kind)
+        return self.live_content().section_data(kind)
 
     def section_is_complete(self, kind):
         Kind = Section.Kind
@@ -573,6 +601,10 @@ class Agreement(models.Model):
             agreement = self._lock()
             if agreement.status != self.Status.ACTIVE or agreement.is_amending:
                 raise NotEditable("Only an Active agreement that is not being amended can be.")
+            if agreement.notice_given_at:
+                raise NotEditable(
+                    "Notice to end this agreement was given, so it can no longer be amended."
+                )
             now = timezone.now()
             agreement.amending_since = now
             agreement.last_activity_at = now
@@ -591,34 +623,55 @@ class Agreement(models.Model):
             agreement = self._lock()
             if not agreement.is_amending:
                 raise NotEditable("There is no amendment to withdraw.")
-            now = timezone.now()
-            in_force = agreement.version_in_force
-            signed = in_force.data["sections"]
-            for section in agreement.amended_sections():
-                before = agreement.section_data(section.kind)
-                agreement._restore_section(section.kind, signed[section.kind])
-                agreement._record_section_change(
-                    section.kind,
-                    before=before,
-                    after=content.normalise(signed[section.kind]),
-                    by=by,
-                    origin=origin,
-                    at=now,
-                    agreed=True,  # both signed exactly this content
-                )
-            agreement._void_working_signatures(
-                now, f"{by.full_name} withdrew the amendment.", origin=origin
+            agreement._drop_amendment(
+                timezone.now(), f"{by.full_name} withdrew the amendment.", by=by, origin=origin
             )
-            agreement.amending_since = None
-            agreement.last_activity_at = now
-            agreement.save(update_fields=["amending_since", "last_activity_at"])
-            agreement.record(
-                Event.AMENDMENT_WITHDRAWN,
-                actor=by,
+
+    def _drop_amendment(self, now, reason, *, by=None, origin=None):
+        """Write the version in force back over the amendment's sections, keeping
+        off-limits topics added since it was signed; void the amendment's signatures."""
+        in_force = self.version_in_force
+        signed = in_force.as_content()
+        additions = self.added_off_limits()
+        added = [content.normalise(topic.as_data()) for topic in additions]
+        for section in self.amended_sections():
+            kind = section.kind
+            before = self.section_data(kind)
+            data = content.normalise(signed.section_data(kind))
+            if kind == Section.Kind.OFF_LIMITS:
+                data = data + [topic for topic in added if topic not in data]
+            self._restore_section(kind, data)
+            if kind == Section.Kind.OFF_LIMITS:
+                self._mark_additions(additions)
+            self._record_section_change(
+                kind,
+                before=before,
+                after=data,
+                by=by,
                 origin=origin,
                 at=now,
-                details={"version_in_force": in_force.number},
+                agreed=True,  # both signed exactly this content, or added to it alone
             )
+        self._void_working_signatures(now, reason, origin=origin)
+        self.amending_since = None
+        self.last_activity_at = now
+        self.save(update_fields=["amending_since", "last_activity_at"])
+        self.record(
+            Event.AMENDMENT_WITHDRAWN,
+            actor=by,
+            origin=origin,
+            at=now,
+            details={"version_in_force": in_force.number, "reason": reason},
+        )
+
+    def _mark_additions(self, additions):
+        """Restored rows of topics added after signing keep their "added" mark."""
+        marks = {(t.topic, t.rule): (t.added_by_id, t.added_at) for t in additions}
+        for row in OffLimitsTopic.objects.filter(agreement=self):
+            mark = marks.get((row.topic, row.rule))
+            if mark:
+                row.added_by_id, row.added_at = mark
+                row.save(update_fields=["added_by", "added_at"])
 
     def _restore_section(self, kind, data):
         """Write a section back from its canonical data."""

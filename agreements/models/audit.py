@@ -82,6 +82,11 @@ class AuditEvent(models.Model):
         PDF_DOWNLOADED = "pdf_downloaded", "PDF downloaded"
         VIEWED = "viewed", "Viewed by someone else"
         ENDED = "ended", "Agreement ended"
+        OFF_LIMITS_ADDED = "off_limits_added", "Off-limits topic added"
+        CHECKIN_RECORDED = "checkin_recorded", "Check-in recorded"
+        CHECKIN_ANSWERED = "checkin_answered", "Check-in answered"
+        NOTICE_GIVEN = "notice_given", "Notice to end given"
+        CLOSING_NOTE = "closing_note", "Closing note written"
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"

@@ -3,11 +3,14 @@
 import datetime
 import functools
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from agreements import content
+
+from .users import validate_time_zone
 
 TEXT_LIMIT = 2000
 LINE_LIMIT = 200
@@ -15,6 +18,10 @@ LINE_LIMIT = 200
 
 def _date(value):
     return datetime.date.fromisoformat(value) if value else None
+
+
+def _time(value):
+    return datetime.time.fromisoformat(value) if value else None
 
 
 class Party(models.TextChoices):
@@ -133,6 +140,18 @@ class MeetingSchedule(models.Model):
     frequency_custom = models.CharField(
         "other frequency", max_length=LINE_LIMIT, blank=True, help_text="Only for “Other”."
     )
+    time = models.TimeField(
+        "time of day",
+        null=True,
+        blank=True,
+        help_text="Meetings repeat from the start date at this time, until the exit date.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Where the meeting time is reckoned; each calendar shows it in local time.",
+    )
     duration_minutes = models.PositiveSmallIntegerField(
         "duration (minutes)",
         null=True,
@@ -170,11 +189,21 @@ class MeetingSchedule(models.Model):
             return self.frequency_custom
         return self.get_frequency_display()
 
+    @property
+    def repeats(self):
+        """Meetings follow a rhythm a calendar can repeat."""
+        return self.frequency in {
+            self.Frequency.WEEKLY,
+            self.Frequency.FORTNIGHTLY,
+            self.Frequency.MONTHLY,
+        }
+
     def is_complete(self):
         return all(
             [
                 self.frequency,
                 self.frequency != self.Frequency.CUSTOM or self.frequency_custom,
+                self.frequency == self.Frequency.CUSTOM or (self.time and self.time_zone),
                 self.duration_minutes,
                 self.format,
                 self.arranged_by,
@@ -187,6 +216,8 @@ class MeetingSchedule(models.Model):
         return {
             "frequency": self.frequency,
             "frequency_custom": self.frequency_custom,
+            "time": self.time.strftime("%H:%M") if self.time else None,
+            "time_zone": self.time_zone,
             "duration_minutes": self.duration_minutes,
             "format": self.format,
             "location": self.location,
@@ -197,7 +228,10 @@ class MeetingSchedule(models.Model):
 
     @classmethod
     def from_data(cls, data):
-        return cls(**data)
+        # Versions signed before meeting times existed have no time keys.
+        return cls(
+            **{**data, "time": _time(data.get("time")), "time_zone": data.get("time_zone", "")}
+        )
 
 
 class Goal(models.Model):
@@ -369,6 +403,12 @@ class OffLimitsTopic(models.Model):
     )
     topic = models.CharField(max_length=LINE_LIMIT)
     rule = models.CharField(max_length=13, choices=Rule.choices)
+    # Set when one party added the topic to an Active agreement: an addition
+    # only narrows what is discussed, so it needs no new signatures.
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

@@ -79,3 +79,17 @@ class AgreementContent:
 
     def person(self, party):
         return self.mentor if party == Party.MENTOR else self.mentee
+
+    def section_data(self, kind):
+        """One section's canonical data (``Agreement.canonical_content()``).
+
+        For a version signed under an older format this reads it through
+        today's models, so it compares field for field with the live copy.
+        """
+        if kind == "contact":
+            return {p.party: p.as_data() for p in self.contact}
+        if kind in {"schedule", "confidentiality", "term"}:
+            return getattr(self, kind).as_data()
+        if kind in {"goals", "checkins", "off_limits"}:
+            return [row.as_data() for row in getattr(self, kind)]
+        raise ValueError(kind)

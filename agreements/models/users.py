@@ -1,7 +1,25 @@
+import zoneinfo
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "%(value)s is not a time zone we know, such as Europe/London.",
+            code="unknown_time_zone",
+            params={"value": value},
+        )
 
 
 class UserManager(BaseUserManager):
@@ -39,6 +57,12 @@ class User(AbstractUser):
     full_name = models.CharField(
         max_length=150, help_text="As it should appear on a signed agreement."
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="Meeting times, check-in dates and reminders follow this time zone.",
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -60,6 +84,17 @@ class User(AbstractUser):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def zone(self):
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    def today(self):
+        """The date where the user is."""
+        return timezone.localdate(timezone=self.zone)
 
 
 def login_username(request, credentials):

@@ -120,7 +120,7 @@ def version_compare(request, agreement_id):
     editors = _editors_between(agreement, signed.get(old_key), signed.get(new_key))
     sections = []
     for kind, label in Section.Kind.choices:
-        changes = describe_changes(old_data["sections"][kind], new_data["sections"][kind])
+        changes = describe_changes(old_content.section_data(kind), new_content.section_data(kind))
         sections.append((kind, label, changes, editors.get(kind, [])))
     return render(
         request,
