@@ -108,3 +108,47 @@ def agree_all(agreement, *, kinds=None):
 def sign_as(agreement, user):
     agreement = Agreement.objects.with_content().get(pk=agreement.pk)
     agreement.sign(by=user, typed_name=user.full_name, seen_hash=agreement.content_hash)
+
+
+def activate(agreement, *, start):
+    """Written, agreed and signed by both, the term starting on ``start``."""
+    write_all(agreement, by=agreement.mentor, start=start)
+    agree_all(agreement)
+    sign_as(agreement, agreement.mentor)
+    sign_as(agreement, agreement.mentee)
+
+
+def record_checkins(agreement, *, by, today, answer_both=False):
+    """Record every check-in in force up to ``today``, with steady progress."""
+    agreement = Agreement.objects.with_content().with_life().get(pk=agreement.pk)
+    for number, checkin in enumerate(agreement.plan.checkins, start=1):
+        if checkin.date > today:
+            break
+        status = "done" if number > 1 else "on_track"
+        agreement.record_checkin(
+            planned_date=checkin.date,
+            held_on=checkin.date,
+            progress=[(goal, status, "") for goal in agreement.goals_in_force()],
+            working="yes",
+            note="",
+            by=by,
+        )
+        if answer_both:
+            other = agreement.user_for(agreement.other_party(agreement.party_of(by)))
+            agreement.answer_checkin(planned_date=checkin.date, working="yes", note="", by=other)
+
+
+def close(agreement):
+    """Both closing notes."""
+    agreement.write_closing_note(
+        by=agreement.mentee,
+        achieved="I led a project from kick-off to delivery, and learnt to ask for feedback.",
+        stay_in_touch="yes",
+        how_to_reach="LinkedIn, or coffee when I'm in town.",
+    )
+    agreement.write_closing_note(
+        by=agreement.mentor,
+        achieved="I practised coaching rather than advising.",
+        stay_in_touch="maybe",
+        how_to_reach="",
+    )

@@ -85,6 +85,50 @@ def evidence_json(signatures):
     )
 
 
+def render_final_pdf(agreement):
+    """The final record of an ended agreement loaded with ``with_content()``:
+    the version last in force (with topics added to it since), how the
+    relationship ended, the goals achieved and both closing notes."""
+    version = agreement.version_in_force
+    signatures = [s for s in agreement.signatures_on(version) if s.voided_at is None]
+    verification_url = settings.SITE_URL + reverse("verify") + f"?hash={version.content_hash}"
+    html = render_to_string(
+        "agreements/pdf/agreement.html",
+        {
+            "agreement": agreement,
+            "version": version,
+            "final": True,
+            "content": agreement.live_content(),
+            "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
+            "added_topics": agreement.added_off_limits(),
+            "achieved": agreement.achieved_goal_ids(),
+            "closing_notes": list(agreement.closing_notes.all()),
+            "checkins_planned": len(agreement.plan.checkins),
+            "checkins_held": sorted(r.held_on for r in agreement.checkin_records.all()),
+            "signatures": sorted(signatures, key=lambda s: s.signed_at),
+            "content_hash": version.content_hash,
+            "audit_head": agreement.audit_head,
+            "verification_url": verification_url,
+            "qr_svg": mark_safe(  # noqa: S308  (see render_signed_pdf)
+                segno.make(verification_url, error="m").svg_inline(border=0, dark="#212529")
+            ),
+            "root_url": settings.SITE_URL + reverse("verify_root_certificate"),
+            "seal_name": settings.SEAL_NAME,
+            "timestamped": seal.seal_uses_timestamp_authority(),
+            "for_print": True,
+        },
+    )
+    attachments = [
+        Attachment(
+            string=version.content,
+            name="agreement.json",
+            description="The canonical content of the version both parties signed last",
+            relationship="Source",
+        ),
+    ]
+    return _html(html).write_pdf(pdf_variant="pdf/a-3b", attachments=attachments)
+
+
 def render_signed_pdf(version):
     """The final PDF of a version both parties signed: PDF/A-3b, rendered from
     the version's canonical JSON, which it embeds with the signatures' evidence.

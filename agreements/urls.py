@@ -1,7 +1,7 @@
 from django.urls import include, path, register_converter
 
 from agreements.models import Section
-from agreements.views import agreements, programs, versions
+from agreements.views import agreements, calendar, living, programs, versions
 
 
 class SectionKindConverter:
@@ -32,6 +32,13 @@ agreement_urls = [
     path("versions/<int:number>/", versions.version_detail, name="version_detail"),
     path("versions/<int:number>/pdf/", versions.version_pdf, name="version_pdf"),
     path("trail/", versions.trail, name="trail"),
+    path("checkins/", living.checkins, name="checkins"),
+    path("checkins/<str:date>/record/", living.checkin_record, name="checkin_record"),
+    path("checkins/<str:date>/answer/", living.checkin_answer, name="checkin_answer"),
+    path("off-limits/add/", living.off_limits_add, name="off_limits_add"),
+    path("exit/", living.exit_agreement, name="exit"),
+    path("closing-note/", living.closing_note, name="closing_note"),
+    path("calendar.ics", calendar.agreement_ics, name="calendar_ics"),
 ]
 
 program_urls = [
@@ -41,6 +48,10 @@ program_urls = [
 
 urlpatterns = [
     path("", agreements.home, name="home"),
+    path("account/", living.account, name="account"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/regenerate/", calendar.calendar_regenerate, name="calendar_regenerate"),
+    path("calendar/feed/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("agreements/<uuid:agreement_id>/", include(agreement_urls)),
     path("programs/<uuid:program_id>/", include(program_urls)),
 ]

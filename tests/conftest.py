@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from agreements import demo
 from agreements.models import Agreement, Program, User
@@ -148,4 +149,4 @@ def make_active(agreement, *, start):
 @pytest.fixture
 def active(agreement):
     """In force since 60 days ago: its first check-in (day 60) is due today."""
-    return make_active(agreement, start=datetime.date.today() - datetime.timedelta(days=60))
+    return make_active(agreement, start=timezone.localdate() - datetime.timedelta(days=60))

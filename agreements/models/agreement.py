@@ -76,12 +76,14 @@ class AgreementQuerySet(models.QuerySet):
     def with_content(self):
         """Everything the agreement page and the PDF show, in a fixed number of queries."""
         return self.select_related(
-            "program", "mentor", "mentee", "schedule", "confidentiality", "term"
+            "program", "mentor", "mentee", "schedule", "confidentiality", "term", "notice_given_by"
         ).prefetch_related(
             "contact_preferences",
             "goals",
             "checkins",
-            "off_limits_topics",
+            models.Prefetch(
+                "off_limits_topics", queryset=OffLimitsTopic.objects.select_related("added_by")
+            ),
             "versions",
             models.Prefetch("sections", queryset=Section.objects.select_related("updated_by")),
             models.Prefetch(
@@ -289,7 +291,7 @@ class Agreement(LivingAgreement, models.Model):
     def todo_for(self, user):
         """What waits for the user, from the prefetched sections and signatures."""
         if not self.is_editable:
-            return []
+            return self.living_todo_for(user)
         party = self.party_of(user)
         other = Party.MENTEE if party == Party.MENTOR else Party.MENTOR
         sections = list(self.sections.all())
@@ -318,7 +320,7 @@ class Agreement(LivingAgreement, models.Model):
                 todo.append("Sign the amendment" if self.is_amending else "Sign the agreement")
             if other not in signed:
                 todo.append(f"Waiting for {self.user_for(other).full_name} to sign")
-        return todo
+        return todo + self.living_todo_for(user)
 
     def section_data(self, kind):
         return self.live_content().section_data(kind)

@@ -62,12 +62,11 @@ class CheckInRecord(models.Model):
         return getattr(self, f"{party}_working"), getattr(self, f"{party}_note")
 
     def answers(self):
-        """[(party label, answer label, note)] of those who answered."""
+        """[(party label, answer label or "", note)], the mentor's first."""
         return [
-            (label, StillWorking(answer).label, note)
+            (label, StillWorking(answer).label if answer else "", note)
             for party, label in Party.choices
             for answer, note in [self.answer_of(party)]
-            if answer
         ]
 
     def needs_changes(self):

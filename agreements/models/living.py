@@ -12,6 +12,7 @@ import functools
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 
 from agreements import content
@@ -30,7 +31,7 @@ class CheckInState:
     DUE = "due"  # its day has come: it can be recorded
     OVERDUE = "overdue"
     HELD = "held"
-    CANCELLED = "cancelled"  # after the agreement ended
+    CANCELLED = "cancelled"  # not held, and now it cannot be: the agreement ends first
 
 
 class LivingAgreement:
@@ -53,11 +54,21 @@ class LivingAgreement:
         return version.as_content() if version else None
 
     @property
+    def ended_on(self):
+        """The day an ended agreement ended: its exit date, or the day its
+        notice took effect (the end itself may be recorded a little later)."""
+        if not self.is_ended:
+            return None
+        if self.end_reason == self.EndReason.EARLY_EXIT:
+            return self.ends_on
+        return self.plan.term.exit_date if self.plan else timezone.localdate(self.ended_at)
+
+    @property
     def end_date(self):
         """The relationship's last day as things stand: the exit date in
         force, or the day a notice takes effect, whichever comes first."""
         if self.is_ended:
-            return timezone.localdate(self.ended_at)
+            return self.ended_on
         exit_date = self.plan.term.exit_date if self.plan else None
         return min(filter(None, [exit_date, self.ends_on]), default=None)
 
@@ -81,6 +92,14 @@ class LivingAgreement:
                     latest[progress.goal_id] = progress
         return latest
 
+    def achieved_goal_ids(self):
+        """The goals whose latest check-in marked them done."""
+        return {
+            goal_id
+            for goal_id, progress in self.goal_statuses().items()
+            if progress.status == GoalProgress.Status.DONE
+        }
+
     def checkin_timeline(self, today):
         """[(check-in, record or None, state)] for the check-ins in force."""
         if self.plan is None:
@@ -93,7 +112,8 @@ class LivingAgreement:
             record = records.get(checkin.date)
             if record:
                 state = CheckInState.HELD
-            elif end and checkin.date > end:
+            elif self.is_ended or (end and checkin.date >= end):
+                # The agreement ends on the morning of its end date.
                 state = CheckInState.CANCELLED
             elif checkin.date > today:
                 state = CheckInState.UPCOMING
@@ -122,6 +142,25 @@ class LivingAgreement:
             ),
             None,
         )
+
+    def living_todo_for(self, user):
+        """What an agreement in force asks of the user: check-ins to record or
+        answer, and a closing note while it is ending."""
+        if self.status != self.Status.ACTIVE or self.plan is None:
+            return []
+        today, party = user.today(), self.party_of(user)
+        todo = []
+        for checkin, record, state in self.checkin_timeline(today):
+            when = date_format(checkin.date, "j M Y")
+            if state == CheckInState.OVERDUE:
+                todo.append(f"Record the check-in of {when} (overdue)")
+            elif state == CheckInState.DUE:
+                todo.append(f"Record the check-in of {when}")
+            elif record and not record.answer_of(party)[0]:
+                todo.append(f"Answer “still working for you?” for the check-in of {when}")
+        if self.is_ending and self.closing_note_of(party) is None:
+            todo.append(f"Write your closing note before {date_format(self.ends_on, 'j M Y')}")
+        return todo
 
     def closing_note_of(self, party):
         return next((note for note in self.closing_notes.all() if note.party == party), None)

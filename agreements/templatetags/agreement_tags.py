@@ -13,6 +13,12 @@ def agreed_by(section, party):
     return section.agreed_by(party)
 
 
+@register.filter
+def answered_by(checkin_record, party):
+    """The party has answered "is this agreement still working for you?"."""
+    return bool(checkin_record.answer_of(party)[0])
+
+
 LONG_RUN = re.compile(r"\S{30,}")
 CHUNK = 20
 ZERO_WIDTH_SPACE = "\u200b"

@@ -1,11 +1,13 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from agreements.calendar import next_meeting
 from agreements.exceptions import AgreementError, SectionConflict, SectionInvalid
 from agreements.forms import SectionEditor, SignForm
 from agreements.models import CONSENT_STATEMENT, Agreement, AuditEvent, Origin, Program, Section
@@ -45,15 +47,21 @@ def home(request):
         Agreement.objects.for_party(request.user)
         .select_related("program", "mentor", "mentee", "term")
         .prefetch_related("sections", "signatures", "versions")
-        .with_next_checkin()
+        .with_life()
     )
-    rows = [(agreement, agreement.todo_for(request.user)) for agreement in agreements]
+    now, today = timezone.now(), request.user.today()
+    rows = [
+        (agreement, agreement.todo_for(request.user), _glance(agreement, now, today))
+        for agreement in agreements
+    ]
     programs = Program.objects.administered_by(request.user)
     return render(request, "agreements/home.html", {"rows": rows, "programs": programs})
 
 
 def detail(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id)
+    agreement = get_object_or_404(
+        Agreement.objects.for_party(request.user).with_content().with_life(), uuid=agreement_id
+    )
     party = agreement.party_of(request.user)
     return render(
         request,
@@ -70,8 +78,39 @@ def detail(request, agreement_id):
             },
             "agreed_count": sum(s.is_agreed for s in agreement.ordered_sections()),
             "for_print": False,  # the section partials serve the PDF too
+            **_living_context(agreement, request.user),
         },
     )
+
+
+def _glance(agreement, now, today):
+    """Next meeting, next check-in and days left of an agreement in force."""
+    if agreement.plan is None or agreement.is_ended:
+        return {}
+    end = agreement.end_date
+    return {
+        "next_meeting": next_meeting(agreement, now),
+        "next_checkin": agreement.next_checkin_date(today),
+        "days_left": (end - today).days if end else None,
+        "end": end,
+    }
+
+
+def _living_context(agreement, user):
+    """What the agreement page shows of an agreement in force or ended."""
+    if agreement.plan is None:
+        return {}
+    today = user.today()
+    end = agreement.end_date
+    return {
+        "added_topics": agreement.added_off_limits(),
+        "achieved": agreement.achieved_goal_ids(),
+        "next_meeting": next_meeting(agreement, timezone.now()),
+        "next_checkin": agreement.next_checkin_date(today),
+        "to_record": agreement.checkins_to_record(today),
+        "days_left": (end - today).days if end and not agreement.is_ended else None,
+        "my_closing_note": agreement.closing_note_of(agreement.party_of(user)),
+    }
 
 
 def section_edit(request, agreement_id, kind):
@@ -202,8 +241,11 @@ def sign(request, agreement_id):
 
 
 def pdf(request, agreement_id):
-    """The working copy as a draft PDF; a signed agreement's PDF is its sealed version."""
+    """The working copy as a draft PDF; a signed agreement's PDF is its sealed
+    version, an ended one's its sealed final record."""
     agreement = _agreement_for(request, agreement_id)
+    if agreement.is_ended:
+        return _final_pdf(request, agreement)
     if not agreement.is_editable and agreement.version_in_force:
         return redirect("agreements:version_pdf", agreement.uuid, agreement.version_in_force.number)
     agreement.record_access(
@@ -216,3 +258,23 @@ def pdf(request, agreement_id):
     suffix = "-amendment-draft" if agreement.is_amending else "-draft"
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(agreement, suffix)}"'
     return response
+
+
+def _final_pdf(request, agreement):
+    if not agreement.final_sealed_at:
+        messages.info(
+            request, "The final PDF is being sealed; it is usually ready within a minute."
+        )
+        return redirect(_detail_url(agreement))
+    agreement.record_access(
+        AuditEvent.Kind.PDF_DOWNLOADED,
+        actor=request.user,
+        origin=Origin.of(request),
+        details={"file": "final", "pdf_sha256": agreement.final_pdf_sha256},
+    )
+    return FileResponse(
+        agreement.final_pdf.open("rb"),
+        as_attachment=True,
+        filename=pdf_filename(agreement, "-final"),
+        content_type="application/pdf",
+    )

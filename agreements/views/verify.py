@@ -18,13 +18,19 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _lookup(digest):
-    """The signed version whose sealed PDF or canonical content has this SHA-256."""
+    """The signed version whose sealed PDF, canonical content or final record
+    (of an ended agreement) has this SHA-256."""
     versions = AgreementVersion.objects.select_related("agreement", "superseded_by").filter(
         status__in=[AgreementVersion.Status.IN_FORCE, AgreementVersion.Status.SUPERSEDED]
     )
     by_file = versions.filter(pdf_sha256=digest).first()
     if by_file:
         return by_file, "file"
+    final = versions.filter(
+        agreement__final_pdf_sha256=digest, status=AgreementVersion.Status.IN_FORCE
+    ).first()
+    if final:
+        return final, "final"
     return versions.filter(content_hash=digest).first(), "content"
 
 

@@ -175,6 +175,9 @@ def amend(request, agreement_id):
             "You started an amendment. Change what needs changing; version "
             f"{agreement.version_in_force.number} stays in force until both of you sign.",
         )
+        if request.POST.get("then") == Section.Kind.TERM:
+            # "Extend the term": straight to the exit date.
+            return redirect("agreements:section_edit", agreement.uuid, Section.Kind.TERM)
     return redirect(_detail_url(agreement))
 
 

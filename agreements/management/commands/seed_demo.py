@@ -19,6 +19,8 @@ PEOPLE = {
     "dana": ("dana@example.com", "Dana Kowalski"),
     "eli": ("eli@example.com", "Eli Cohen"),
     "fatima": ("fatima@example.com", "Fatima Nouri"),
+    "gus": ("gus@example.com", "Gustavo Lima"),
+    "hana": ("hana@example.com", "Hana Sato"),
 }
 
 
@@ -49,8 +51,10 @@ class Command(BaseCommand):
             ("ben@example.com", "mentee of Amira; mentors Dana (signed by one party)"),
             ("chen@example.com", "mentee of Amira and of Eli (two mentors at once)"),
             ("dana@example.com", "mentee of Ben"),
-            ("eli@example.com", "mentors Chen (active agreement)"),
+            ("eli@example.com", "mentors Chen (active: a check-in recorded, the next due)"),
             ("fatima@example.com", "no pairing yet: pair her from the program page"),
+            ("gus@example.com", "mentored Hana (ended on its exit date, closing notes)"),
+            ("hana@example.com", "mentee of Gus (ended)"),
         ]
         for email, role in rows:
             self.stdout.write(f"  {email:<22} {role}")
@@ -62,6 +66,10 @@ class Command(BaseCommand):
             if user is None:
                 user = User.objects.create_user(email, PASSWORD, full_name=name)
             users[key] = user
+        # The pair in force lives an hour apart: the meeting time is Chen's.
+        for key, zone in (("chen", "Europe/London"), ("eli", "Europe/Berlin")):
+            users[key].time_zone = zone
+            users[key].save(update_fields=["time_zone"])
         admin = users["admin"]
         admin.is_staff = admin.is_superuser = True
         admin.save()
@@ -85,11 +93,16 @@ class Command(BaseCommand):
         demo.write_all(one, by=users["dana"], start=start)
         demo.agree_all(one)
         demo.sign_as(one, users["ben"])
-        # Active: signed by both.
+        # Active for two months: the first check-in recorded by the mentor.
+        today = timezone.localdate()
         active = pair("eli", "chen")
-        demo.write_all(active, by=users["eli"], start=start)
-        demo.agree_all(active)
-        demo.sign_as(active, users["eli"])
-        demo.sign_as(active, users["chen"])
+        demo.activate(active, start=today - datetime.timedelta(days=62))
+        demo.record_checkins(active, by=users["eli"], today=today)
         assert Agreement.objects.get(pk=active.pk).status == Agreement.Status.ACTIVE  # noqa: S101
+        # Ended on its exit date, after two check-ins and with both closing notes.
+        ended = pair("gus", "hana")
+        demo.activate(ended, start=today - datetime.timedelta(days=190))
+        demo.record_checkins(ended, by=users["hana"], today=today, answer_both=True)
+        demo.close(ended)
+        Agreement.objects.get(pk=ended.pk).end_if_due(today)
         return program

@@ -542,3 +542,23 @@ class PairingForm(forms.Form):
                     params={"mentor": mentor.full_name, "mentee": mentee.full_name},
                 )
         return cleaned
+
+
+from .living import (  # noqa: E402  (they build on the helpers above)
+    AccountForm,
+    CheckInAnswerForm,
+    CheckInRecordForm,
+    ClosingNoteForm,
+    OffLimitsAdditionForm,
+)
+
+__all__ = [
+    "AccountForm",
+    "CheckInAnswerForm",
+    "CheckInRecordForm",
+    "ClosingNoteForm",
+    "OffLimitsAdditionForm",
+    "PairingForm",
+    "SectionEditor",
+    "SignForm",
+]

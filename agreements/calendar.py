@@ -1,0 +1,240 @@
+"""The agreements in a calendar: the meetings, the check-ins and the exit date
+of each agreement in force, as iCalendar (RFC 5545).
+
+Meeting times are absolute: each series names the zone it is reckoned in
+(DTSTART;TZID=…) and carries that zone's VTIMEZONE, so every calendar shows
+the meetings in its owner's local time. Stable UIDs let a calendar replace an
+event when an amendment moves it.
+"""
+
+import datetime
+import zoneinfo
+
+from dateutil import rrule
+from django.utils import timezone
+from icalendar import Calendar, Event, vDuration, vRecur
+
+from agreements.models import MeetingSchedule
+
+PRODID = "-//Mentorship//Agreements//EN"
+DEFAULT_DURATION_MINUTES = 60
+# How often a subscribed calendar should fetch the feed again.
+REFRESH_INTERVAL = datetime.timedelta(hours=6)
+
+_RHYTHMS = {
+    MeetingSchedule.Frequency.WEEKLY: ("WEEKLY", 1),
+    MeetingSchedule.Frequency.FORTNIGHTLY: ("WEEKLY", 2),
+    MeetingSchedule.Frequency.MONTHLY: ("MONTHLY", 1),
+}
+
+
+def _recurrence(schedule, start_date, end_date):
+    """(first meeting, RRULE) of the meetings from start_date to end_date, or
+    None when they cannot go in a calendar."""
+    if not (schedule.repeats and schedule.time and schedule.time_zone):
+        return None
+    if not (start_date and end_date) or end_date < start_date:
+        return None
+    try:
+        zone = zoneinfo.ZoneInfo(schedule.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+    # Wall-clock time in the meeting's zone: 18:00 in London stays 18:00
+    # across the change to and from summer time.
+    first = datetime.datetime.combine(start_date, schedule.time, tzinfo=zone)
+    freq, interval = _RHYTHMS[schedule.frequency]
+    parts = {"FREQ": freq}
+    if interval > 1:
+        parts["INTERVAL"] = interval
+    if freq == "MONTHLY":
+        if first.day >= 29:
+            # "Every 31st" means the month's last day in a shorter month: the
+            # last of the days 28 to 31 that the month has.
+            parts["BYMONTHDAY"] = list(range(28, first.day + 1))
+            parts["BYSETPOS"] = -1
+        else:
+            parts["BYMONTHDAY"] = first.day
+    # RFC 5545 wants UNTIL in UTC when DTSTART has a TZID. The end of the last
+    # day, not the last meeting, so a client that rounds offsets keeps it.
+    last_moment = datetime.datetime.combine(end_date, datetime.time(23, 59, 59), tzinfo=zone)
+    parts["UNTIL"] = last_moment.astimezone(datetime.UTC)
+    return first, vRecur(parts)
+
+
+def _expand(first, rule):
+    """The dateutil rule for exactly the RRULE that goes into the calendar."""
+    return rrule.rrulestr(rule.to_ical().decode(), dtstart=first)
+
+
+def meeting_starts(schedule, start_date, end_date):
+    """Every meeting's start, aware in the schedule's zone, from start_date to
+    end_date inclusive; [] when the meetings do not repeat or have no time."""
+    recurrence = _recurrence(schedule, start_date, end_date)
+    if recurrence is None:
+        return []
+    return list(_expand(*recurrence))
+
+
+def next_meeting(agreement, now):
+    """The start of the agreement's next meeting after ``now``, or None."""
+    plan = agreement.plan
+    if plan is None or agreement.is_ended:
+        return None
+    recurrence = _recurrence(plan.schedule, plan.term.start_date, agreement.end_date)
+    if recurrence is None:
+        return None
+    return _expand(*recurrence).after(now)
+
+
+def meetings_left_out(schedule):
+    """Why the meetings of a schedule cannot go in a calendar, or ""."""
+    if schedule.frequency == MeetingSchedule.Frequency.CUSTOM:
+        return (
+            f"The meetings follow a rhythm of your own (“{schedule.frequency_custom}”), which a "
+            "calendar cannot repeat: add them to your calendar yourself."
+        )
+    if not schedule.repeats:
+        return "The agreement sets no meeting rhythm."
+    if not (schedule.time and schedule.time_zone):
+        return "The agreement has no meeting time: add a meeting time through an amendment."
+    return ""
+
+
+def end_label(agreement):
+    """What the last day of the agreement is called in the calendar."""
+    if agreement.is_ended:
+        return "Agreement ended"
+    exit_date = agreement.plan.term.exit_date
+    if agreement.ends_on and (exit_date is None or agreement.ends_on < exit_date):
+        return "Agreement ends (notice given)"
+    return "Exit date"
+
+
+def _uid(agreement, what):
+    return f"{agreement.uuid}-{what}@mentorship"
+
+
+def _meeting_event(agreement, plan, *, other, end, sequence, stamp):
+    schedule = plan.schedule
+    recurrence = _recurrence(schedule, plan.term.start_date, end)
+    if recurrence is None:
+        return None
+    first, rule = recurrence
+    minutes = schedule.duration_minutes or DEFAULT_DURATION_MINUTES
+    details = [
+        schedule.frequency_display(),
+        f"{minutes} minutes",
+        schedule.get_format_display().lower() if schedule.format else "",
+    ]
+    description = [
+        ", ".join(filter(None, details)) + ".",
+        f"Agreed in your mentoring agreement ({agreement.program.name}).",
+        f"Time reckoned in {schedule.time_zone}.",
+    ]
+    event = Event.new(
+        uid=_uid(agreement, "meetings"),
+        summary=f"Mentoring with {other}",
+        start=first,
+        end=first + datetime.timedelta(minutes=minutes),
+        location=schedule.location or None,
+        description="\n".join(description),
+        sequence=sequence,
+        stamp=stamp,
+    )
+    event.add("rrule", rule)
+    return event
+
+
+def _day_event(uid, day, *, summary, description, sequence, stamp):
+    return Event.new(
+        uid=uid,
+        summary=summary,
+        start=day,
+        end=day + datetime.timedelta(days=1),
+        description=description,
+        sequence=sequence,
+        stamp=stamp,
+        # A whole-day reminder, not a day blocked as busy.
+        transparency="TRANSPARENT",
+    )
+
+
+def _events(agreement, *, user, stamp):
+    plan = agreement.plan
+    if plan is None:
+        return []
+    party = agreement.party_of(user)
+    other = agreement.user_for(agreement.other_party(party)).full_name
+    end = agreement.end_date
+    # A notice or the end moves events without a new version: bump SEQUENCE
+    # too, so a client that imports the file again takes the change.
+    sequence = (
+        agreement.version_in_force.number + (agreement.ends_on is not None) + agreement.is_ended
+    )
+    events = []
+    meetings = _meeting_event(agreement, plan, other=other, end=end, sequence=sequence, stamp=stamp)
+    if meetings:
+        events.append(meetings)
+    held = {record.planned_date: record for record in agreement.checkin_records.all()}
+    for checkin in plan.checkins:
+        if end and checkin.date > end:
+            continue
+        description = [f"To review: {checkin.focus}" if checkin.focus else "Check-in"]
+        record = held.get(checkin.date)
+        if record:
+            description.append(f"Held on {record.held_on:%d %B %Y}.")
+        events.append(
+            _day_event(
+                _uid(agreement, f"checkin-{checkin.date:%Y-%m-%d}"),
+                checkin.date,
+                summary=f"Check-in with {other}",
+                description="\n".join(description),
+                sequence=sequence,
+                stamp=stamp,
+            )
+        )
+    if end:
+        label = end_label(agreement)
+        events.append(
+            _day_event(
+                _uid(agreement, "exit"),
+                end,
+                summary=f"{label}: mentoring with {other}",
+                description=f"{label} of your mentoring agreement ({agreement.program.name}).",
+                sequence=sequence,
+                stamp=stamp,
+            )
+        )
+    return events
+
+
+def agreement_calendar(agreements, *, user, name="Mentoring", now=None):
+    """A Calendar of the agreements in force among ``agreements``, as ``user``
+    (one of the parties of each) sees them; ``.to_ical()`` gives the bytes.
+
+    For a constant number of queries, load the agreements with program,
+    mentor, mentee, versions and checkin_records.
+    """
+    stamp = (now or timezone.now()).astimezone(datetime.UTC)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.calendar_name = name
+    # The meeting times are absolute; this names the zone of the person
+    # subscribing, for clients that show the calendar in its own zone.
+    calendar.add("x-wr-timezone", str(user.zone))
+    calendar.refresh_interval = REFRESH_INTERVAL
+    calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))  # the same, for Outlook
+    span = []
+    for agreement in agreements:
+        events = _events(agreement, user=user, stamp=stamp)
+        for event in events:
+            calendar.add_component(event)
+        if events:
+            span += [agreement.plan.term.start_date, agreement.end_date]
+    span = [day for day in span if day]
+    if span:
+        # VTIMEZONEs for the years the agreements span, not 1970 to 2038.
+        margin = datetime.timedelta(days=366)
+        calendar.add_missing_timezones(first_date=min(span) - margin, last_date=max(span) + margin)
+    return calendar

@@ -1,0 +1,122 @@
+"""Forms for an agreement in force: check-ins, added topics, the exit, closing notes."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from agreements.models import ClosingNote, GoalProgress, OffLimitsTopic, StillWorking
+
+from . import DateInput, time_zone_choices
+
+
+class StillWorkingFields(forms.Form):
+    working = forms.ChoiceField(
+        label="Is this agreement still working for you?",
+        choices=StillWorking.choices,
+        widget=forms.RadioSelect,
+    )
+    working_note = forms.CharField(
+        label="Your note",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required if it needs changes: what would help? Only the two of you see it.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("working") == StillWorking.NEEDS_CHANGES and not cleaned.get("working_note"):
+            self.add_error(
+                "working_note",
+                forms.ValidationError("Say what needs to change.", code="note_required"),
+            )
+        return cleaned
+
+
+class CheckInRecordForm(StillWorkingFields):
+    """When the check-in was held, each goal's progress, and the recorder's own answer."""
+
+    held_on = forms.DateField(label="Held on", widget=DateInput())
+
+    field_order = ["held_on"]
+
+    def __init__(self, *args, goals, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.goals, self.today = goals, today
+        self.fields["held_on"].initial = today
+        self.fields["held_on"].widget.attrs["max"] = today.isoformat()
+        for goal in goals:
+            self.fields[f"goal_{goal.pk}_status"] = forms.ChoiceField(
+                label="Progress",
+                choices=[("", "Choose…"), *GoalProgress.Status.choices],
+            )
+            self.fields[f"goal_{goal.pk}_note"] = forms.CharField(
+                label="Note",
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.order_fields(["held_on", *self.goal_field_names(), "working", "working_note"])
+
+    def goal_field_names(self):
+        return [f"goal_{goal.pk}_{part}" for goal in self.goals for part in ("status", "note")]
+
+    def goal_rows(self):
+        """(goal, status field, note field) for the template."""
+        return [
+            (goal, self[f"goal_{goal.pk}_status"], self[f"goal_{goal.pk}_note"])
+            for goal in self.goals
+        ]
+
+    def clean_held_on(self):
+        held_on = self.cleaned_data["held_on"]
+        if held_on > self.today:
+            raise forms.ValidationError(
+                "The date it was held cannot be in the future.", code="future"
+            )
+        return held_on
+
+    def progress(self):
+        return [
+            (
+                goal,
+                self.cleaned_data[f"goal_{goal.pk}_status"],
+                self.cleaned_data[f"goal_{goal.pk}_note"],
+            )
+            for goal in self.goals
+        ]
+
+
+class CheckInAnswerForm(StillWorkingFields):
+    pass
+
+
+class OffLimitsAdditionForm(forms.ModelForm):
+    class Meta:
+        model = OffLimitsTopic
+        fields = ["topic", "rule"]
+        help_texts = {"topic": "For example: my family, a named colleague, salary."}
+
+
+class ClosingNoteForm(forms.ModelForm):
+    class Meta:
+        model = ClosingNote
+        fields = ["achieved", "stay_in_touch", "how_to_reach"]
+        widgets = {
+            "achieved": forms.Textarea(attrs={"rows": 4}),
+            "how_to_reach": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {"achieved": "Optional. It goes into the final PDF for both of you."}
+
+    def values(self):
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class AccountForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        help_text="Meeting times, check-in dates and reminders follow this time zone.",
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = ["time_zone"]

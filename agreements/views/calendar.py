@@ -1,0 +1,107 @@
+"""Agreements in a calendar: a file per agreement, and a private feed per person.
+
+The feed's URL is its only key (calendar apps cannot log in): a long random
+token that its owner can replace, which makes the old URL a plain 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST, require_safe
+
+from agreements.calendar import agreement_calendar, meetings_left_out
+from agreements.models import Agreement, CalendarFeed
+
+from .agreements import _agreement_for
+
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+def _for_calendar(agreements):
+    """What the calendar reads, in a fixed number of queries however many agreements."""
+    return agreements.select_related("program", "mentor", "mentee").prefetch_related(
+        "versions", "checkin_records"
+    )
+
+
+def _other_name(agreement, user):
+    return agreement.user_for(agreement.other_party(agreement.party_of(user))).full_name
+
+
+def agreement_ics(request, agreement_id):
+    agreement = _agreement_for(request, agreement_id, content=False)
+    if agreement.version_in_force is None:
+        raise Http404("Nothing is in force yet: both of you sign first.")
+    other = _other_name(agreement, request.user)
+    calendar = agreement_calendar([agreement], user=request.user, name=f"Mentoring with {other}")
+    response = HttpResponse(calendar.to_ical(), content_type=ICS_TYPE)
+    filename = f"mentoring-{slugify(other) or agreement.uuid}.ics"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def calendar_page(request):
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    feed_url = (
+        request.build_absolute_uri(reverse("agreements:calendar_feed", args=[feed.token]))
+        if feed
+        else None
+    )
+    rows, unsigned = [], []
+    agreements = Agreement.objects.for_party(request.user).select_related(
+        "program", "mentor", "mentee"
+    )
+    for agreement in agreements.prefetch_related("versions"):
+        if agreement.plan is None:
+            unsigned.append((agreement, _other_name(agreement, request.user)))
+            continue
+        rows.append(
+            {
+                "agreement": agreement,
+                "other": _other_name(agreement, request.user),
+                "schedule": agreement.plan.schedule,
+                "left_out": meetings_left_out(agreement.plan.schedule),
+                "end_date": agreement.end_date,
+            }
+        )
+    return render(
+        request,
+        "agreements/calendar.html",
+        {"feed": feed, "feed_url": feed_url, "rows": rows, "unsigned": unsigned},
+    )
+
+
+@require_POST
+def calendar_regenerate(request):
+    feed, created = CalendarFeed.objects.get_or_create(user=request.user)
+    if created:
+        messages.success(
+            request,
+            "Your private feed link is ready. Add it to your calendar app as a subscription.",
+        )
+    else:
+        feed.regenerate()
+        messages.success(
+            request,
+            "You have a new feed link; the old one no longer works. Subscribe again with the "
+            "new link.",
+        )
+    return redirect("agreements:calendar")
+
+
+@login_not_required
+@require_safe
+@cache_control(private=True, max_age=300)
+def calendar_feed(request, token):
+    # The token is the whole key: an unknown or replaced one is a plain 404,
+    # which says nothing about whether it ever existed.
+    feed = get_object_or_404(
+        CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
+    )
+    agreements = _for_calendar(Agreement.objects.for_party(feed.user))
+    calendar = agreement_calendar(agreements, user=feed.user)
+    return HttpResponse(calendar.to_ical(), content_type=ICS_TYPE)
