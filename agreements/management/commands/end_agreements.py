@@ -1,0 +1,51 @@
+import logging
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import models
+from django.utils import timezone
+
+from agreements.management.commands.send_reminders import iso_date
+from agreements.models import Agreement, AgreementVersion
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = (
+        "End every Active agreement whose end date has come: its exit date (completed) "
+        "or the day a notice takes effect (early exit). Run it daily from cron, before "
+        "send_reminders. Safe to run at any time: an agreement ends once."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--date",
+            type=iso_date,
+            help="Run as of this date (YYYY-MM-DD) instead of today in TIME_ZONE.",
+        )
+
+    def handle(self, *args, date=None, verbosity=1, **options):
+        today = date or timezone.localdate()
+        in_force = AgreementVersion.objects.filter(status=AgreementVersion.Status.IN_FORCE)
+        candidates = (
+            Agreement.objects.filter(status=Agreement.Status.ACTIVE)
+            .prefetch_related(models.Prefetch("versions", queryset=in_force))
+            .order_by("pk")
+        )
+        ended = failed = 0
+        for agreement in candidates:
+            end = agreement.end_date
+            if end is None or end > today:
+                continue
+            # end_if_due locks the row and checks again: another run may have ended it.
+            try:
+                ended += agreement.end_if_due(today)
+            except Exception:
+                failed += 1
+                logger.exception("Could not end agreement %s.", agreement.uuid)
+        if verbosity:
+            self.stdout.write(f"Ended {ended} agreement{'s' if ended != 1 else ''}.")
+        if failed:
+            raise CommandError(
+                f"{failed} agreement{'s' if failed != 1 else ''} could not be ended."
+            )

@@ -1,0 +1,155 @@
+"""Reminder emails before each check-in and the exit date, and when a check-in
+is overdue: which are due, and sending each exactly once.
+
+``manage.py send_reminders`` runs this daily from cron. Due is a window, not
+a single day, so a run missed by cron is made up the next day; the
+``Reminder`` row, claimed in the transaction that sends the email, stops
+every later or concurrent run from sending it again.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from agreements.models import (
+    Agreement,
+    AgreementVersion,
+    CheckInRecord,
+    CheckInState,
+    Party,
+    Reminder,
+)
+
+logger = logging.getLogger(__name__)
+
+Kind = Reminder.Kind
+
+TEMPLATES = {
+    Kind.CHECKIN_SOON: "reminder_checkin_soon",
+    Kind.CHECKIN_OVERDUE: "reminder_checkin_overdue",
+    Kind.EXIT_SOON: "reminder_exit_soon",
+}
+
+# Where each email sends the reader.
+URL_NAMES = {
+    Kind.CHECKIN_SOON: "agreements:checkins",
+    Kind.CHECKIN_OVERDUE: "agreements:checkins",
+    Kind.EXIT_SOON: "agreements:detail",
+}
+
+
+def due_reminders(*, agreement, user, today):
+    """[(kind, date it is about)] due for one party of an Active agreement on
+    ``today``, their own date."""
+    if agreement.status != Agreement.Status.ACTIVE or agreement.party_of(user) is None:
+        return []
+    soon = datetime.timedelta(days=settings.REMINDER_DAYS_BEFORE_CHECKIN)
+    end = agreement.end_date
+    due = []
+    for checkin, _record, state in agreement.checkin_timeline(today):
+        # The agreement ends on the morning of its end date, so a check-in
+        # planned for that day can no longer be recorded: no reminder.
+        if end and checkin.date >= end:
+            continue
+        if state == CheckInState.UPCOMING and checkin.date - today <= soon:
+            due.append((Kind.CHECKIN_SOON, checkin.date))
+        elif state == CheckInState.OVERDUE:
+            due.append((Kind.CHECKIN_OVERDUE, checkin.date))
+    if end and today < end <= today + datetime.timedelta(days=settings.REMINDER_DAYS_BEFORE_EXIT):
+        due.append((Kind.EXIT_SOON, end))
+    return due
+
+
+def send_due_reminders(*, today=None, stdout=None):
+    """Send every reminder due and not sent yet; returns how many were sent.
+
+    ``today`` runs as of that date for everyone; by default each party's
+    date is the one where they are. A send that fails is logged and claims
+    nothing, so the next run tries it again.
+    """
+    sent = 0
+    for agreement in _active_agreements():
+        for party in Party.values:
+            user = agreement.user_for(party)
+            local_today = today or user.today()
+            for kind, about in due_reminders(agreement=agreement, user=user, today=local_today):
+                try:
+                    claimed = _claim_and_send(agreement, user, kind, about, local_today)
+                except Exception:
+                    logger.exception(
+                        "Could not send the %s reminder about %s of agreement %s to the %s; "
+                        "the next run tries again.",
+                        kind,
+                        about,
+                        agreement.uuid,
+                        party,
+                    )
+                    continue
+                if claimed:
+                    sent += 1
+                    if stdout:
+                        stdout.write(
+                            f"{kind.label} ({about}): agreement {agreement.uuid}, {party}."
+                        )
+    return sent
+
+
+def _active_agreements():
+    """Active agreements with what the reminders read, in a fixed number of queries."""
+    return (
+        Agreement.objects.filter(status=Agreement.Status.ACTIVE)
+        .select_related("mentor", "mentee", "program")
+        .prefetch_related(
+            models.Prefetch(
+                "versions",
+                queryset=AgreementVersion.objects.filter(status=AgreementVersion.Status.IN_FORCE),
+            ),
+            # The dates only: what the pair wrote at a check-in is never loaded here.
+            models.Prefetch(
+                "checkin_records",
+                queryset=CheckInRecord.objects.only("agreement_id", "planned_date"),
+            ),
+        )
+        .order_by("pk")
+    )
+
+
+def _claim_and_send(agreement, user, kind, about, today):
+    """Insert the reminder's row and send it in one transaction; False if
+    another run has it.
+
+    A concurrent sender's insert waits on the unique index until this
+    transaction ends, then fails; a failed send rolls the claim back.
+    """
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(agreement=agreement, recipient=user, kind=kind, about=about)
+            subject, body = _render(agreement, user, kind, about, today)
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    except IntegrityError:
+        return False
+    return True
+
+
+def _render(agreement, user, kind, about, today):
+    # Names, the program, a date and a link, nothing else: emails leave the
+    # app, so the agreement's content is kept out of their context.
+    other = agreement.mentee if user.pk == agreement.mentor_id else agreement.mentor
+    context = {
+        "user": user,
+        "other": other,
+        "program": agreement.program.name,
+        "date": about,
+        "days": (about - today).days,
+        "ending": agreement.is_ending,
+        "url": settings.SITE_URL + reverse(URL_NAMES[kind], args=[agreement.uuid]),
+    }
+    template = TEMPLATES[kind]
+    subject = render_to_string(f"emails/{template}_subject.txt", context)
+    body = render_to_string(f"emails/{template}.txt", context)
+    return " ".join(subject.split()), body
