@@ -177,7 +177,8 @@ def _events(agreement, *, user, stamp):
         events.append(meetings)
     held = {record.planned_date: record for record in agreement.checkin_records.all()}
     for checkin in plan.checkins:
-        if end and checkin.date > end:
+        # The agreement ends on the morning of its end date.
+        if end and checkin.date >= end and checkin.date not in held:
             continue
         description = [f"To review: {checkin.focus}" if checkin.focus else "Check-in"]
         record = held.get(checkin.date)

@@ -104,7 +104,11 @@ def render_final_pdf(agreement):
             "achieved": agreement.achieved_goal_ids(),
             "closing_notes": list(agreement.closing_notes.all()),
             "checkins_planned": len(agreement.plan.checkins),
-            "checkins_held": sorted(r.held_on for r in agreement.checkin_records.all()),
+            "checkins_held": sorted(
+                record.held_on
+                for _checkin, record, _state in agreement.checkin_timeline(agreement.end_date)
+                if record
+            ),
             "signatures": sorted(signatures, key=lambda s: s.signed_at),
             "content_hash": version.content_hash,
             "audit_head": agreement.audit_head,

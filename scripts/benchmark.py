@@ -7,6 +7,7 @@ each page. Figures, not pass/fail: compare them before and after a change.
 """
 
 import argparse
+import datetime
 import os
 import statistics
 import sys
@@ -23,6 +24,7 @@ def main():
     parser.add_argument("--pairings", type=int, default=2000)
     parser.add_argument("--goals", type=int, default=30)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--active", type=int, default=200, help="active agreements to remind")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp()
@@ -36,6 +38,7 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings")
 
     import django
+    import django.utils.timezone
 
     django.setup()
     from django.conf import settings
@@ -46,12 +49,13 @@ def main():
     from django.urls import reverse
 
     from agreements import demo
-    from agreements.models import Agreement, Program, User
+    from agreements.models import Agreement, CalendarFeed, Program, Reminder, User
     from agreements.services import pairing_create
     from agreements.tasks import seal_version
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     call_command("migrate", verbosity=0)
     call_command("create_seal_keys", stdout=open(os.devnull, "w"))
 
@@ -155,6 +159,52 @@ def main():
     )
     anonymous = Client()
     measure("verify page (lookup)", anonymous, f"/verify/?sha256={version.pdf_sha256}", args.runs)
+
+    # The agreement in force: what the pair sees from day to day.
+    measure("home (mentor, active)", party, "/", args.runs)
+    measure(
+        "agreement page (active)",
+        party,
+        reverse("agreements:detail", args=[agreement.uuid]),
+        args.runs,
+    )
+    measure(
+        "check-ins page", party, reverse("agreements:checkins", args=[agreement.uuid]), args.runs
+    )
+    measure(
+        ".ics download", party, reverse("agreements:calendar_ics", args=[agreement.uuid]), args.runs
+    )
+    feed = CalendarFeed.objects.create(user=users[0])
+    measure(
+        "calendar feed",
+        anonymous,
+        reverse("agreements:calendar_feed", args=[feed.token]),
+        args.runs,
+    )
+
+    # The daily cron commands over many agreements in force, each with a
+    # check-in two days ahead: one reminder per party.
+    started = time.perf_counter()
+    today = django.utils.timezone.localdate()
+    for mentor in users[2 : 2 + args.active]:
+        active = Agreement.objects.get(mentor=mentor)
+        demo.activate(active, start=today - datetime.timedelta(days=58))
+    print(f"activated {args.active} more agreements in {time.perf_counter() - started:.1f} s")
+    for command in ("send_reminders", "send_reminders", "end_agreements"):
+        count = [0]
+
+        def counter(execute, sql, params, many, context, count=count):
+            count[0] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            start = time.perf_counter()
+            call_command(command, stdout=open(os.devnull, "w"))
+            took = time.perf_counter() - start
+        print(
+            f"{command:<34} {took:7.2f} s once   {count[0]:5d} queries   "
+            f"{Reminder.objects.count()} reminders recorded"
+        )
 
 
 if __name__ == "__main__":

@@ -333,31 +333,29 @@ def test_an_unsigned_amendment_is_dropped_when_the_agreement_ends(active, mentor
     assert ended.audit_events.filter(kind=AuditEvent.Kind.AMENDMENT_WITHDRAWN).exists()
 
 
-def test_zero_days_notice_ends_at_once(active, mentor):
+def test_zero_days_notice_ends_at_once(active, mentor, mentee):
+    active.start_amendment(by=mentor)
     agreement = fresh(active)
-    agreement.term.notice_days = 0
-    agreement.term.save()  # the live copy; the plan is what was signed
     section = agreement.sections_by_kind[Section.Kind.TERM]
-    agreement.start_amendment(by=mentor)
-    agreement = fresh(agreement)
 
     def no_notice():
         agreement.term.notice_days = 0
         agreement.term.save()
 
-    # Amend the notice to 0 days through the real path, then exit.
-    agreement.term.notice_days = 14
-    agreement.term.save()
     agreement.save_section(
         Section.Kind.TERM, by=mentor, expected_version=section.version, save=no_notice
     )
     demo.agree_all(agreement, kinds=[Section.Kind.TERM])
-    demo.sign_as(agreement, agreement.mentor)
-    demo.sign_as(agreement, agreement.mentee)
+    demo.sign_as(agreement, mentor)
+    demo.sign_as(agreement, mentee)
     agreement = fresh(agreement)
     assert agreement.plan.term.notice_days == 0
-    agreement.give_notice(by=mentor)
-    assert fresh(agreement).status == Agreement.Status.ENDED
+
+    agreement.give_notice(by=mentee)
+    ended = fresh(agreement)
+    assert ended.status == Agreement.Status.ENDED
+    assert ended.end_reason == Agreement.EndReason.EARLY_EXIT
+    assert (ended.ended_on, ended.notice_given_by) == (today(), mentee)
 
 
 def test_ended_agreements_are_read_only_and_say_how_they_ended(client, active, mentor):
@@ -426,7 +424,8 @@ def test_closing_notes_and_how_it_ended_are_in_the_sealed_final_pdf(
 
     # /verify knows the final PDF.
     page = client.get(reverse("verify"), {"sha256": agreement.final_pdf_sha256}).content.decode()
-    assert "ended" in page.lower()
+    assert "This exact file is the sealed final record" in page
+    assert "this agreement has ended" in page
 
 
 # Extending, the home page and time zones ---------------------------------------
@@ -495,10 +494,133 @@ def test_today_follows_the_users_time_zone(mentor):
     assert (ahead - mentor.today()).days == 1
 
 
-def test_offlimits_model_rows_keep_the_added_mark_out_of_the_signed_content(active, mentee):
-    before = active.version_in_force.content_hash
+def test_an_added_topic_stays_out_of_the_signed_version(active, mentee):
+    signed = active.version_in_force.content
     fresh(active).add_off_limits_topic(topic="Money", rule="mentee_raises", by=mentee)
     agreement = fresh(active)
-    assert agreement.version_in_force.content_hash == before
-    assert "added_at" not in agreement.section_data("off_limits")[0]
+    assert agreement.version_in_force.content == signed
+    live = agreement.section_data("off_limits")
+    assert live[-1] == {"topic": "Money", "rule": "mentee_raises"}  # no "added" marks
+    assert agreement.content_hash != agreement.version_in_force.content_hash
     assert OffLimitsTopic.objects.filter(added_by=mentee).count() == 1
+
+
+def test_withdrawing_an_amendment_of_the_goals_keeps_achieved_goals(active, mentor):
+    record_first_checkin(active, mentor, status="done")
+    assert len(fresh(active).achieved_goal_ids()) == 2
+    active.start_amendment(by=mentor)
+    agreement = fresh(active)
+    section = agreement.sections_by_kind[Section.Kind.GOALS]
+
+    def reword():
+        goal = agreement.goals.all()[0]
+        goal.description = "Something else entirely"
+        goal.save()
+
+    agreement.save_section(
+        Section.Kind.GOALS, by=mentor, expected_version=section.version, save=reword
+    )
+    fresh(agreement).withdraw_amendment(by=mentor)
+    agreement = fresh(agreement)
+    assert agreement.achieved_goal_ids() == {goal.pk for goal in agreement.goals.all()}
+
+
+def test_notice_during_an_amendment_drops_the_amendment(active, mentor, mentee):
+    active.start_amendment(by=mentee)
+    fresh(active).give_notice(by=mentor)
+    agreement = fresh(active)
+    assert not agreement.is_amending
+    assert agreement.is_ending
+    withdrawn = agreement.audit_events.get(kind=AuditEvent.Kind.AMENDMENT_WITHDRAWN)
+    assert withdrawn.details["reason"] == "Maria Mentor gave notice to end the agreement."
+
+
+def test_an_empty_closing_note_records_nothing(client, active, mentor):
+    client_for(client, mentor)
+    client.post(url("exit", active), {"note-achieved": "", "note-stay_in_touch": ""})
+    agreement = fresh(active)
+    assert agreement.is_ending
+    assert not agreement.closing_notes.exists()
+    assert not agreement.audit_events.filter(kind=AuditEvent.Kind.CLOSING_NOTE).exists()
+
+
+def test_no_checkin_on_the_exit_date_the_agreement_ends_that_morning(client, ready, mentor):
+    client_for(client, mentor)
+    exit_date = ready.term.exit_date
+    response = client.post(
+        url("section_edit", ready, "checkins"),
+        {
+            "version": ready.sections_by_kind["checkins"].version,
+            "checkins-TOTAL_FORMS": "1",
+            "checkins-INITIAL_FORMS": "0",
+            "checkins-0-date": exit_date.isoformat(),
+            "checkins-0-focus": "Final review",
+        },
+    )
+    assert response.status_code == 200
+    assert "to the day before the exit date" in response.content.decode()
+    assert not fresh(ready).checkins.filter(date=exit_date).exists()
+
+
+@pytest.mark.parametrize("page", ["detail", "checkins"])
+def test_agreement_pages_run_a_constant_number_of_queries(
+    client, active, mentor, mentee, page, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client_for(client, mentor)
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(url(page, active)).status_code == 200
+    record_first_checkin(active, mentor, status="done", note="n")
+    fresh(active).answer_checkin(
+        planned_date=first_checkin(active), working="yes", note="", by=mentee
+    )
+    for topic in ("One", "Two", "Three"):
+        fresh(active).add_off_limits_topic(topic=topic, rule="never", by=mentee)
+    for user in (mentor, mentee):
+        fresh(active).write_closing_note(
+            by=user, achieved="a", stay_in_touch="yes", how_to_reach=""
+        )
+    with django_assert_max_num_queries(len(before) + 1):  # + the goal progress, now there is some
+        assert client.get(url(page, active)).status_code == 200
+
+
+def test_the_program_sees_that_checkins_were_held_or_are_overdue_and_nothing_else(
+    client, agreement, mentor, program, program_admin
+):
+    agreement = make_active(agreement, start=today() - datetime.timedelta(days=130))
+    agreement.record_checkin(
+        planned_date=agreement.plan.checkins[0].date,
+        held_on=agreement.plan.checkins[0].date,
+        progress=[(goal, "at_risk", CANARY) for goal in agreement.goals_in_force()],
+        working="needs_changes",
+        note=CANARY,
+        by=mentor,
+    )
+    client_for(client, program_admin)
+    page = client.get(reverse("agreements:program", args=[program.uuid])).content.decode()
+    assert "1 held" in page
+    assert "1 overdue" in page
+    assert CANARY not in page
+
+
+def test_a_signature_made_under_the_old_format_is_asked_again_with_the_true_reason(
+    ready, mentor, mentee
+):
+    import json
+
+    from agreements.models import AgreementVersion, Signature
+
+    demo.sign_as(ready, mentor)
+    pending = fresh(ready).pending_version
+    data = json.loads(pending.content)
+    data["format"] = "mentorship-agreement/2"
+    del data["sections"]["schedule"]["time"], data["sections"]["schedule"]["time_zone"]
+    AgreementVersion.objects.filter(pk=pending.pk).update(
+        content=json.dumps(data), content_hash="0" * 64
+    )
+    demo.sign_as(ready, mentee)
+    voided = Signature.objects.get(party="mentor", voided_at__isnull=False)
+    assert "record format changed" in voided.void_reason
+    assert fresh(ready).status == Agreement.Status.AWAITING_SIGNATURES

@@ -157,6 +157,8 @@ class TermBoundForm(forms.ModelForm):
     """A form whose dates must fall in the agreement's term."""
 
     date_field = "date"
+    # Check-ins end the day before the exit date: the agreement ends that morning.
+    exit_date_allowed = True
 
     def __init__(self, *args, term=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -167,12 +169,19 @@ class TermBoundForm(forms.ModelForm):
         value = cleaned.get(self.date_field)
         term = self.term
         if value and term and term.start_date and term.exit_date:
-            if not term.start_date <= value <= term.exit_date:
+            last = term.exit_date
+            if not (
+                term.start_date <= value
+                and (value < last or self.exit_date_allowed and value == last)
+            ):
                 self.add_error(
                     self.date_field,
                     forms.ValidationError(
                         "Choose a date between the start date (%(start)s) and the exit date "
-                        "(%(exit)s).",
+                        "(%(exit)s)."
+                        if self.exit_date_allowed
+                        else "Choose a date from the start date (%(start)s) to the day before "
+                        "the exit date (%(exit)s): the agreement ends on the exit date.",
                         code="outside_term",
                         params={
                             "start": date_format(term.start_date),
@@ -197,6 +206,8 @@ class GoalForm(TermBoundForm):
 
 
 class CheckInForm(TermBoundForm):
+    exit_date_allowed = False
+
     class Meta:
         model = CheckIn
         fields = ["date", "focus"]

@@ -23,6 +23,7 @@ from agreements.exceptions import (
 )
 
 from .audit import AuditEvent
+from .checkins import CheckInRecord, GoalProgress
 from .ending import ClosingNote
 from .living import LivingAgreement
 from .sections import (
@@ -101,7 +102,12 @@ class AgreementQuerySet(models.QuerySet):
     def with_life(self):
         """What happened since signing: check-ins with goal progress, closing notes."""
         return self.prefetch_related(
-            "checkin_records__progress",
+            models.Prefetch(
+                "checkin_records",
+                queryset=CheckInRecord.objects.select_related("recorded_by").prefetch_related(
+                    "progress"
+                ),
+            ),
             models.Prefetch("closing_notes", queryset=ClosingNote.objects.select_related("author")),
         )
 
@@ -346,7 +352,8 @@ class Agreement(LivingAgreement, models.Model):
     def dates_outside(self, start, exit_):
         """(check-in dates, goal target dates) that a term from start to exit_ leaves out."""
         return (
-            [c.date for c in self.checkins.all() if not start <= c.date <= exit_],
+            # The agreement ends on the morning of its exit date: no check-in that day.
+            [c.date for c in self.checkins.all() if not start <= c.date < exit_],
             [g.target_date for g in self.goals.all() if not start <= g.target_date <= exit_],
         )
 
@@ -359,9 +366,11 @@ class Agreement(LivingAgreement, models.Model):
             return []
         span = f"({term.start_date:%Y-%m-%d} to {term.exit_date:%Y-%m-%d})"
         checkins, goals = self.dates_outside(term.start_date, term.exit_date)
-        return [f"The check-in on {d:%Y-%m-%d} is outside the term {span}." for d in checkins] + [
-            f"The goal due {d:%Y-%m-%d} is outside the term {span}." for d in goals
-        ]
+        return [
+            f"The check-in on {d:%Y-%m-%d} is outside the term {span}: check-ins come before "
+            "the exit date."
+            for d in checkins
+        ] + [f"The goal due {d:%Y-%m-%d} is outside the term {span}." for d in goals]
 
     def canonical_content(self):
         """What a signature stands on; see ``agreements/content.py`` for the format."""
@@ -552,11 +561,7 @@ class Agreement(LivingAgreement, models.Model):
                 )
             now = timezone.now()
             if agreement.stale_signatures():
-                agreement._void_working_signatures(
-                    now,
-                    "The name of a party or of the program changed after signing.",
-                    origin=origin,
-                )
+                agreement._void_working_signatures(now, agreement._stale_reason(), origin=origin)
                 agreement = agreement._reload()
             elif agreement.signature_of(party):
                 raise NotReadyToSign("You have already signed this agreement.")
@@ -586,6 +591,14 @@ class Agreement(LivingAgreement, models.Model):
             agreement = agreement._reload()
             agreement._settle(now, origin=origin)
             return signature
+
+    def _stale_reason(self):
+        if self.pending_version.data.get("format") != content.CANONICAL_FORMAT:
+            return (
+                "The agreement's record format changed after signing (meeting times were "
+                "added), so the signature is asked for again on the same terms."
+            )
+        return "The name of a party or of the program changed after signing."
 
     def _freeze(self, now):
         numbers = [version.number for version in self.versions.all()]
@@ -645,6 +658,8 @@ class Agreement(LivingAgreement, models.Model):
             self._restore_section(kind, data)
             if kind == Section.Kind.OFF_LIMITS:
                 self._mark_additions(additions)
+            if kind == Section.Kind.GOALS:
+                self._relink_goal_progress()
             self._record_section_change(
                 kind,
                 before=before,
@@ -665,6 +680,14 @@ class Agreement(LivingAgreement, models.Model):
             at=now,
             details={"version_in_force": in_force.number, "reason": reason},
         )
+
+    def _relink_goal_progress(self):
+        """Restored goal rows are new rows: point what check-ins said about the
+        same goals at them again, so achieved goals stay achieved."""
+        for goal in Goal.objects.filter(agreement=self):
+            GoalProgress.objects.filter(
+                record__agreement=self, goal=None, goal_description=goal.description
+            ).update(goal=goal)
 
     def _mark_additions(self, additions):
         """Restored rows of topics added after signing keep their "added" mark."""

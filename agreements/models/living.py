@@ -65,8 +65,9 @@ class LivingAgreement:
 
     @property
     def end_date(self):
-        """The relationship's last day as things stand: the exit date in
-        force, or the day a notice takes effect, whichever comes first."""
+        """The day the relationship ends as things stand (it ends that
+        morning): the exit date in force, or the day a notice takes effect,
+        whichever comes first."""
         if self.is_ended:
             return self.ended_on
         exit_date = self.plan.term.exit_date if self.plan else None
@@ -123,6 +124,11 @@ class LivingAgreement:
                 state = CheckInState.DUE
             timeline.append((checkin, record, state))
         return timeline
+
+    def checkin_summary(self, today):
+        """(held, overdue) counts: all a program admin learns of the check-ins."""
+        states = [state for _checkin, _record, state in self.checkin_timeline(today)]
+        return states.count(CheckInState.HELD), states.count(CheckInState.OVERDUE)
 
     def checkins_to_record(self, today):
         if self.status != self.Status.ACTIVE:
@@ -326,7 +332,7 @@ class LivingAgreement:
     def _write_closing_note(self, *, by, achieved, stay_in_touch, how_to_reach, origin):
         party = self.party_of(by)
         now = timezone.now()
-        note, _created = ClosingNote.objects.update_or_create(
+        note, created = ClosingNote.objects.update_or_create(
             agreement=self,
             party=party,
             defaults={
@@ -338,6 +344,9 @@ class LivingAgreement:
             },
         )
         if note.is_empty():
+            if created:
+                note.delete()
+                return  # nothing written, nothing to record
             note.delete()
         self.record(Event.CLOSING_NOTE, actor=by, origin=origin, at=now, details={"party": party})
 
@@ -355,6 +364,11 @@ class LivingAgreement:
             if term.exit_date:
                 ends_on = min(ends_on, term.exit_date)
             now = timezone.now()
+            if agreement.is_amending:
+                # Nothing unsigned outlives the notice: the terms in force stand.
+                agreement._drop_amendment(
+                    now, f"{by.full_name} gave notice to end the agreement.", by=by, origin=origin
+                )
             agreement.notice_given_by, agreement.notice_given_at = by, now
             agreement.ends_on = ends_on
             agreement.last_activity_at = now
@@ -368,7 +382,7 @@ class LivingAgreement:
                 at=now,
                 details={"notice_days": term.notice_days, "ends_on": ends_on},
             )
-            if closing_note:
+            if closing_note and any(closing_note.values()):
                 agreement._write_closing_note(by=by, origin=origin, **closing_note)
             transaction.on_commit(functools.partial(_notify, agreement.pk, "notice_given", by.pk))
             if ends_on <= today:
@@ -392,7 +406,8 @@ class LivingAgreement:
         """Close the agreement; an unsigned amendment is dropped first."""
         from agreements.tasks import seal_final_pdf, send_ended_notice
 
-        early = self.ends_on is not None and self.ends_on < self.plan.term.exit_date
+        exit_date = self.plan.term.exit_date
+        early = self.ends_on is not None and (exit_date is None or self.ends_on < exit_date)
         if self.is_amending:
             self._drop_amendment(now, "The agreement ended before the amendment was signed.")
         self.status = self.Status.ENDED

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 
 from agreements.forms import PairingForm
-from agreements.models import Agreement, Origin, Program
+from agreements.models import Agreement, CheckInRecord, Origin, Program
 from agreements.services import pairing_create
 
 PAIRINGS_PER_PAGE = 50
@@ -21,11 +22,23 @@ def detail(request, program_id):
     pairings = (
         Agreement.objects.filter(program=program)
         .select_related("mentor", "mentee", "term")
+        .prefetch_related(
+            "versions",
+            # Which check-ins were held, never what was said at them.
+            Prefetch(
+                "checkin_records",
+                queryset=CheckInRecord.objects.only("agreement", "planned_date", "held_on"),
+            ),
+        )
         .with_next_checkin()
         .order_by("-last_activity_at")
     )
     page = Paginator(pairings, PAIRINGS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "agreements/program.html", {"program": program, "page": page})
+    today = request.user.today()
+    rows = [(agreement, agreement.checkin_summary(today)) for agreement in page]
+    return render(
+        request, "agreements/program.html", {"program": program, "page": page, "rows": rows}
+    )
 
 
 def pairing_new(request, program_id):

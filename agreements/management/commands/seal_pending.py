@@ -1,23 +1,30 @@
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 
-from agreements.models import AgreementVersion
-from agreements.tasks import seal_version
+from agreements.models import Agreement, AgreementVersion
+from agreements.tasks import seal_final_pdf, seal_version
 
 
 class Command(BaseCommand):
     help = (
-        "Queue sealing again for every signed version whose PDF is not sealed yet, "
-        "e.g. after fixing the seal keys. Safe to run at any time: a sealed version "
-        "is never sealed twice."
+        "Queue sealing again for every signed version, and every ended agreement's final "
+        "record, whose PDF is not sealed yet, e.g. after fixing the seal keys. Safe to run "
+        "at any time: nothing is sealed twice."
     )
 
     def handle(self, *args, **options):
-        pending = AgreementVersion.objects.filter(
+        versions = AgreementVersion.objects.filter(
             status__in=[AgreementVersion.Status.IN_FORCE, AgreementVersion.Status.SUPERSEDED],
             sealed_at__isnull=True,
         ).values_list("pk", flat=True)
-        count = 0
-        for pk in pending:
+        finals = Agreement.objects.filter(
+            status=Agreement.Status.ENDED, final_sealed_at__isnull=True
+        ).values_list("pk", flat=True)
+        for pk in versions:
             seal_version.enqueue(pk)
-            count += 1
-        self.stdout.write(f"Queued {count} version{'s' if count != 1 else ''} for sealing.")
+        for pk in finals:
+            seal_final_pdf.enqueue(pk)
+        self.stdout.write(
+            f"Queued {len(versions)} version{pluralize(len(versions))} and "
+            f"{len(finals)} final record{pluralize(len(finals))} for sealing."
+        )
