@@ -74,10 +74,15 @@ def send_due_reminders(*, today=None, stdout=None):
     """
     sent = 0
     for agreement in _active_agreements():
+        # Known to be sent already: skip without a claim (the claim still
+        # decides for those a concurrent sender is sending right now).
+        done = {(r.recipient_id, r.kind, r.about) for r in agreement.reminders.all()}
         for party in Party.values:
             user = agreement.user_for(party)
             local_today = today or user.today()
             for kind, about in due_reminders(agreement=agreement, user=user, today=local_today):
+                if (user.pk, kind, about) in done:
+                    continue
                 try:
                     claimed = _claim_and_send(agreement, user, kind, about, local_today)
                 except Exception:
@@ -114,6 +119,7 @@ def _active_agreements():
                 "checkin_records",
                 queryset=CheckInRecord.objects.only("agreement_id", "planned_date"),
             ),
+            "reminders",
         )
         .order_by("pk")
     )
