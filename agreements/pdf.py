@@ -85,13 +85,31 @@ def evidence_json(signatures):
     )
 
 
+def _sealed_record_context(version, signatures):
+    """What the completion page of a sealed PDF shows: signatures, hashes and
+    where to verify it."""
+    verification_url = settings.SITE_URL + reverse("verify") + f"?hash={version.content_hash}"
+    return {
+        "signatures": sorted(signatures, key=lambda s: s.signed_at),
+        "content_hash": version.content_hash,
+        "audit_head": version.agreement.audit_head,
+        "verification_url": verification_url,
+        # segno writes the SVG from the URL alone; nothing typed by a user.
+        "qr_svg": mark_safe(  # noqa: S308
+            segno.make(verification_url, error="m").svg_inline(border=0, dark="#212529")
+        ),
+        "root_url": settings.SITE_URL + reverse("verify_root_certificate"),
+        "seal_name": settings.SEAL_NAME,
+        "timestamped": seal.seal_uses_timestamp_authority(),
+    }
+
+
 def render_final_pdf(agreement):
     """The final record of an ended agreement loaded with ``with_content()``:
     the version last in force (with topics added to it since), how the
     relationship ended, the goals achieved and both closing notes."""
     version = agreement.version_in_force
     signatures = [s for s in agreement.signatures_on(version) if s.voided_at is None]
-    verification_url = settings.SITE_URL + reverse("verify") + f"?hash={version.content_hash}"
     html = render_to_string(
         "agreements/pdf/agreement.html",
         {
@@ -109,16 +127,7 @@ def render_final_pdf(agreement):
                 for _checkin, record, _state in agreement.checkin_timeline(agreement.end_date)
                 if record
             ),
-            "signatures": sorted(signatures, key=lambda s: s.signed_at),
-            "content_hash": version.content_hash,
-            "audit_head": agreement.audit_head,
-            "verification_url": verification_url,
-            "qr_svg": mark_safe(  # noqa: S308  (see render_signed_pdf)
-                segno.make(verification_url, error="m").svg_inline(border=0, dark="#212529")
-            ),
-            "root_url": settings.SITE_URL + reverse("verify_root_certificate"),
-            "seal_name": settings.SEAL_NAME,
-            "timestamped": seal.seal_uses_timestamp_authority(),
+            **_sealed_record_context(version, signatures),
             "for_print": True,
         },
     )
@@ -144,7 +153,6 @@ def render_signed_pdf(version):
     signatures = sorted(
         version.signatures.filter(voided_at__isnull=True), key=lambda s: s.signed_at
     )
-    verification_url = settings.SITE_URL + reverse("verify") + f"?hash={version.content_hash}"
     html = render_to_string(
         "agreements/pdf/agreement.html",
         {
@@ -152,17 +160,7 @@ def render_signed_pdf(version):
             "version": version,
             "content": version.as_content(),
             "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
-            "signatures": signatures,
-            "content_hash": version.content_hash,
-            "audit_head": agreement.audit_head,
-            "verification_url": verification_url,
-            # segno writes the SVG from the URL alone; nothing typed by a user.
-            "qr_svg": mark_safe(  # noqa: S308
-                segno.make(verification_url, error="m").svg_inline(border=0, dark="#212529")
-            ),
-            "root_url": settings.SITE_URL + reverse("verify_root_certificate"),
-            "seal_name": settings.SEAL_NAME,
-            "timestamped": seal.seal_uses_timestamp_authority(),
+            **_sealed_record_context(version, signatures),
             "for_print": True,
         },
     )

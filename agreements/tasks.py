@@ -108,24 +108,7 @@ def send_signed_notice(version_id):
         )
         if version.notified_at:
             return "already sent"
-        agreement = version.agreement
-        url = settings.SITE_URL + reverse("agreements:detail", args=[agreement.uuid])
-        messages = []
-        for user, other in (
-            (agreement.mentor, agreement.mentee),
-            (agreement.mentee, agreement.mentor),
-        ):
-            context = {
-                "user": user,
-                "other": other,
-                "version": version,
-                "url": url,
-                "agreement": agreement,
-            }
-            subject = render_to_string("emails/agreement_signed_subject.txt", context).strip()
-            body = render_to_string("emails/agreement_signed.txt", context)
-            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
-        send_mass_mail(messages)
+        _mail_both(version.agreement, "agreement_signed", {"version": version})
         version.notified_at = timezone.now()
         version.save(update_fields=["notified_at"])
         return "sent"

@@ -490,17 +490,24 @@ class Agreement(LivingAgreement, models.Model):
             agreement._settle(now)
             return True
 
-    def _record_section_change(self, kind, *, before, after, by, origin, at, agreed=False):
-        """Bump the section's version token, keep the revision, log the change."""
+    def _record_section_change(
+        self, kind, *, before, after, by, origin, at, agreed=False, event=Event.SECTION_EDITED
+    ):
+        """Bump the section's version token, keep the revision, log the change.
+
+        ``agreed`` sets both "agreed" marks (True), clears them (False) or,
+        for a change that only narrows what both agreed to, keeps them (None).
+        """
         section = self.sections_by_kind[kind]
         section.version += 1
         section.updated_by = by
         section.updated_at = at
-        section.mentor_agreed_at = section.mentee_agreed_at = at if agreed else None
+        if agreed is not None:
+            section.mentor_agreed_at = section.mentee_agreed_at = at if agreed else None
         section.save()
         section.revisions.create(version=section.version, data=after, edited_by=by)
         self.record(
-            Event.SECTION_EDITED,
+            event,
             actor=by,
             origin=origin,
             at=at,

@@ -21,7 +21,7 @@ from agreements.exceptions import CheckInInvalid, NotEditable
 from .audit import AuditEvent
 from .checkins import CheckInRecord, GoalProgress
 from .ending import ClosingNote
-from .sections import Party, describe_changes
+from .sections import Party
 
 Event = AuditEvent.Kind
 
@@ -75,6 +75,17 @@ class LivingAgreement:
 
     def other_party(self, party):
         return Party.MENTEE if party == Party.MENTOR else Party.MENTOR
+
+    def other_person(self, user):
+        """The other party of the agreement, for one of its parties."""
+        return self.user_for(self.other_party(self.party_of(user)))
+
+    def notice_end_date(self, today):
+        """The day a notice given ``today`` takes effect: after the agreed
+        notice, or on the exit date if that comes first."""
+        term = self.plan.term
+        ends_on = today + datetime.timedelta(days=term.notice_days)
+        return min(ends_on, term.exit_date) if term.exit_date else ends_on
 
     def goals_in_force(self):
         """The goal rows both signed: during an amendment, draft goals are left out."""
@@ -208,19 +219,17 @@ class LivingAgreement:
             agreement.off_limits_topics.create(topic=topic, rule=rule, added_by=by, added_at=now)
             agreement = agreement._reload()
             after = content.normalise(agreement.section_data(kind))
-            section = agreement.sections_by_kind[kind]
             # A new token, so a form opened before this addition cannot undo it;
             # the agreed marks stay: both agreed to the section this only narrows.
-            section.version += 1
-            section.updated_by, section.updated_at = by, now
-            section.save(update_fields=["version", "updated_by", "updated_at"])
-            section.revisions.create(version=section.version, data=after, edited_by=by)
-            agreement.record(
-                Event.OFF_LIMITS_ADDED,
-                actor=by,
+            agreement._record_section_change(
+                kind,
+                before=before,
+                after=after,
+                by=by,
                 origin=origin,
                 at=now,
-                details={"section": kind, "changes": describe_changes(before, after)},
+                agreed=None,
+                event=Event.OFF_LIMITS_ADDED,
             )
             if agreement.is_amending:
                 agreement._void_working_signatures(
@@ -360,9 +369,7 @@ class LivingAgreement:
                 raise NotEditable("Notice to end this agreement was already given.")
             today = by.today()
             term = agreement.plan.term
-            ends_on = today + datetime.timedelta(days=term.notice_days)
-            if term.exit_date:
-                ends_on = min(ends_on, term.exit_date)
+            ends_on = agreement.notice_end_date(today)
             now = timezone.now()
             if agreement.is_amending:
                 # Nothing unsigned outlives the notice: the terms in force stand.

@@ -15,11 +15,14 @@ from agreements.models.sections import describe_changes
 from agreements.pdf import render_draft_pdf
 
 
-def _agreement_for(request, agreement_id, *, content=True):
-    """The agreement if the user is one of its two parties, else 404."""
+def _agreement_for(request, agreement_id, *, content=True, life=False):
+    """The agreement if the user is one of its two parties, else 404; with its
+    content, and with its check-ins and closing notes (``life``) if asked."""
     agreements = Agreement.objects.for_party(request.user)
-    if content:
+    if content or life:
         agreements = agreements.with_content()
+    if life:
+        agreements = agreements.with_life()
     return get_object_or_404(agreements, uuid=agreement_id)
 
 
@@ -59,9 +62,7 @@ def home(request):
 
 
 def detail(request, agreement_id):
-    agreement = get_object_or_404(
-        Agreement.objects.for_party(request.user).with_content().with_life(), uuid=agreement_id
-    )
+    agreement = _agreement_for(request, agreement_id, life=True)
     party = agreement.party_of(request.user)
     return render(
         request,
@@ -69,7 +70,7 @@ def detail(request, agreement_id):
         {
             "agreement": agreement,
             "party": party,
-            "other": agreement.user_for("mentee" if party == "mentor" else "mentor"),
+            "other": agreement.other_person(request.user),
             "content": agreement.live_content(),
             "my_signature": agreement.signature_of(party),
             "amended": agreement.amended_sections(),
@@ -101,14 +102,11 @@ def _living_context(agreement, user):
     if agreement.plan is None:
         return {}
     today = user.today()
-    end = agreement.end_date
     return {
+        **_glance(agreement, timezone.now(), today),
         "added_topics": agreement.added_off_limits(),
         "achieved": agreement.achieved_goal_ids(),
-        "next_meeting": next_meeting(agreement, timezone.now()),
-        "next_checkin": agreement.next_checkin_date(today),
         "to_record": agreement.checkins_to_record(today),
-        "days_left": (end - today).days if end and not agreement.is_ended else None,
         "my_closing_note": agreement.closing_note_of(agreement.party_of(user)),
     }
 

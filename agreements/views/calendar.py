@@ -29,7 +29,7 @@ def _for_calendar(agreements):
 
 
 def _other_name(agreement, user):
-    return agreement.user_for(agreement.other_party(agreement.party_of(user))).full_name
+    return agreement.other_person(user).full_name
 
 
 def agreement_ics(request, agreement_id):

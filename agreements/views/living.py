@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 
@@ -18,15 +18,7 @@ from agreements.forms import (
 )
 from agreements.models import Agreement, CheckInState, Origin
 
-from .agreements import _detail_url
-
-
-def _living_agreement_for(request, agreement_id):
-    """The agreement, with its check-ins and closing notes, if the user is a party; else 404."""
-    return get_object_or_404(
-        Agreement.objects.for_party(request.user).with_content().with_life(),
-        uuid=agreement_id,
-    )
+from .agreements import _agreement_for, _detail_url
 
 
 def _checkins_url(agreement):
@@ -46,7 +38,7 @@ def _planned_checkin(agreement, date, today):
 
 
 def checkins(request, agreement_id):
-    agreement = _living_agreement_for(request, agreement_id)
+    agreement = _agreement_for(request, agreement_id, life=True)
     if agreement.plan is None:
         messages.info(request, "Check-ins are recorded once both of you have signed.")
         return redirect(_detail_url(agreement))
@@ -68,7 +60,7 @@ def checkins(request, agreement_id):
 
 
 def checkin_record(request, agreement_id, date):
-    agreement = _living_agreement_for(request, agreement_id)
+    agreement = _agreement_for(request, agreement_id, life=True)
     if agreement.status != Agreement.Status.ACTIVE:
         raise Http404("Check-ins are recorded on an Active agreement.")
     today = request.user.today()
@@ -96,7 +88,7 @@ def checkin_record(request, agreement_id, date):
         except AgreementError as exc:
             messages.error(request, exc.message)
         else:
-            other = agreement.user_for(agreement.other_party(agreement.party_of(request.user)))
+            other = agreement.other_person(request.user)
             messages.success(
                 request, f"Check-in recorded. {other.full_name} can add their own answer."
             )
@@ -109,7 +101,7 @@ def checkin_record(request, agreement_id, date):
 
 
 def checkin_answer(request, agreement_id, date):
-    agreement = _living_agreement_for(request, agreement_id)
+    agreement = _agreement_for(request, agreement_id, life=True)
     if agreement.status != Agreement.Status.ACTIVE:
         raise Http404("Check-ins are answered on an Active agreement.")
     checkin, record, _state = _planned_checkin(agreement, date, request.user.today())
@@ -142,7 +134,7 @@ def checkin_answer(request, agreement_id, date):
 
 
 def off_limits_add(request, agreement_id):
-    agreement = _living_agreement_for(request, agreement_id)
+    agreement = _agreement_for(request, agreement_id, life=True)
     if agreement.status != Agreement.Status.ACTIVE:
         raise Http404("Topics are added this way only to an Active agreement.")
     form = OffLimitsAdditionForm(request.POST or None)
@@ -157,7 +149,7 @@ def off_limits_add(request, agreement_id):
         except AgreementError as exc:
             form.add_error("topic", exc.message)
         else:
-            other = agreement.user_for(agreement.other_party(agreement.party_of(request.user)))
+            other = agreement.other_person(request.user)
             messages.success(
                 request, f"The topic is off limits from now on. {other.full_name} is told."
             )
@@ -167,13 +159,12 @@ def off_limits_add(request, agreement_id):
 
 def exit_agreement(request, agreement_id):
     """The no-fault exit: a confirmation page, then notice is given on POST."""
-    agreement = _living_agreement_for(request, agreement_id)
+    agreement = _agreement_for(request, agreement_id, life=True)
     if agreement.status != Agreement.Status.ACTIVE or agreement.notice_given_at:
         raise Http404("Only an Active agreement without a notice can be ended early.")
     party = agreement.party_of(request.user)
     today = request.user.today()
-    term = agreement.plan.term
-    ends_on = min(today + datetime.timedelta(days=term.notice_days), term.exit_date)
+    ends_on = agreement.notice_end_date(today)
     note = agreement.closing_note_of(party)
     form = ClosingNoteForm(request.POST or None, instance=note, prefix="note")
     if request.method == "POST" and form.is_valid():
@@ -196,17 +187,17 @@ def exit_agreement(request, agreement_id):
         "agreements/exit.html",
         {
             "agreement": agreement,
-            "term": term,
+            "term": agreement.plan.term,
             "ends_on": ends_on,
             "today": today,
             "form": form,
-            "other": agreement.user_for(agreement.other_party(party)),
+            "other": agreement.other_person(request.user),
         },
     )
 
 
 def closing_note(request, agreement_id):
-    agreement = _living_agreement_for(request, agreement_id)
+    agreement = _agreement_for(request, agreement_id, life=True)
     if agreement.status != Agreement.Status.ACTIVE:
         raise Http404("Closing notes are written until the agreement ends.")
     note = agreement.closing_note_of(agreement.party_of(request.user))
