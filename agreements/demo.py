@@ -54,7 +54,10 @@ def _fill(agreement, kind, start):
         confidentiality.work_matters = "Performance feedback, team dynamics, career plans."
         confidentiality.personal_matters = "Work-life balance, if the mentee raises it."
         confidentiality.mentor_areas = "The mentor's own career moves, as examples."
-        confidentiality.exceptions_notes = "Where it is safe, the mentor tells the mentee first."
+        # A clause the program locked stays as the program wrote it.
+        confidentiality.exceptions_notes = agreement.policy.get(
+            "exceptions_notes", "Where it is safe, the mentor tells the mentee first."
+        )
         confidentiality.line_manager_by_mentor = "Only that meetings take place."
         confidentiality.line_manager_by_mentee = "Whatever the mentee chooses."
         confidentiality.save()
@@ -67,7 +70,7 @@ def _fill(agreement, kind, start):
         term = agreement.term
         term.start_date = start
         term.exit_date = start + datetime.timedelta(days=182)
-        term.notice_days = 14
+        term.notice_days = agreement.policy.get("notice_days", 14)
         term.save()
 
 

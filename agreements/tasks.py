@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import send_mass_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,7 +14,8 @@ from django.utils import timezone
 from django_tasks import default_task_backend, task
 
 from agreements import pdf, seal
-from agreements.models import Agreement, AgreementVersion, AuditEvent
+from agreements.invitations import invitation_path
+from agreements.models import Agreement, AgreementVersion, AuditEvent, Section
 
 logger = logging.getLogger(__name__)
 
@@ -174,12 +175,73 @@ def send_ended_notice(agreement_id):
 
 
 @task()
-def notify_other_party(agreement_id, what, actor_id):
-    """Tell the other party what one party did: "off_limits_added" or "notice_given"."""
+def notify_other_party(agreement_id, what, actor_id, section_kind=None):
+    """Tell the other party what one party did: "off_limits_added", "notice_given",
+    "sharing_consented" or "sharing_withdrawn" (of ``section_kind``)."""
     agreement = Agreement.objects.select_related(
         "mentor", "mentee", "program", "notice_given_by"
     ).get(pk=agreement_id)
     actor = agreement.mentor if actor_id == agreement.mentor_id else agreement.mentee
     other = agreement.mentee if actor_id == agreement.mentor_id else agreement.mentor
-    _mail_both(agreement, what, {"actor": actor}, only=other)
+    context = {"actor": actor}
+    if section_kind:
+        context["section"] = Section.Kind(section_kind).label
+        context["shared"] = agreement.sharing_consents.filter(kind=section_kind).count() == 2
+        context["sharing_url"] = settings.SITE_URL + reverse(
+            "agreements:sharing", args=[agreement.uuid]
+        )
+    _mail_both(agreement, what, context, only=other)
+    return "sent"
+
+
+@task()
+def send_pairing_emails(agreement_id):
+    """Tell both people they were paired. Someone who has not chosen a
+    password yet gets an invitation link instead of a sign-in link."""
+    agreement = Agreement.objects.select_related("mentor", "mentee", "program").get(pk=agreement_id)
+    for user, other in ((agreement.mentor, agreement.mentee), (agreement.mentee, agreement.mentor)):
+        context = {
+            "user": user,
+            "other": other,
+            "agreement": agreement,
+            "role": agreement.party_of(user).label.lower(),
+            "other_role": agreement.party_of(other).label.lower(),
+            "days": settings.INVITATION_TIMEOUT_DAYS,
+        }
+        if user.has_usable_password():
+            template = "pairing_created"
+            context["url"] = settings.SITE_URL + reverse("agreements:detail", args=[agreement.uuid])
+        else:
+            template = "invitation"
+            context["url"] = settings.SITE_URL + invitation_path(user)
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}.txt", context)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return "sent"
+
+
+@task()
+def send_program_reminder(agreement_id):
+    """A program admin's nudge: each party gets what waits for them, never
+    content. Someone who has not accepted their invitation gets a new link."""
+    agreement = Agreement.objects.with_content().with_life().get(pk=agreement_id)
+    for user, other in ((agreement.mentor, agreement.mentee), (agreement.mentee, agreement.mentor)):
+        invited = not user.has_usable_password()
+        path = (
+            invitation_path(user)
+            if invited
+            else reverse("agreements:detail", args=[agreement.uuid])
+        )
+        context = {
+            "user": user,
+            "other": other,
+            "agreement": agreement,
+            "todo": agreement.todo_for(user),
+            "invited": invited,
+            "days": settings.INVITATION_TIMEOUT_DAYS,
+            "url": settings.SITE_URL + path,
+        }
+        subject = render_to_string("emails/program_reminder_subject.txt", context).strip()
+        body = render_to_string("emails/program_reminder.txt", context)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
     return "sent"

@@ -262,3 +262,6 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# An invitation link sets a password once, within this many days.
+INVITATION_TIMEOUT_DAYS = env_int("INVITATION_TIMEOUT_DAYS", 7)

@@ -25,6 +25,7 @@ from .sections import (
     Party,
     Term,
 )
+from .sharing import SharingConsent
 from .snapshot import AgreementContent
 from .users import User
 from .versions import AgreementVersion
@@ -55,6 +56,7 @@ __all__ = [
     "Reminder",
     "Section",
     "SectionRevision",
+    "SharingConsent",
     "Signature",
     "StillWorking",
     "Term",

@@ -35,8 +35,10 @@ from .sections import (
     OffLimitsTopic,
     Party,
     Term,
+    checkin_gaps,
     describe_changes,
 )
+from .sharing import SharingAgreement
 from .snapshot import AgreementContent
 from .versions import AgreementVersion
 
@@ -112,7 +114,7 @@ class AgreementQuerySet(models.QuerySet):
         )
 
 
-class Agreement(LivingAgreement, models.Model):
+class Agreement(LivingAgreement, SharingAgreement, models.Model):
     """The written agreement of one mentor-mentee pairing in a program.
 
     Drafting, signing and amending live here; what happens once it is in
@@ -128,6 +130,7 @@ class Agreement(LivingAgreement, models.Model):
     class EndReason(models.TextChoices):
         COMPLETED = "completed", "Completed on the exit date"
         EARLY_EXIT = "early_exit", "Ended early: no-fault exit"
+        BY_PROGRAM = "program", "Ended by the program"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     program = models.ForeignKey("Program", on_delete=models.PROTECT, related_name="agreements")
@@ -157,6 +160,13 @@ class Agreement(LivingAgreement, models.Model):
     notice_given_at = models.DateTimeField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    # Why a program admin ended the pairing; shown to the pair.
+    end_note = models.TextField(blank=True)
+    # The program's template clauses locked when the pairing was created
+    # (see ``Program.policy``): the pair cannot change them.
+    policy = models.JSONField(default=dict, blank=True)
+    # The last reminder a program admin sent the pair.
+    program_reminded_at = models.DateTimeField(null=True, blank=True)
     # The final record of an ended agreement: the version in force, how it
     # ended and the closing notes, sealed like a signed version.
     final_pdf = models.FileField(upload_to=_final_pdf_path, blank=True)
@@ -340,7 +350,7 @@ class Agreement(LivingAgreement, models.Model):
         if kind == Kind.GOALS:
             return bool(self.goals.all())
         if kind == Kind.CHECKINS:
-            return bool(self.checkins.all())
+            return bool(self.checkins.all()) and not self.checkin_gaps()
         if kind == Kind.CONFIDENTIALITY:
             return self.confidentiality.is_complete()
         if kind == Kind.OFF_LIMITS:
@@ -371,6 +381,17 @@ class Agreement(LivingAgreement, models.Model):
             "the exit date."
             for d in checkins
         ] + [f"The goal due {d:%Y-%m-%d} is outside the term {span}." for d in goals]
+
+    def checkin_gaps(self):
+        """Stretches of the term longer than the program's locked check-in
+        rhythm allows without a check-in, in words. A term change may open
+        one; the check-ins section then counts as unfinished, and signing
+        waits until check-ins fill it."""
+        weeks, term = self.policy.get("checkin_every_weeks"), self.term
+        dates = [checkin.date for checkin in self.checkins.all()]
+        if not (weeks and dates and term.start_date and term.exit_date):
+            return []
+        return checkin_gaps(term.start_date, term.exit_date, dates, weeks)
 
     def canonical_content(self):
         """What a signature stands on; see ``agreements/content.py`` for the format."""
@@ -556,6 +577,12 @@ class Agreement(LivingAgreement, models.Model):
             if not agreement.awaiting_signatures:
                 raise NotReadyToSign(
                     "Both of you have to agree every section before the agreement can be signed."
+                )
+            if gaps := agreement.checkin_gaps():
+                raise NotReadyToSign(
+                    f"The program's policy is a check-in at least every "
+                    f"{agreement.policy['checkin_every_weeks']} weeks, but there are "
+                    f"{'; '.join(gaps)} without one. Add check-ins under “Check-in dates”."
                 )
             if agreement.is_amending and not agreement.amended_sections():
                 raise NotReadyToSign(

@@ -87,6 +87,9 @@ class AuditEvent(models.Model):
         CHECKIN_ANSWERED = "checkin_answered", "Check-in answered"
         NOTICE_GIVEN = "notice_given", "Notice to end given"
         CLOSING_NOTE = "closing_note", "Closing note written"
+        SHARING_CONSENTED = "sharing_consented", "Agreed to share a section with the program"
+        SHARING_WITHDRAWN = "sharing_withdrawn", "Sharing with the program withdrawn"
+        PROGRAM_REMINDER = "program_reminder", "Reminder sent by the program"
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"

@@ -61,7 +61,9 @@ class LivingAgreement:
             return None
         if self.end_reason == self.EndReason.EARLY_EXIT:
             return self.ends_on
-        return self.plan.term.exit_date if self.plan else timezone.localdate(self.ended_at)
+        if self.end_reason == self.EndReason.COMPLETED and self.plan:
+            return self.plan.term.exit_date
+        return timezone.localdate(self.ended_at)
 
     @property
     def end_date(self):
@@ -409,27 +411,66 @@ class LivingAgreement:
             agreement._end(timezone.now())
             return True
 
-    def _end(self, now, *, origin=None):
+    def end_by_program(self, *, by, note, origin=None):
+        """A program admin ends the pairing, in any state but ended, saying why.
+        The pair sees the reason; a signed agreement gets its final record."""
+        with transaction.atomic():
+            agreement = self._lock()
+            if agreement.is_ended:
+                raise NotEditable("This pairing has already ended.")
+            agreement.end_note = note
+            agreement._end(timezone.now(), reason=self.EndReason.BY_PROGRAM, by=by, origin=origin)
+            return agreement
+
+    def _end(self, now, *, reason=None, by=None, origin=None):
         """Close the agreement; an unsigned amendment is dropped first."""
         from agreements.tasks import seal_final_pdf, send_ended_notice
 
-        exit_date = self.plan.term.exit_date
-        early = self.ends_on is not None and (exit_date is None or self.ends_on < exit_date)
+        if reason is None:
+            exit_date = self.plan.term.exit_date
+            early = self.ends_on is not None and (exit_date is None or self.ends_on < exit_date)
+            reason = self.EndReason.EARLY_EXIT if early else self.EndReason.COMPLETED
         if self.is_amending:
             self._drop_amendment(now, "The agreement ended before the amendment was signed.")
         self.status = self.Status.ENDED
-        self.end_reason = self.EndReason.EARLY_EXIT if early else self.EndReason.COMPLETED
+        self.end_reason = reason
         self.ended_at = now
         self.last_activity_at = now
         self.save(
-            update_fields=["status", "end_reason", "ended_at", "amending_since", "last_activity_at"]
+            update_fields=[
+                "status",
+                "end_reason",
+                "end_note",
+                "ended_at",
+                "amending_since",
+                "last_activity_at",
+            ]
         )
         details = {"reason": self.get_end_reason_display()}
-        if early:
+        if reason == self.EndReason.EARLY_EXIT:
             details["notice_given_by"] = self.notice_given_by.full_name
-        self.record(Event.ENDED, origin=origin, at=now, details=details)
-        transaction.on_commit(functools.partial(seal_final_pdf.enqueue, self.pk))
+        if reason == self.EndReason.BY_PROGRAM:
+            details["note"] = self.end_note
+        self.record(Event.ENDED, actor=by, origin=origin, at=now, details=details)
+        if self.version_in_force:
+            # A pairing ended before anything was signed has no record to seal.
+            transaction.on_commit(functools.partial(seal_final_pdf.enqueue, self.pk))
         transaction.on_commit(functools.partial(send_ended_notice.enqueue, self.pk))
+
+    def remind_by_program(self, *, by, origin=None):
+        """A program admin nudges the pair: each gets what waits for them."""
+        from agreements.tasks import send_program_reminder
+
+        with transaction.atomic():
+            agreement = self._lock()
+            if agreement.is_ended:
+                raise NotEditable("This pairing has ended: there is nothing to remind them of.")
+            now = timezone.now()
+            agreement.program_reminded_at = now
+            agreement.save(update_fields=["program_reminded_at"])
+            agreement.record(Event.PROGRAM_REMINDER, actor=by, origin=origin, at=now)
+            transaction.on_commit(functools.partial(send_program_reminder.enqueue, self.pk))
+            return agreement
 
 
 def _notify(agreement_id, what, actor_id):

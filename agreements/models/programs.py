@@ -1,7 +1,10 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from .sections import TEXT_LIMIT
 
 
 class ProgramQuerySet(models.QuerySet):
@@ -12,7 +15,12 @@ class ProgramQuerySet(models.QuerySet):
 
 
 class Program(models.Model):
-    """A mentoring program (a workplace scheme, a university cohort...)."""
+    """A mentoring program (a workplace scheme, a university cohort...).
+
+    It also holds the template new agreements start from. Each clause of
+    the template is either negotiable (a starting point the pair may change)
+    or locked: program policy, which the pair cannot change.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
@@ -21,10 +29,55 @@ class Program(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # The template ------------------------------------------------------
+    exceptions_notes = models.TextField(
+        "how a confidentiality exception is handled",
+        max_length=TEXT_LIMIT,
+        blank=True,
+        help_text="For example: the mentor tells the mentee first, where that is safe, "
+        "and contacts the program's wellbeing lead.",
+    )
+    exceptions_notes_locked = models.BooleanField("program policy", default=False)
+    checkin_every_weeks = models.PositiveSmallIntegerField(
+        "a check-in at least every (weeks)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+    )
+    checkin_every_weeks_locked = models.BooleanField("program policy", default=False)
+    term_months = models.PositiveSmallIntegerField(
+        "term length (months)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    term_months_locked = models.BooleanField("program policy", default=False)
+    notice_days = models.PositiveSmallIntegerField(
+        "notice for an early exit (days)", default=14, validators=[MaxValueValidator(365)]
+    )
+    notice_days_locked = models.BooleanField("program policy", default=False)
+
+    # Oversight ---------------------------------------------------------
+    unsigned_flag_days = models.PositiveSmallIntegerField(
+        "flag pairings still unsigned after (days)",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+
     objects = ProgramQuerySet.as_manager()
+
+    TEMPLATE_CLAUSES = ("exceptions_notes", "checkin_every_weeks", "term_months", "notice_days")
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def policy(self):
+        """The locked clauses, by name: what every new agreement must keep."""
+        return {
+            clause: getattr(self, clause)
+            for clause in self.TEMPLATE_CLAUSES
+            if getattr(self, f"{clause}_locked")
+        }

@@ -2,11 +2,13 @@
 
 import datetime
 import functools
+import itertools
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import date_format
 
 from agreements import content
 
@@ -471,6 +473,22 @@ class Term(models.Model):
                 "exit_date": _date(data["exit_date"]),
             }
         )
+
+
+def checkin_gaps(start, exit_, dates, weeks):
+    """Each stretch of a term from ``start`` to ``exit_`` that goes more than
+    ``weeks`` weeks without a check-in, in words."""
+    bounds = [
+        (f"the start date, {date_format(start)},", start),
+        *((f"the check-in on {date_format(day)}", day) for day in sorted(dates)),
+        (f"the exit date, {date_format(exit_)},", exit_),
+    ]
+    limit = datetime.timedelta(weeks=weeks)
+    return [
+        f"{(to - since).days} days from {first} to {second}"
+        for (first, since), (second, to) in itertools.pairwise(bounds)
+        if to - since > limit
+    ]
 
 
 # Keys of the canonical data that are not model fields (see the as_data methods).

@@ -1,0 +1,118 @@
+"""What the pair shares with their program's admins, section by section.
+
+Content is private to the pair. A section is shared only while both
+parties consent to it; either may withdraw, which clears both consents.
+Every time an admin opens shared content, the trail records it.
+"""
+
+import functools
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from agreements.exceptions import NotEditable
+
+from .audit import AuditEvent
+from .sections import Party
+
+Event = AuditEvent.Kind
+
+
+class SharingConsent(models.Model):
+    """One party's consent to share one section with the program's admins."""
+
+    agreement = models.ForeignKey(
+        "Agreement", on_delete=models.CASCADE, related_name="sharing_consents"
+    )
+    kind = models.CharField(max_length=16)
+    party = models.CharField(max_length=6, choices=Party.choices)
+    given_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["given_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "kind", "party"], name="agreements_sharing_one_per_party"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Sharing consent {self.pk}"
+
+
+class SharingAgreement:
+    """The sharing moves and reads of ``Agreement``; needs ``sharing_consents``
+    prefetched for the reads."""
+
+    def consents_by_kind(self):
+        """{section kind: {party: consent}} from the prefetched consents."""
+        consents = {}
+        for consent in self.sharing_consents.all():
+            consents.setdefault(consent.kind, {})[consent.party] = consent
+        return consents
+
+    def shared_kinds(self):
+        """The sections both parties share with the program, in section order."""
+        consents = self.consents_by_kind()
+        return [
+            kind for kind in _section_kinds().values if len(consents.get(kind, {})) == len(Party)
+        ]
+
+    def consent_to_share(self, kind, *, by, origin=None):
+        """Record one party's consent; the section is shared once both consent."""
+        with transaction.atomic():
+            agreement = self._lock()
+            party = agreement.party_of(by)
+            if agreement.is_ended:
+                raise NotEditable(
+                    "The agreement has ended: no more sections can be shared. "
+                    "You can still stop sharing."
+                )
+            consent, created = SharingConsent.objects.get_or_create(
+                agreement=agreement, kind=kind, party=party
+            )
+            if not created:
+                return False
+            label = _section_kinds()(kind).label
+            now_shared = SharingConsent.objects.filter(agreement=agreement, kind=kind).count() == 2
+            agreement.record(
+                Event.SHARING_CONSENTED,
+                actor=by,
+                origin=origin,
+                at=consent.given_at,
+                details={"section": label, "shared": now_shared},
+            )
+            transaction.on_commit(
+                functools.partial(_notify, agreement.pk, "sharing_consented", by.pk, kind)
+            )
+            return True
+
+    def withdraw_sharing(self, kind, *, by, origin=None):
+        """Either party stops sharing: both consents go, from the next request on."""
+        with transaction.atomic():
+            agreement = self._lock()
+            deleted, _ = SharingConsent.objects.filter(agreement=agreement, kind=kind).delete()
+            if not deleted:
+                return False
+            agreement.record(
+                Event.SHARING_WITHDRAWN,
+                actor=by,
+                origin=origin,
+                details={"section": _section_kinds()(kind).label},
+            )
+            transaction.on_commit(
+                functools.partial(_notify, agreement.pk, "sharing_withdrawn", by.pk, kind)
+            )
+            return True
+
+
+def _section_kinds():
+    from .agreement import Section  # defined after Agreement, which uses this mixin
+
+    return Section.Kind
+
+
+def _notify(agreement_id, what, actor_id, kind):
+    from agreements.tasks import notify_other_party
+
+    notify_other_party.enqueue(agreement_id, what, actor_id, kind)
