@@ -19,44 +19,68 @@ def new_url(program):
     return reverse("agreements:pairing_new", args=[program.uuid])
 
 
-def test_admin_pairs_two_existing_people(admin_client, program, mentor, mentee):
+def pairing_data(mentor_email, mentee_email, **extra):
+    return {
+        "mentor_name": "Maria Mentor",
+        "mentor_email": mentor_email,
+        "mentee_name": "Milo Mentee",
+        "mentee_email": mentee_email,
+        **extra,
+    }
+
+
+def test_admin_pairs_two_existing_people(admin_client, program, mentor, mentee, mailoutbox):
     response = admin_client.post(
-        new_url(program), {"mentor_email": "MENTOR@example.com", "mentee_email": mentee.email}
+        new_url(program), pairing_data("MENTOR@example.com", mentee.email, mentee_name="Renamed")
     )
     assert response.status_code == 302
     agreement = Agreement.objects.get()
     assert (agreement.mentor, agreement.mentee, agreement.program) == (mentor, mentee, program)
     assert agreement.sections.count() == 7
-
-
-def test_pairing_unknown_email_is_a_form_error(admin_client, program, mentor):
-    response = admin_client.post(
-        new_url(program), {"mentor_email": mentor.email, "mentee_email": "nobody@example.com"}
-    )
-    assert "No one has an account with this email address." in response.text
-    assert not Agreement.objects.exists()
+    # An existing account keeps its own name.
+    mentee.refresh_from_db()
+    assert mentee.full_name == "Milo Mentee"
 
 
 def test_pairing_someone_with_themselves_is_a_form_error(admin_client, program, mentor):
-    response = admin_client.post(
-        new_url(program), {"mentor_email": mentor.email, "mentee_email": mentor.email}
-    )
+    response = admin_client.post(new_url(program), pairing_data(mentor.email, mentor.email.upper()))
     assert "A person cannot mentor themselves" in response.text
     assert not Agreement.objects.exists()
 
 
 def test_duplicate_open_pairing_is_a_form_error(admin_client, program, agreement, mentor, mentee):
-    response = admin_client.post(
-        new_url(program), {"mentor_email": mentor.email, "mentee_email": mentee.email}
+    response = admin_client.post(new_url(program), pairing_data(mentor.email, mentee.email))
+    assert "mentor@example.com already mentors mentee@example.com in this program." in (
+        response.text
     )
-    assert "Maria Mentor already mentors Milo Mentee in this program." in response.text
     assert Agreement.objects.count() == 1
 
 
-def test_mentee_can_have_several_mentors(admin_client, program, agreement, mentee, outsider):
+def test_pairing_dates_out_of_order_are_a_form_error(admin_client, program):
     response = admin_client.post(
-        new_url(program), {"mentor_email": outsider.email, "mentee_email": mentee.email}
+        new_url(program),
+        pairing_data(
+            "a@example.com", "b@example.com", start_date="2027-03-01", exit_date="2027-02-01"
+        ),
     )
+    assert "The exit date must come after the start date." in response.text
+    response = admin_client.post(
+        new_url(program), pairing_data("a@example.com", "b@example.com", exit_date="2027-02-01")
+    )
+    assert "An exit date needs a start date." in response.text
+    assert not Agreement.objects.exists()
+
+
+def test_pairing_a_deactivated_account_is_a_form_error(admin_client, program, mentor, mentee):
+    mentee.is_active = False
+    mentee.save()
+    response = admin_client.post(new_url(program), pairing_data(mentor.email, mentee.email))
+    assert "The account with this email address is deactivated." in response.text
+    assert not Agreement.objects.exists()
+
+
+def test_mentee_can_have_several_mentors(admin_client, program, agreement, mentee, outsider):
+    response = admin_client.post(new_url(program), pairing_data(outsider.email, mentee.email))
     assert response.status_code == 302
     assert Agreement.objects.filter(mentee=mentee).count() == 2
 

@@ -2,9 +2,11 @@ import zoneinfo
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils.formats import date_format
 
 from agreements.models import (
@@ -16,11 +18,19 @@ from agreements.models import (
     MeetingSchedule,
     OffLimitsTopic,
     Party,
+    Program,
     Section,
     Term,
 )
+from agreements.models.sections import checkin_gaps
+from agreements.services import template_dates
 
 User = get_user_model()
+
+# The most check-in rows the check-ins editor takes.
+MAX_CHECKINS = 60
+
+POLICY_HELP = "Program policy: set by the program; neither of you can change it."
 
 
 def time_zone_choices():
@@ -39,6 +49,21 @@ def _inline_helper():
     helper.form_tag = False
     helper.disable_csrf = True
     return helper
+
+
+def suggested_checkins(agreement):
+    """Check-in dates for an empty check-ins section, once the term is known:
+    the locked cadence, else the one the program's template suggests today."""
+    term = agreement.term
+    if agreement.checkins.all() or not (term.start_date and term.exit_date):
+        return []
+    weeks = agreement.policy.get("checkin_every_weeks") or agreement.program.checkin_every_weeks
+    if not weeks:
+        return []
+    _exit, dates = template_dates(
+        Program(checkin_every_weeks=weeks), term.start_date, term.exit_date
+    )
+    return dates[:MAX_CHECKINS]
 
 
 class ContactPreferenceForm(forms.ModelForm):
@@ -243,6 +268,13 @@ class TermAwareFormSet(SectionFormSet):
 
 
 class CheckInFormSet(TermAwareFormSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Suggested rows (``initial``) only on a blank form: posted back
+        # unchanged, a row equal to its initial value would count as empty.
+        if self.initial_extra and not self.is_bound:
+            self.extra = len(self.initial_extra)
+
     def clean(self):
         super().clean()
         if any(self.errors):
@@ -260,6 +292,17 @@ class CheckInFormSet(TermAwareFormSet):
             )
         if len(dates) != len(set(dates)):
             raise forms.ValidationError("Two check-ins are on the same day.", code="duplicate")
+        weeks = self.instance.policy.get("checkin_every_weeks")
+        term = self.instance.term
+        if weeks and term.start_date and term.exit_date:
+            gaps = checkin_gaps(term.start_date, term.exit_date, dates, weeks)
+            if gaps:
+                raise forms.ValidationError(
+                    "The program's policy is a check-in at least every %(weeks)s week%(s)s, "
+                    "but there are %(gaps)s without one. Add check-ins in between.",
+                    code="checkin_gap",
+                    params={"weeks": weeks, "s": pluralize(weeks), "gaps": "; ".join(gaps)},
+                )
 
 
 def _formset(model, form, formset=SectionFormSet, max_num=30):
@@ -276,7 +319,7 @@ def _formset(model, form, formset=SectionFormSet, max_num=30):
 
 
 GoalFormSet = _formset(Goal, GoalForm, TermAwareFormSet)
-CheckInFormSet = _formset(CheckIn, CheckInForm, CheckInFormSet, max_num=60)
+CheckInFormSet = _formset(CheckIn, CheckInForm, CheckInFormSet, max_num=MAX_CHECKINS)
 OffLimitsTopicFormSet = _formset(OffLimitsTopic, OffLimitsTopicForm)
 
 
@@ -320,6 +363,12 @@ class ConfidentialityForm(forms.ModelForm):
         self.fields["third_party_consent"].disabled = party != Party.MENTEE
         if party != Party.MENTEE:
             self.fields["third_party_consent"].help_text = "Only the mentee can give this consent."
+        policy = self.instance.agreement.policy
+        if "exceptions_notes" in policy:
+            # Disabled: Django keeps the initial value, whatever is posted.
+            self.fields["exceptions_notes"].disabled = True
+            self.fields["exceptions_notes"].help_text = POLICY_HELP
+            self.initial["exceptions_notes"] = policy["exceptions_notes"]
         self.helper = _inline_helper()
         self.helper.layout = Layout(
             Fieldset("What stays between you", "work_matters", "personal_matters", "mentor_areas"),
@@ -372,9 +421,33 @@ class TermForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        agreement = self.instance.agreement
+        policy = agreement.policy
         self.fields["start_date"].required = True
         self.fields["exit_date"].required = True
         self.fields["notice_days"].widget.attrs.update(max=365)
+        if policy.get("notice_days") is not None:
+            self.fields["notice_days"].disabled = True
+            self.fields["notice_days"].help_text = POLICY_HELP
+            self.initial["notice_days"] = policy["notice_days"]
+        self.term_months = policy.get("term_months")
+        exit_date = self.fields["exit_date"]
+        if self.term_months:
+            exit_date.disabled, exit_date.required = True, False
+            months = f"{self.term_months} month{pluralize(self.term_months)}"
+            exit_date.help_text = (
+                f"Program policy: the term is {months}, so the exit date is the start date "
+                f"plus {months}. It is set when you save."
+            )
+        elif agreement.program.term_months:
+            months = agreement.program.term_months
+            exit_date.help_text = (
+                f"The program suggests a term of {months} month{pluralize(months)}"
+            )
+            if self.instance.start_date:
+                suggested = self.instance.start_date + relativedelta(months=months)
+                exit_date.help_text += f": from this start date, {date_format(suggested)}"
+            exit_date.help_text += "."
         self.helper = _inline_helper()
         self.helper.layout = Layout(
             Row(Column("start_date"), Column("exit_date")),
@@ -383,6 +456,8 @@ class TermForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.term_months and cleaned.get("start_date"):
+            cleaned["exit_date"] = cleaned["start_date"] + relativedelta(months=self.term_months)
         start, exit_ = cleaned.get("start_date"), cleaned.get("exit_date")
         if start and exit_:
             if exit_ <= start:
@@ -447,7 +522,18 @@ class SectionEditor:
         elif kind == Kind.GOALS:
             self.forms.append((None, GoalFormSet(data, instance=agreement, prefix="goals")))
         elif kind == Kind.CHECKINS:
-            self.forms.append((None, CheckInFormSet(data, instance=agreement, prefix="checkins")))
+            suggested = [] if data is not None else suggested_checkins(agreement)
+            self.forms.append(
+                (
+                    None,
+                    CheckInFormSet(
+                        data,
+                        instance=agreement,
+                        prefix="checkins",
+                        initial=[{"date": day} for day in suggested] or None,
+                    ),
+                )
+            )
         elif kind == Kind.CONFIDENTIALITY:
             self.forms.append(
                 (None, ConfidentialityForm(data, instance=agreement.confidentiality, party=party))
@@ -511,50 +597,6 @@ class SignForm(forms.Form):
         return typed
 
 
-class PairingForm(forms.Form):
-    mentor_email = forms.EmailField(label="Mentor's email")
-    mentee_email = forms.EmailField(label="Mentee's email")
-
-    def __init__(self, *args, program, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.program = program
-
-    def _user(self, field):
-        email = self.cleaned_data[field]
-        user = User.objects.filter(email__iexact=email, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(
-                "No one has an account with this email address.", code="unknown_user"
-            )
-        return user
-
-    def clean_mentor_email(self):
-        return self._user("mentor_email")
-
-    def clean_mentee_email(self):
-        return self._user("mentee_email")
-
-    def clean(self):
-        cleaned = super().clean()
-        mentor, mentee = cleaned.get("mentor_email"), cleaned.get("mentee_email")
-        if mentor and mentee:
-            if mentor == mentee:
-                raise forms.ValidationError(
-                    "A person cannot mentor themselves: choose two different people.",
-                    code="same_person",
-                )
-            open_pairing = Agreement.objects.filter(
-                program=self.program, mentor=mentor, mentee=mentee
-            ).exclude(status=Agreement.Status.ENDED)
-            if open_pairing.exists():
-                raise forms.ValidationError(
-                    "%(mentor)s already mentors %(mentee)s in this program.",
-                    code="duplicate",
-                    params={"mentor": mentor.full_name, "mentee": mentee.full_name},
-                )
-        return cleaned
-
-
 from .living import (  # noqa: E402  (they build on the helpers above)
     AccountForm,
     CheckInAnswerForm,
@@ -569,7 +611,6 @@ __all__ = [
     "CheckInRecordForm",
     "ClosingNoteForm",
     "OffLimitsAdditionForm",
-    "PairingForm",
     "SectionEditor",
     "SignForm",
 ]

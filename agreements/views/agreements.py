@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,6 +64,8 @@ def home(request):
 
 def detail(request, agreement_id):
     agreement = _agreement_for(request, agreement_id, life=True)
+    # Which sections the pair shares with the program, for the section cards.
+    prefetch_related_objects([agreement], "sharing_consents")
     party = agreement.party_of(request.user)
     return render(
         request,
@@ -240,9 +243,10 @@ def sign(request, agreement_id):
 
 def pdf(request, agreement_id):
     """The working copy as a draft PDF; a signed agreement's PDF is its sealed
-    version, an ended one's its sealed final record."""
+    version, an ended one's its sealed final record (one ended before it was
+    ever signed has none: its draft is all there is)."""
     agreement = _agreement_for(request, agreement_id)
-    if agreement.is_ended:
+    if agreement.is_ended and agreement.version_in_force:
         return _final_pdf(request, agreement)
     if not agreement.is_editable and agreement.version_in_force:
         return redirect("agreements:version_pdf", agreement.uuid, agreement.version_in_force.number)

@@ -1,14 +1,25 @@
+"""The program admin's pages: the review dashboard, its CSV export, one
+pairing's page and the actions on it. Admins see that a pairing exists and how
+it is doing; of its content, only the sections both parties share."""
+
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from agreements.forms import PairingForm
-from agreements.models import Agreement, CheckInRecord, Origin, Program
-from agreements.services import pairing_create
+from agreements import dashboard, services
+from agreements.exceptions import AgreementError
+from agreements.forms.pairings import EndPairingForm, PairingForm, RepairForm
+from agreements.models import Agreement, AuditEvent, Origin, Program, Section
 
 PAIRINGS_PER_PAGE = 50
+# A program reminder goes out at most this often per pairing.
+REMINDER_INTERVAL = datetime.timedelta(hours=24)
 
 
 def _program_for(request, program_id):
@@ -16,28 +27,217 @@ def _program_for(request, program_id):
     return get_object_or_404(Program.objects.administered_by(request.user), uuid=program_id)
 
 
-def detail(request, program_id):
+def _pairing_for(request, program_id, agreement_id):
+    """A pairing of a program the user administers, else 404; metadata only."""
     program = _program_for(request, program_id)
-    # Metadata only: the pairing list never loads an agreement's content.
-    pairings = (
-        Agreement.objects.filter(program=program)
-        .select_related("mentor", "mentee", "term")
-        .prefetch_related(
-            "versions",
-            # Which check-ins were held, never what was said at them.
-            Prefetch(
-                "checkin_records",
-                queryset=CheckInRecord.objects.only("agreement", "planned_date", "held_on"),
-            ),
-        )
-        .with_next_checkin()
-        .order_by("-last_activity_at")
+    agreements = Agreement.objects.filter(program=program).select_related(
+        "program", "mentor", "mentee", "term", "notice_given_by"
     )
+    return get_object_or_404(agreements, uuid=agreement_id)
+
+
+def program_list(request):
+    programs = Program.objects.administered_by(request.user)
+    if len(programs) == 1:
+        return redirect("agreements:program", program_id=programs[0].uuid)
+    return render(request, "agreements/program_list.html", {"programs": programs})
+
+
+def detail(request, program_id):
+    """The review dashboard."""
+    program = _program_for(request, program_id)
+    filters = dashboard.Filters(request.GET)
+    today, now = request.user.today(), timezone.now()
+    pairings = dashboard.filtered(program, filters, today=today, now=now)
     page = Paginator(pairings, PAIRINGS_PER_PAGE).get_page(request.GET.get("page"))
-    today = request.user.today()
-    rows = [(agreement, agreement.checkin_summary(today)) for agreement in page]
+    rows = [
+        {
+            "agreement": agreement,
+            "days": (today - timezone.localdate(agreement.created_at)).days,
+            "flags": dashboard.flags_of(agreement),
+        }
+        for agreement in page
+    ]
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "active": filters.sort.lstrip("-") == key,
+            "descending": filters.sort.startswith("-"),
+            "query": filters.query(sort=filters.sort_on(key)),
+        }
+        for key, label in dashboard.COLUMNS
+    ]
+    summary = dashboard.summary(program, today=today, now=now)
+    for status in summary["statuses"]:
+        status["query"] = filters.query(status=status["value"])
+    for flag in summary["flags"]:
+        flag["query"] = filters.query(flag=flag["value"])
     return render(
-        request, "agreements/program.html", {"program": program, "page": page, "rows": rows}
+        request,
+        "agreements/program.html",
+        {
+            "program": program,
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "columns": columns,
+            "summary": summary,
+            "statuses": Agreement.Status.choices,
+            "flags": dashboard.Flag.choices,
+        },
+    )
+
+
+def export(request, program_id):
+    """The dashboard's rows, as filtered and sorted, as CSV: metadata only."""
+    program = _program_for(request, program_id)
+    filters = dashboard.Filters(request.GET)
+    today = request.user.today()
+    pairings = dashboard.filtered(program, filters, today=today)
+    response = StreamingHttpResponse(
+        dashboard.export_rows(pairings, today=today), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="pairings-{today.isoformat()}.csv"'
+    return response
+
+
+def pairing_detail(request, program_id, agreement_id):
+    pairing = _pairing_for(request, program_id, agreement_id)
+    # Only now load content, and only to show what both parties share.
+    agreement = (
+        Agreement.objects.with_content()
+        .with_life()
+        .prefetch_related("sharing_consents")
+        .get(pk=pairing.pk)
+    )
+    shared = agreement.shared_kinds()
+    in_force = agreement.version_in_force
+    content = None
+    if shared:
+        content = in_force.as_content() if in_force else agreement.live_content()
+        labels = [Section.Kind(kind).label for kind in shared]
+        agreement.record_access(
+            AuditEvent.Kind.VIEWED,
+            actor=request.user,
+            origin=Origin.of(request),
+            details={"by": "program admin", "sections": labels},
+        )
+    today = request.user.today()
+    annotated = dashboard.pairings(pairing.program, today=today).get(pk=pairing.pk)
+    return render(
+        request,
+        "agreements/pairing.html",
+        {
+            "program": pairing.program,
+            "agreement": agreement,
+            "row": annotated,
+            "flags": dashboard.flags_of(annotated),
+            "days": (today - timezone.localdate(agreement.created_at)).days,
+            "held": [
+                record.planned_date for record in agreement.checkin_records.all() if record.held_on
+            ],
+            "shared": [(kind, Section.Kind(kind).label) for kind in shared],
+            "content": content,
+            "in_force": in_force,
+            "for_print": False,
+            "can_remind": _can_remind(agreement),
+            "invited": [
+                person
+                for person in (agreement.mentor, agreement.mentee)
+                if not person.has_usable_password()
+            ],
+        },
+    )
+
+
+def _can_remind(agreement):
+    last = agreement.program_reminded_at
+    return not agreement.is_ended and (last is None or timezone.now() - last >= REMINDER_INTERVAL)
+
+
+@require_POST
+def pairing_remind(request, program_id, agreement_id):
+    agreement = _pairing_for(request, program_id, agreement_id)
+    if not _can_remind(agreement):
+        if agreement.is_ended:
+            messages.error(request, "This pairing has ended: there is nothing to remind them of.")
+        else:
+            messages.error(
+                request,
+                "A reminder already went to this pair in the last 24 hours. "
+                "Give them a little time.",
+            )
+    else:
+        try:
+            agreement.remind_by_program(by=request.user, origin=Origin.of(request))
+        except AgreementError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"A reminder is on its way to {agreement.mentor.full_name} and "
+                f"{agreement.mentee.full_name}, each with what waits for them.",
+            )
+    return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+
+
+def pairing_end(request, program_id, agreement_id):
+    agreement = _pairing_for(request, program_id, agreement_id)
+    if agreement.is_ended:
+        messages.info(request, "This pairing has already ended.")
+        return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+    form = EndPairingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement.end_by_program(
+                by=request.user, note=form.cleaned_data["reason"], origin=Origin.of(request)
+            )
+        except AgreementError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, "The pairing has ended. Both people were told, with your reason."
+            )
+        return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+    return render(
+        request,
+        "agreements/pairing_end.html",
+        {"program": agreement.program, "agreement": agreement, "form": form},
+    )
+
+
+def pairing_repair(request, program_id, agreement_id):
+    agreement = _pairing_for(request, program_id, agreement_id)
+    if agreement.is_ended:
+        messages.info(request, "This pairing has already ended.")
+        return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+    form = RepairForm(request.POST or None, agreement=agreement)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.pairing_repair(
+                agreement=agreement,
+                mentor=(data["mentor_name"], data["mentor_email"]),
+                note=data["reason"],
+                by=request.user,
+                origin=Origin.of(request),
+            )
+        except (AgreementError, IntegrityError):
+            form.add_error(
+                None, "This pairing changed a moment ago. Look at it again before re-pairing."
+            )
+        else:
+            messages.success(
+                request,
+                f"{new.mentee.full_name} is now paired with {new.mentor.full_name}. The earlier "
+                "pairing has ended, and everyone involved was told.",
+            )
+            return redirect("agreements:pairing", program_id=program_id, agreement_id=new.uuid)
+    return render(
+        request,
+        "agreements/pairing_repair.html",
+        {"program": agreement.program, "agreement": agreement, "form": form},
     )
 
 
@@ -45,24 +245,26 @@ def pairing_new(request, program_id):
     program = _program_for(request, program_id)
     form = PairingForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
+        mentor, mentee = form.people()
         try:
-            agreement = pairing_create(
+            agreement = services.pairing_invite(
                 program=program,
-                mentor=form.cleaned_data["mentor_email"],
-                mentee=form.cleaned_data["mentee_email"],
+                mentor=mentor,
+                mentee=mentee,
                 created_by=request.user,
                 origin=Origin.of(request),
+                start_date=form.cleaned_data["start_date"],
+                exit_date=form.cleaned_data["exit_date"],
             )
         except IntegrityError:
             # Another admin paired the same two people a moment ago.
             form.add_error(None, "These two people were just paired in this program.")
-            return render(
-                request, "agreements/pairing_new.html", {"program": program, "form": form}
+        else:
+            messages.success(
+                request,
+                f"{agreement.mentor.full_name} and {agreement.mentee.full_name} are paired. "
+                "Each got an email: an invitation to choose a password, or a note that the "
+                "pairing is ready.",
             )
-        messages.success(
-            request,
-            f"{agreement.mentor.full_name} and {agreement.mentee.full_name} are paired. They "
-            "can now write their agreement.",
-        )
-        return redirect("agreements:program", program_id=program.uuid)
+            return redirect("agreements:program", program_id=program.uuid)
     return render(request, "agreements/pairing_new.html", {"program": program, "form": form})

@@ -1,0 +1,294 @@
+"""The program review dashboard: every pairing's metadata, flags and a summary.
+
+Everything here is computed in the database from metadata (status, dates,
+signatures, which check-ins were held), so the page runs a fixed number of
+queries however many pairings there are, and no query reads what a pair
+wrote: search and sort only ever touch names, emails, states and dates.
+"""
+
+import csv
+import datetime
+import statistics
+
+from django.conf import settings
+from django.db import models
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.utils import timezone
+
+from agreements.models import Agreement, AgreementVersion, CheckIn, CheckInRecord, Signature
+
+Status = Agreement.Status
+
+
+EXIT_SOON_DAYS = 30
+
+
+class Flag(models.TextChoices):
+    UNSIGNED = "unsigned", "Unsigned too long"
+    CHECKIN_OVERDUE = "overdue", "Check-in overdue"
+    EXIT_SOON = "exit_soon", "Exit within 30 days"
+
+
+# ?sort= values: the column each sorts by. A leading "-" reverses it.
+SORTS = {
+    "mentor": "mentor__full_name",
+    "mentee": "mentee__full_name",
+    "status": "status_order",
+    "created": "created_at",
+    "start": "term__start_date",
+    "exit": "exit_on",
+    "checkin": "next_checkin",
+    "activity": "last_activity_at",
+}
+DEFAULT_SORT = "-activity"
+# The sortable columns of the dashboard, in order.
+COLUMNS = [
+    ("mentor", "Mentor"),
+    ("mentee", "Mentee"),
+    ("status", "Status"),
+    ("created", "Created"),
+    ("start", "Start"),
+    ("exit", "Exit"),
+    ("checkin", "Next check-in"),
+    ("activity", "Last activity"),
+]
+
+
+class Filters:
+    """What the admin asked for: status, flag, search text and sort order,
+    read from the query string; unknown values fall back to "everything"."""
+
+    def __init__(self, params):
+        self.status = params.get("status", "")
+        if self.status not in Status.values:
+            self.status = ""
+        self.flag = params.get("flag", "")
+        if self.flag not in Flag.values:
+            self.flag = ""
+        # NUL cannot reach a database query; over-long text is cut.
+        self.q = params.get("q", "").replace("\x00", "").strip()[:200]
+        self.sort = params.get("sort", DEFAULT_SORT)
+        if self.sort.lstrip("-") not in SORTS:
+            self.sort = DEFAULT_SORT
+
+    def sort_on(self, key):
+        """The sort a click on column ``key`` asks for: the other direction of
+        the current column; names A to Z and dates newest first otherwise."""
+        if self.sort.lstrip("-") == key:
+            return key if self.sort.startswith("-") else f"-{key}"
+        return key if key in {"mentor", "mentee", "status"} else f"-{key}"
+
+    def query(self, **changes):
+        """The query string for these filters with some changed (for links)."""
+        params = QueryDict(mutable=True)
+        for key in ("status", "flag", "q", "sort"):
+            value = changes.get(key, getattr(self, key))
+            if value and not (key == "sort" and value == DEFAULT_SORT):
+                params[key] = value
+        return params.urlencode()
+
+
+def _flag_conditions(program, today, now):
+    """{flag: Q} over a queryset annotated by ``pairings``."""
+    return {
+        Flag.UNSIGNED: Q(
+            status__in=[Status.DRAFT, Status.AWAITING_SIGNATURES],
+            created_at__lt=now - datetime.timedelta(days=program.unsigned_flag_days),
+        ),
+        Flag.CHECKIN_OVERDUE: Q(status=Status.ACTIVE, checkins_overdue__gt=0),
+        Flag.EXIT_SOON: Q(
+            status=Status.ACTIVE,
+            exit_on__gte=today,
+            exit_on__lte=today + datetime.timedelta(days=EXIT_SOON_DAYS),
+        ),
+    }
+
+
+def _count(queryset):
+    """A correlated COUNT(*) subquery of ``queryset``, 0 when empty."""
+    counted = queryset.order_by().values("agreement").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def pairings(program, *, today, now=None):
+    """The program's pairings with every dashboard column and flag annotated."""
+    now = now or timezone.now()
+    overdue_before = today - datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
+    recorded = CheckInRecord.objects.filter(
+        agreement=OuterRef("agreement"), planned_date=OuterRef("date")
+    )
+    unrecorded_overdue = CheckIn.objects.filter(
+        agreement=OuterRef("pk"), date__lt=overdue_before
+    ).filter(~Exists(recorded))
+    upcoming = CheckIn.objects.filter(agreement=OuterRef("pk"), date__gte=today).order_by("date")
+
+    def signed(party):
+        return Exists(
+            Signature.objects.filter(
+                agreement=OuterRef("pk"),
+                party=party,
+                voided_at__isnull=True,
+                version__status__in=[
+                    AgreementVersion.Status.PENDING,
+                    AgreementVersion.Status.IN_FORCE,
+                ],
+            )
+        )
+
+    queryset = (
+        Agreement.objects.filter(program=program)
+        .select_related("mentor", "mentee", "term")
+        .annotate(
+            mentor_signed=signed("mentor"),
+            mentee_signed=signed("mentee"),
+            exit_on=Coalesce("ends_on", "term__exit_date"),
+            next_checkin=Case(
+                When(status=Status.ENDED, then=Value(None)),
+                default=Subquery(upcoming.values("date")[:1]),
+                output_field=models.DateField(),
+            ),
+            checkins_held=_count(CheckInRecord.objects.filter(agreement=OuterRef("pk"))),
+            checkins_overdue=_count(unrecorded_overdue),
+            status_order=Case(
+                *(When(status=value, then=Value(i)) for i, value in enumerate(Status.values)),
+                output_field=IntegerField(),
+            ),
+        )
+    )
+    conditions = _flag_conditions(program, today, now)
+    return queryset.annotate(
+        **{
+            f"flag_{flag}": ExpressionWrapper(condition, output_field=models.BooleanField())
+            for flag, condition in conditions.items()
+        }
+    )
+
+
+def filtered(program, filters, *, today, now=None):
+    queryset = pairings(program, today=today, now=now)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.flag:
+        queryset = queryset.filter(**{f"flag_{filters.flag}": True})
+    if filters.q:
+        # Names and emails only: the search never looks at what a pair wrote.
+        q = filters.q
+        queryset = queryset.filter(
+            Q(mentor__full_name__icontains=q)
+            | Q(mentor__email__icontains=q)
+            | Q(mentee__full_name__icontains=q)
+            | Q(mentee__email__icontains=q)
+        )
+    column = SORTS[filters.sort.lstrip("-")]
+    descending = filters.sort.startswith("-")
+    order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    return queryset.order_by(order, "-pk" if descending else "pk")
+
+
+def summary(program, *, today, now=None):
+    """Counts by status and flag, and the median days from pairing to signature:
+    two queries."""
+    queryset = pairings(program, today=today, now=now)
+    counts = queryset.aggregate(
+        total=Count("pk"),
+        **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
+        **{flag: Count("pk", filter=Q(**{f"flag_{flag}": True})) for flag in Flag.values},
+    )
+    signed = Agreement.objects.filter(program=program, activated_at__isnull=False).values_list(
+        "created_at", "activated_at"
+    )
+    days = [(activated - created).total_seconds() / 86400 for created, activated in signed]
+    statuses, offset = [], 0.0
+    for status, label in Status.choices:
+        share = 100 * counts[status] / counts["total"] if counts["total"] else 0
+        statuses.append(
+            {"value": status, "label": label, "count": counts[status], "x": offset, "width": share}
+        )
+        offset += share
+    return {
+        "total": counts["total"],
+        "statuses": statuses,
+        "flags": [{"value": f, "label": label, "count": counts[f]} for f, label in Flag.choices],
+        "median_days_to_sign": statistics.median(days) if days else None,
+        "signed_count": len(days),
+    }
+
+
+def flags_of(agreement):
+    """The flags of one annotated pairing, as (value, label) pairs."""
+    return [(flag, flag.label) for flag in Flag if getattr(agreement, f"flag_{flag}")]
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A CSV cell a spreadsheet shows as text, never runs (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+EXPORT_HEADER = [
+    "mentor_name",
+    "mentor_email",
+    "mentee_name",
+    "mentee_email",
+    "status",
+    "mentor_signed",
+    "mentee_signed",
+    "created",
+    "days_since_created",
+    "start_date",
+    "exit_date",
+    "next_checkin",
+    "checkins_held",
+    "checkins_overdue",
+    "flags",
+    "last_activity",
+]
+
+
+def export_rows(queryset, *, today):
+    """The CSV lines of the export, header first, built lazily."""
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    yield writer.writerow(EXPORT_HEADER)
+    for agreement in queryset.iterator(chunk_size=2000):
+        row = [
+            agreement.mentor.full_name,
+            agreement.mentor.email,
+            agreement.mentee.full_name,
+            agreement.mentee.email,
+            agreement.get_status_display(),
+            "yes" if agreement.mentor_signed else "no",
+            "yes" if agreement.mentee_signed else "no",
+            agreement.created_at.date().isoformat(),
+            (today - timezone.localdate(agreement.created_at)).days,
+            agreement.term.start_date,
+            agreement.exit_on,
+            agreement.next_checkin,
+            agreement.checkins_held,
+            agreement.checkins_overdue,
+            "; ".join(label for _flag, label in flags_of(agreement)),
+            agreement.last_activity_at.isoformat(timespec="seconds"),
+        ]
+        yield writer.writerow([neutralise(cell) for cell in row])

@@ -1,0 +1,383 @@
+"""The program review dashboard, its CSV export, one pairing's page and the
+admin's actions on it."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from agreements import dashboard, demo
+from agreements.models import Agreement, AuditEvent, Program, User
+from agreements.services import pairing_create
+from tests.conftest import client_for, make_active, make_user
+
+
+@pytest.fixture
+def admin_client(client, program_admin):
+    return client_for(client, program_admin)
+
+
+def dashboard_url(program, **params):
+    url = reverse("agreements:program", args=[program.uuid])
+    if params:
+        url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+    return url
+
+
+def pair(program, admin, index, **names):
+    return pairing_create(
+        program=program,
+        mentor=make_user(f"mentor{index}@example.com", names.get("mentor", f"Mentor {index}")),
+        mentee=make_user(f"mentee{index}@example.com", names.get("mentee", f"Mentee {index}")),
+        created_by=admin,
+    )
+
+
+def days_ago(days):
+    return timezone.localdate() - datetime.timedelta(days=days)
+
+
+@pytest.fixture
+def flagged(program, program_admin):
+    """One pairing per flag, and one with none."""
+    old_draft = pair(program, program_admin, 1, mentor="Old Draft")
+    Agreement.objects.filter(pk=old_draft.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=30)
+    )
+    fresh_draft = pair(program, program_admin, 2, mentor="Fresh Draft")
+    # Check-ins at day 60 (10 days ago, unrecorded) and 120; exit in 112 days.
+    overdue = make_active(pair(program, program_admin, 3, mentor="Overdue"), start=days_ago(70))
+    # Exit in 12 days; its check-ins were 110 and 50 days ago.
+    ending = make_active(pair(program, program_admin, 4, mentor="Ending"), start=days_ago(170))
+    demo.record_checkins(ending, by=ending.mentor, today=timezone.localdate())
+    return {"old": old_draft, "fresh": fresh_draft, "overdue": overdue, "ending": ending}
+
+
+def test_flags_are_computed_from_metadata(flagged, program):
+    rows = {
+        a.mentor.full_name: dashboard.flags_of(a)
+        for a in dashboard.pairings(program, today=timezone.localdate())
+    }
+    assert [f for f, _ in rows["Old Draft"]] == ["unsigned"]
+    assert rows["Fresh Draft"] == []
+    assert [f for f, _ in rows["Overdue"]] == ["overdue"]
+    assert [f for f, _ in rows["Ending"]] == ["exit_soon"]
+
+
+def test_dashboard_shows_summary_rows_and_filters_by_flag(admin_client, program, flagged):
+    response = admin_client.get(dashboard_url(program))
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert summary["total"] == 4
+    assert {s["value"]: s["count"] for s in summary["statuses"]} == {
+        "draft": 2,
+        "awaiting": 0,
+        "active": 2,
+        "ended": 0,
+    }
+    assert {f["value"]: f["count"] for f in summary["flags"]} == {
+        "unsigned": 1,
+        "overdue": 1,
+        "exit_soon": 1,
+    }
+    # Both active pairings were signed the day they were created.
+    assert summary["median_days_to_sign"] == pytest.approx(0, abs=0.01)
+    assert "median days to sign" in response.text
+    assert "Unsigned 14+ days" in response.text
+
+    response = admin_client.get(dashboard_url(program, flag="overdue"))
+    names = [r["agreement"].mentor.full_name for r in response.context["rows"]]
+    assert names == ["Overdue"]
+    response = admin_client.get(dashboard_url(program, status="draft", sort="mentor"))
+    names = [r["agreement"].mentor.full_name for r in response.context["rows"]]
+    assert names == ["Fresh Draft", "Old Draft"]
+
+
+def test_dashboard_shows_who_signed(admin_client, program, program_admin, ready):
+    demo.sign_as(ready, ready.mentor)
+    response = admin_client.get(dashboard_url(program))
+    row = response.context["rows"][0]["agreement"]
+    assert (row.mentor_signed, row.mentee_signed) == (True, False)
+
+
+def test_search_finds_names_and_emails_only(admin_client, program, program_admin):
+    pair(program, program_admin, 1, mentor="Zoë Zimmer")
+    pair(program, program_admin, 2, mentee="שרה כהן")
+    response = admin_client.get(dashboard_url(program, q="zimmer"))
+    assert [r["agreement"].mentor.full_name for r in response.context["rows"]] == ["Zoë Zimmer"]
+    response = admin_client.get(dashboard_url(program, q="mentee2@"))
+    assert [r["agreement"].mentee.full_name for r in response.context["rows"]] == ["שרה כהן"]
+    response = admin_client.get(dashboard_url(program, q="nobody"))
+    assert response.context["rows"] == []
+    assert "No pairing matches." in response.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "%00<script>alert(1)</script>{{ x }}"},
+        {"q": "x" * 5000},
+        {"sort": "password"},
+        {"status": "nonsense", "flag": "nonsense"},
+        {"page": "-1"},
+        {"page": "abc"},
+    ],
+)
+def test_odd_query_strings_never_fail(admin_client, program, program_admin, params):
+    pair(program, program_admin, 1)
+    response = admin_client.get(dashboard_url(program, **params))
+    assert response.status_code == 200
+    assert "<script>alert(1)" not in response.text
+
+
+@pytest.mark.parametrize("sort", [key for key, _label in dashboard.COLUMNS])
+def test_every_sort_order_works_both_ways(admin_client, program, flagged, sort):
+    for value in (sort, f"-{sort}"):
+        response = admin_client.get(dashboard_url(program, sort=value))
+        assert response.status_code == 200
+        assert len(response.context["rows"]) == 4
+
+
+def test_sort_by_exit_date_puts_soonest_first(admin_client, program, flagged):
+    response = admin_client.get(dashboard_url(program, sort="exit"))
+    names = [r["agreement"].mentor.full_name for r in response.context["rows"]]
+    assert names[:2] == ["Ending", "Overdue"]
+
+
+def test_dashboard_paginates(admin_client, program, program_admin):
+    for index in range(55):
+        pair(program, program_admin, index)
+    response = admin_client.get(dashboard_url(program))
+    assert len(response.context["rows"]) == 50
+    assert "Page 1 of 2" in response.text
+    response = admin_client.get(dashboard_url(program, page=2))
+    assert len(response.context["rows"]) == 5
+
+
+@pytest.mark.parametrize("pairings", [10, 200])
+def test_dashboard_queries_do_not_grow(
+    admin_client, program, program_admin, pairings, django_assert_num_queries
+):
+    users = User.objects.bulk_create(
+        User(email=f"u{i}@example.com", full_name=f"User {i}") for i in range(pairings * 2)
+    )
+    for index in range(pairings):
+        pairing_create(
+            program=program,
+            mentor=users[2 * index],
+            mentee=users[2 * index + 1],
+            created_by=program_admin,
+        )
+    # Session, user, program, summary counts, days to sign, page count, page rows.
+    with django_assert_num_queries(7):
+        response = admin_client.get(dashboard_url(program, sort="checkin"))
+    assert response.context["summary"]["total"] == pairings
+
+
+def export(client, program, **params):
+    url = reverse("agreements:program_export", args=[program.uuid])
+    response = client.get(url, params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_export_holds_metadata_and_neutralises_formulas(admin_client, program, program_admin):
+    pair(program, program_admin, 1, mentor='=HYPERLINK("http://evil")', mentee="+1 Mentee")
+    pair(program, program_admin, 2, mentor="-2 Mentor", mentee="@SUM(A1)")
+    rows = export(admin_client, program, sort="mentor")
+    assert rows[0] == dashboard.EXPORT_HEADER
+    cells = [cell for row in rows[1:] for cell in row]
+    assert '\'=HYPERLINK("http://evil")' in cells
+    assert "'+1 Mentee" in cells
+    assert "'-2 Mentor" in cells
+    assert "'@SUM(A1)" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert rows[1][4] == "Draft"
+
+
+def test_export_follows_the_filters(admin_client, program, flagged):
+    rows = export(admin_client, program, flag="exit_soon")
+    assert [row[0] for row in rows[1:]] == ["Ending"]
+    assert rows[1][14] == "Exit within 30 days"
+
+
+@pytest.mark.parametrize("who", ["mentor", "mentee", "outsider", "other_admin"])
+def test_dashboard_pages_are_404_for_everyone_but_its_admins(
+    client, request, program, agreement, who
+):
+    client_for(client, request.getfixturevalue(who))
+    for url in (
+        dashboard_url(program),
+        reverse("agreements:program_export", args=[program.uuid]),
+        reverse("agreements:pairing", args=[program.uuid, agreement.uuid]),
+        reverse("agreements:pairing_end", args=[program.uuid, agreement.uuid]),
+        reverse("agreements:pairing_repair", args=[program.uuid, agreement.uuid]),
+    ):
+        assert client.get(url).status_code == 404
+    remind = reverse("agreements:pairing_remind", args=[program.uuid, agreement.uuid])
+    assert client.post(remind).status_code == 404
+
+
+def test_a_pairing_of_another_program_is_404(admin_client, program, other_program, other_admin):
+    elsewhere = pair(other_program, other_admin, 9)
+    url = reverse("agreements:pairing", args=[program.uuid, elsewhere.uuid])
+    assert admin_client.get(url).status_code == 404
+
+
+def test_program_list_shows_only_the_users_programs(client, program, other_program, outsider):
+    admin = program.admins.get()
+    other_program.admins.add(admin)
+    client_for(client, admin)
+    response = client.get(reverse("agreements:program_list"))
+    assert "Test Programme" in response.text and "Other Programme" in response.text
+    client_for(client, outsider)
+    response = client.get(reverse("agreements:program_list"))
+    assert "You do not run any program." in response.text
+    Program.objects.create(name="Hidden")
+    assert "Hidden" not in client.get(reverse("agreements:program_list")).text
+
+
+# The pairing page and its actions -------------------------------------
+
+
+def pairing_url(agreement, name="pairing"):
+    return reverse(f"agreements:{name}", args=[agreement.program.uuid, agreement.uuid])
+
+
+def test_pairing_page_shows_metadata_and_no_content(admin_client, active):
+    response = admin_client.get(pairing_url(active))
+    assert response.status_code == 200
+    assert "Nothing is shared." in response.text
+    assert "Lead a project" not in response.text  # a goal
+    assert "Performance feedback" not in response.text  # confidentiality
+    # Nothing shared, nothing to record.
+    assert not active.audit_events.filter(kind=AuditEvent.Kind.VIEWED).exists()
+
+
+def test_remind_emails_both_with_what_waits_and_no_content(
+    admin_client, ready, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(pairing_url(ready, "pairing_remind"))
+    assert response.status_code == 302
+    assert sorted(m.to[0] for m in mailoutbox) == [ready.mentee.email, ready.mentor.email]
+    body = mailoutbox[0].body
+    assert "Sign the agreement" in body
+    assert "Lead a project" not in body and "Performance feedback" not in body
+    assert ready.audit_events.filter(kind=AuditEvent.Kind.PROGRAM_REMINDER).count() == 1
+    # A second reminder within a day is refused, and nothing is sent.
+    response = admin_client.post(pairing_url(ready, "pairing_remind"), follow=True)
+    assert "A reminder already went to this pair in the last 24 hours." in response.text
+    assert len(mailoutbox) == 2
+
+
+def test_remind_is_post_only(admin_client, agreement):
+    assert admin_client.get(pairing_url(agreement, "pairing_remind")).status_code == 405
+
+
+def test_remind_sends_a_fresh_invitation_to_who_has_not_accepted(
+    admin_client, program, program_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    from agreements.services import pairing_invite
+
+    agreement = pairing_invite(
+        program=program,
+        mentor=("Nia New", "nia@example.com"),
+        mentee=("Ola Old", "ola@example.com"),
+        created_by=program_admin,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(pairing_url(agreement, "pairing_remind"))
+    to_nia = next(m for m in mailoutbox if m.to == ["nia@example.com"])
+    assert "/accounts/invitation/" in to_nia.body
+
+
+def test_end_a_pairing_with_a_reason(
+    admin_client, active, mailoutbox, django_capture_on_commit_callbacks
+):
+    url = pairing_url(active, "pairing_end")
+    response = admin_client.get(url)
+    assert "End the pairing of" in response.text
+    response = admin_client.post(url, {"reason": "   "})
+    assert "This field is required." in response.text
+    active.refresh_from_db()
+    assert active.status == Agreement.Status.ACTIVE
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {"reason": "The mentor left the company."})
+    assert response.status_code == 302
+    active.refresh_from_db()
+    assert active.status == Agreement.Status.ENDED
+    assert active.end_reason == Agreement.EndReason.BY_PROGRAM
+    assert active.end_note == "The mentor left the company."
+    assert active.final_sealed_at is not None
+    assert all("The mentor left the company." in m.body for m in mailoutbox)
+    assert len(mailoutbox) == 2
+    event = active.audit_events.get(kind=AuditEvent.Kind.ENDED)
+    assert event.actor == active.program.admins.get()
+    # The pair sees how it ended.
+    client = client_for(admin_client, active.mentee)
+    page = client.get(reverse("agreements:detail", args=[active.uuid])).text
+    assert "The mentor left the company." in page
+
+
+def test_end_a_draft_pairing(admin_client, agreement, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(pairing_url(agreement, "pairing_end"), {"reason": "Never started."})
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.ENDED
+    assert not agreement.final_pdf
+
+
+def test_repair_pairs_the_mentee_with_another_mentor(
+    admin_client, active, mailoutbox, django_capture_on_commit_callbacks
+):
+    url = pairing_url(active, "pairing_repair")
+    data = {"mentor_name": "Nina New", "mentor_email": "nina@example.com", "reason": "Moved."}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+    assert response.status_code == 302
+    active.refresh_from_db()
+    assert active.status == Agreement.Status.ENDED
+    assert "Moved." in active.end_note
+    new = Agreement.objects.exclude(pk=active.pk).get()
+    assert (new.mentor.email, new.mentee) == ("nina@example.com", active.mentee)
+    assert new.status == Agreement.Status.DRAFT
+    # Nothing of the old agreement carries over.
+    assert not new.goals.exists()
+    assert any(
+        m.to == ["nina@example.com"] and "/accounts/invitation/" in m.body for m in mailoutbox
+    )
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("mentee@example.com", "A person cannot mentor themselves"),
+        ("MENTOR@example.com", "This is the current mentor"),
+        ("not-an-email", "Enter a valid email address."),
+    ],
+)
+def test_repair_refuses_bad_mentors(admin_client, agreement, email, message):
+    url = pairing_url(agreement, "pairing_repair")
+    response = admin_client.post(
+        url, {"mentor_name": "X", "mentor_email": email, "reason": "Because."}
+    )
+    assert message in response.text
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+    assert Agreement.objects.count() == 1
+
+
+def test_actions_on_an_ended_pairing_change_nothing(admin_client, agreement):
+    agreement.end_by_program(by=agreement.program.admins.get(), note="Done.")
+    response = admin_client.post(pairing_url(agreement, "pairing_end"), {"reason": "Again."})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.end_note == "Done."
+    response = admin_client.post(pairing_url(agreement, "pairing_remind"), follow=True)
+    assert "This pairing has ended" in response.text
