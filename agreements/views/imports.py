@@ -1,0 +1,77 @@
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+
+from agreements.forms.imports import MAX_ROWS, PairingConfirmForm, PairingUploadForm
+from agreements.models import Origin
+from agreements.services import pairing_invite
+
+from .programs import _program_for
+
+EXAMPLE = """\
+mentor_email,mentor_name,mentee_email,mentee_name,start_date,exit_date
+maria.lopez@example.org,María López,sam.okafor@example.org,Sam Okafor,2027-01-04,2027-07-04
+wei.chen@example.org,Wei Chen,jo.smith@example.org,"Smith, Jo",2027-02-01,
+ana.silva@example.org,Ana Silva,sam.okafor@example.org,Sam Okafor,,
+"""
+
+
+def pairing_import(request, program_id):
+    """Pairings from a CSV file: checked and shown first, created only on confirmation."""
+    program = _program_for(request, program_id)
+    checked = None
+    if request.method == "POST" and "csv_text" in request.POST:
+        checked = PairingConfirmForm(request.POST, program=program)
+        if checked.is_valid():
+            try:
+                _pairings_create(program, checked.rows, request)
+            except IntegrityError:
+                # Another admin created one of these pairings (or accounts) since the
+                # check: nothing was created. Check again to show which lines.
+                checked = PairingConfirmForm(request.POST, program=program)
+                checked.is_valid()
+                messages.error(
+                    request,
+                    "Nothing was created: some of these pairings or accounts were created by "
+                    "someone else in the meantime. Check the lines below and try again.",
+                )
+            else:
+                count = len(checked.rows)
+                messages.success(
+                    request,
+                    f"Created {count} pairing{pluralize(count)}. Each person gets an email: "
+                    "people new here an invitation to choose a password, the others a note "
+                    "about their pairing.",
+                )
+                return redirect("agreements:program", program_id=program.uuid)
+    elif request.method == "POST":
+        checked = PairingUploadForm(request.POST, request.FILES, program=program)
+        checked.is_valid()
+    return render(
+        request,
+        "agreements/pairing_import.html",
+        {
+            "program": program,
+            "form": PairingUploadForm(program=program),
+            "checked": checked,
+            "example": EXAMPLE,
+            "max_rows": f"{MAX_ROWS:,}",
+        },
+    )
+
+
+def _pairings_create(program, rows, request):
+    """All the rows' pairings, or none of them."""
+    origin = Origin.of(request)
+    with transaction.atomic():
+        for row in rows:
+            pairing_invite(
+                program=program,
+                mentor=(row.mentor.name, row.mentor.email),
+                mentee=(row.mentee.name, row.mentee.email),
+                created_by=request.user,
+                origin=origin,
+                start_date=row.start_date,
+                exit_date=row.exit_date,
+            )
