@@ -1,0 +1,104 @@
+"""The program's agreement template, edited by its admins."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from agreements.models import Program
+
+from . import MAX_CHECKINS
+
+LOCK_LABEL = "Program policy — the pair cannot change it"
+
+# A locked clause must say something, or the pair would be bound to nothing.
+# (The notice is always required.)
+LOCKED_NEEDS = {
+    "exceptions_notes": "Write how an exception is handled, or leave it negotiable.",
+    "checkin_every_weeks": "Give the number of weeks, or leave it negotiable.",
+    "term_months": "Give the term length in months, or leave it negotiable.",
+}
+
+
+class ProgramTemplateForm(forms.ModelForm):
+    class Meta:
+        model = Program
+        fields = [
+            "exceptions_notes",
+            "exceptions_notes_locked",
+            "checkin_every_weeks",
+            "checkin_every_weeks_locked",
+            "term_months",
+            "term_months_locked",
+            "notice_days",
+            "notice_days_locked",
+            "unsigned_flag_days",
+        ]
+        widgets = {"exceptions_notes": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "checkin_every_weeks": "New agreements start with check-ins this often, from the "
+            "start date to the exit date. Locked, it is the longest the pair may go without one.",
+            "term_months": "Locked, the exit date always follows from the start date.",
+            "unsigned_flag_days": "On your dashboard only; the pair does not see it.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for clause in Program.TEMPLATE_CLAUSES:
+            self.fields[f"{clause}_locked"].label = LOCK_LABEL
+        for name, low, high in (
+            ("checkin_every_weeks", 1, 52),
+            ("term_months", 1, 60),
+            ("notice_days", 0, 365),
+            ("unsigned_flag_days", 1, 365),
+        ):
+            # Checked as the fields are cleaned, so clean() sees only numbers in range.
+            self.fields[name].validators += [MinValueValidator(low), MaxValueValidator(high)]
+            self.fields[name].widget.attrs.update(min=low, max=high)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Fieldset(
+                "Confidentiality: how an exception is handled",
+                "exceptions_notes",
+                "exceptions_notes_locked",
+            ),
+            Fieldset("Check-ins", "checkin_every_weeks", "checkin_every_weeks_locked"),
+            Fieldset("Term", "term_months", "term_months_locked"),
+            Fieldset("Early exit", "notice_days", "notice_days_locked"),
+            Fieldset("Your dashboard", "unsigned_flag_days"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        for clause, message in LOCKED_NEEDS.items():
+            if not cleaned.get(f"{clause}_locked") or clause in self.errors:
+                continue
+            value = cleaned.get(clause)
+            if value is None or value == "":
+                self.add_error(clause, forms.ValidationError(message, code="locked_empty"))
+        weeks, months = cleaned.get("checkin_every_weeks"), cleaned.get("term_months")
+        # Even the shortest term (four weeks a month) must hold one check-in.
+        if weeks and months and weeks * 7 >= months * 28:
+            self.add_error(
+                "checkin_every_weeks",
+                forms.ValidationError(
+                    "A check-in every %(weeks)s weeks does not fit in a term of %(months)s "
+                    "months: choose fewer weeks or a longer term.",
+                    code="cadence_longer_than_term",
+                    params={"weeks": weeks, "months": months},
+                ),
+            )
+        elif weeks and months and months * 31 > MAX_CHECKINS * weeks * 7:
+            self.add_error(
+                "checkin_every_weeks",
+                forms.ValidationError(
+                    "A check-in every %(weeks)s weeks for %(months)s months is more than "
+                    "%(most)s check-ins, the most an agreement holds: choose more weeks or a "
+                    "shorter term.",
+                    code="too_many_checkins",
+                    params={"weeks": weeks, "months": months, "most": MAX_CHECKINS},
+                ),
+            )
+        return cleaned

@@ -1,0 +1,22 @@
+"""The program's agreement template: the clauses new pairings start from."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from agreements.forms.programs import ProgramTemplateForm
+
+from .programs import _program_for
+
+
+def edit(request, program_id):
+    program = _program_for(request, program_id)
+    form = ProgramTemplateForm(request.POST or None, instance=program)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(
+            request,
+            "Template saved. Pairings created from now on start from it; existing agreements "
+            "keep what they started with.",
+        )
+        return redirect("agreements:program_settings", program_id=program.uuid)
+    return render(request, "agreements/program_settings.html", {"program": program, "form": form})
