@@ -1,7 +1,16 @@
 from django.urls import include, path, register_converter
 
 from agreements.models import Section
-from agreements.views import agreements, calendar, living, programs, versions
+from agreements.views import (
+    agreements,
+    calendar,
+    imports,
+    living,
+    program_settings,
+    programs,
+    sharing,
+    versions,
+)
 
 
 class SectionKindConverter:
@@ -39,11 +48,25 @@ agreement_urls = [
     path("exit/", living.exit_agreement, name="exit"),
     path("closing-note/", living.closing_note, name="closing_note"),
     path("calendar.ics", calendar.agreement_ics, name="calendar_ics"),
+    path("sharing/", sharing.sharing, name="sharing"),
+    path("sharing/<section:kind>/share/", sharing.share, name="sharing_share"),
+    path("sharing/<section:kind>/withdraw/", sharing.withdraw, name="sharing_withdraw"),
+]
+
+pairing_urls = [
+    path("", programs.pairing_detail, name="pairing"),
+    path("remind/", programs.pairing_remind, name="pairing_remind"),
+    path("end/", programs.pairing_end, name="pairing_end"),
+    path("repair/", programs.pairing_repair, name="pairing_repair"),
 ]
 
 program_urls = [
     path("", programs.detail, name="program"),
+    path("pairings.csv", programs.export, name="program_export"),
+    path("settings/", program_settings.edit, name="program_settings"),
     path("pairings/new/", programs.pairing_new, name="pairing_new"),
+    path("pairings/import/", imports.pairing_import, name="pairing_import"),
+    path("pairings/<uuid:agreement_id>/", include(pairing_urls)),
 ]
 
 urlpatterns = [
@@ -53,5 +76,6 @@ urlpatterns = [
     path("calendar/regenerate/", calendar.calendar_regenerate, name="calendar_regenerate"),
     path("calendar/feed/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("agreements/<uuid:agreement_id>/", include(agreement_urls)),
+    path("programs/", programs.program_list, name="program_list"),
     path("programs/<uuid:program_id>/", include(program_urls)),
 ]

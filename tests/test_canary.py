@@ -1,0 +1,242 @@
+"""Nothing a pair writes reaches a program admin unless both share it.
+
+A unique canary string sits in every confidential field of an agreement: its
+sections, check-in notes, goal progress, an off-limits topic added after
+signing and a closing note. The test crawls every page, export, search and
+sort a program admin can reach, and the emails the program's actions send,
+and asserts no canary appears. Then the pair shares one section: exactly that
+section's canary appears, on the pairing page only. Then one of them
+withdraws, and it is gone on the next request.
+"""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from agreements import dashboard, demo
+from agreements.models import Section
+from tests.conftest import client_for, fresh
+
+CANARY = "CANARY7f3a"
+
+
+def canary(where):
+    return f"{CANARY}-{where}"
+
+
+def _hide(agreement, kind):
+    """Replace every free-text field of one section with its canary."""
+    Kind = Section.Kind
+    mark = canary(kind)
+    if kind == Kind.CONTACT:
+        for preference in agreement.contact_preferences.all():
+            preference.email_details = f"{mark}@example.com"
+            preference.video_details = mark
+            preference.preferred_times = mark
+            preference.save()
+    elif kind == Kind.SCHEDULE:
+        agreement.schedule.location = mark
+        agreement.schedule.save()
+    elif kind == Kind.GOALS:
+        for goal in agreement.goals.all():
+            goal.description, goal.success_measure = mark, mark
+            goal.save()
+    elif kind == Kind.CHECKINS:
+        agreement.checkins.update(focus=mark)
+    elif kind == Kind.CONFIDENTIALITY:
+        confidentiality = agreement.confidentiality
+        for field in (
+            "work_matters",
+            "personal_matters",
+            "mentor_areas",
+            "exceptions_notes",
+            "line_manager_by_mentor",
+            "line_manager_by_mentee",
+        ):
+            setattr(confidentiality, field, mark)
+        confidentiality.save()
+    elif kind == Kind.OFF_LIMITS:
+        for number, topic in enumerate(agreement.off_limits_topics.all()):
+            topic.topic = f"{mark} {number}"
+            topic.save()
+
+
+# The term holds dates and numbers only: nothing confidential to hide.
+HIDDEN_KINDS = [kind for kind in Section.Kind.values if kind != Section.Kind.TERM]
+LIFE = ["checkin-note", "progress-note", "answer-note", "added-topic", "closing-note"]
+
+
+@pytest.fixture
+def secret(agreement):
+    """An agreement in force, a canary in every confidential field."""
+    start = timezone.localdate() - datetime.timedelta(days=60)
+    demo.write_all(agreement, by=agreement.mentor, start=start)
+    for kind in HIDDEN_KINDS:
+        current = fresh(agreement)
+        current.save_section(
+            kind,
+            by=agreement.mentor,
+            expected_version=current.sections_by_kind[kind].version,
+            save=lambda current=current, kind=kind: _hide(current, kind),
+        )
+    demo.agree_all(agreement)
+    demo.sign_as(agreement, agreement.mentor)
+    demo.sign_as(agreement, agreement.mentee)
+    current = fresh(agreement)
+    checkin = current.plan.checkins[0]
+    current.record_checkin(
+        planned_date=checkin.date,
+        held_on=checkin.date,
+        progress=[(goal, "at_risk", canary("progress-note")) for goal in current.goals_in_force()],
+        working="needs_changes",
+        note=canary("checkin-note"),
+        by=agreement.mentor,
+    )
+    current.answer_checkin(
+        planned_date=checkin.date,
+        working="needs_changes",
+        note=canary("answer-note"),
+        by=agreement.mentee,
+    )
+    current.add_off_limits_topic(topic=canary("added-topic"), rule="never", by=agreement.mentee)
+    current.write_closing_note(
+        by=agreement.mentee,
+        achieved=canary("closing-note"),
+        stay_in_touch="yes",
+        how_to_reach=canary("closing-note"),
+    )
+    return fresh(agreement)
+
+
+def admin_pages(agreement):
+    """Every page and export a program admin can reach for this program."""
+    program = agreement.program
+    pid, aid = program.uuid, agreement.uuid
+    board = reverse("agreements:program", args=[pid])
+    export = reverse("agreements:program_export", args=[pid])
+    queries = [""]
+    queries += [f"sort={key}" for key, _ in dashboard.COLUMNS]
+    queries += [f"sort=-{key}" for key, _ in dashboard.COLUMNS]
+    queries += [f"status={status}" for status in ("draft", "awaiting", "active", "ended")]
+    queries += [f"flag={flag}" for flag in dashboard.Flag.values]
+    # Search is case-insensitive: a lower-case query would find a canary, yet
+    # the search box showing it back is not mistaken for a leak.
+    queries += [f"q={CANARY.lower()}"]
+    queries += [f"q={canary(where).lower()}" for where in HIDDEN_KINDS + LIFE]
+    return (
+        [f"{board}?{query}" for query in queries]
+        + [f"{export}?{query}" for query in queries]
+        + [
+            reverse(f"agreements:{name}", args=[pid, aid])
+            for name in ("pairing", "pairing_end", "pairing_repair")
+        ]
+        + [
+            reverse(f"agreements:{name}", args=[pid])
+            for name in ("program_settings", "pairing_new", "pairing_import")
+        ]
+        + [reverse("agreements:home"), reverse("agreements:program_list")]
+    )
+
+
+def text_of(response):
+    if hasattr(response, "streaming_content"):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def crawl(client, agreement):
+    """{url: text} of every admin page, plus error pages and form errors."""
+    pages = {}
+    for url in admin_pages(agreement):
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+        pages[url] = text_of(response)
+    program, aid = agreement.program.uuid, agreement.uuid
+    # Form errors and refusals render pages too.
+    for name, data in (("pairing_end", {"reason": ""}), ("pairing_repair", {"mentor_email": "x"})):
+        url = reverse(f"agreements:{name}", args=[program, aid])
+        pages[f"POST {url}"] = text_of(client.post(url, data))
+    missing = reverse("agreements:pairing", args=[program, "00000000-0000-0000-0000-000000000000"])
+    pages["404"] = text_of(client.get(missing))
+    pages["agreement page"] = text_of(client.get(reverse("agreements:detail", args=[aid])))
+    return pages
+
+
+def canaries_in(pages):
+    return {
+        where for where in HIDDEN_KINDS + LIFE for text in pages.values() if canary(where) in text
+    }
+
+
+def test_the_fixture_really_hides_canaries(secret, client):
+    """The pair sees every canary: the crawl below looks for strings that exist."""
+    client_for(client, secret.mentor)
+    page = client.get(reverse("agreements:detail", args=[secret.uuid])).text
+    page += client.get(reverse("agreements:checkins", args=[secret.uuid])).text
+    for where in HIDDEN_KINDS + LIFE:
+        if where != "closing-note":  # shown on the exit page, not these
+            assert canary(where) in page, where
+
+
+def test_nothing_unshared_reaches_an_admin(
+    secret, client, program_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    client_for(client, program_admin)
+    pages = crawl(client, secret)
+    assert canaries_in(pages) == set()
+    # Searching for a canary finds nothing, on the page and in the export.
+    board = reverse("agreements:program", args=[secret.program.uuid])
+    assert client.get(board, {"q": CANARY.lower()}).context["rows"] == []
+    export = reverse("agreements:program_export", args=[secret.program.uuid])
+    assert text_of(client.get(export, {"q": CANARY.lower()})).count("\n") == 1  # header only
+    # The program's emails carry no content either.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("agreements:pairing_remind", args=[secret.program.uuid, secret.uuid]))
+    assert len(mailoutbox) == 2
+    assert not any(CANARY in message.body + message.subject for message in mailoutbox)
+
+
+def test_a_shared_section_and_only_it_appears_until_withdrawn(secret, client, program_admin):
+    secret.consent_to_share(Section.Kind.GOALS, by=secret.mentor)
+    client_for(client, program_admin)
+    # One consent shares nothing.
+    assert canaries_in(crawl(client, secret)) == set()
+
+    secret.consent_to_share(Section.Kind.GOALS, by=secret.mentee)
+    pages = crawl(client, secret)
+    assert canaries_in(pages) == {Section.Kind.GOALS}
+    pairing = reverse("agreements:pairing", args=[secret.program.uuid, secret.uuid])
+    assert [url for url, text in pages.items() if canary("goals") in text] == [pairing]
+    # Shared content is still not searchable.
+    board = reverse("agreements:program", args=[secret.program.uuid])
+    assert client.get(board, {"q": canary("goals").lower()}).context["rows"] == []
+
+    fresh(secret).withdraw_sharing(Section.Kind.GOALS, by=secret.mentee)
+    assert canaries_in(crawl(client, secret)) == set()
+
+
+def test_each_admin_view_of_shared_content_is_on_the_pairs_trail(secret, client, program_admin):
+    for party in (secret.mentor, secret.mentee):
+        secret.consent_to_share(Section.Kind.CONFIDENTIALITY, by=party)
+    client_for(client, program_admin)
+    pairing = reverse("agreements:pairing", args=[secret.program.uuid, secret.uuid])
+    client.get(pairing)
+    client.get(pairing)
+    views = secret.audit_events.filter(kind="viewed", actor=program_admin)
+    assert views.count() == 2
+    assert views.first().details == {"by": "program admin", "sections": ["Confidentiality"]}
+    client_for(client, secret.mentee)
+    trail = client.get(reverse("agreements:trail", args=[secret.uuid])).text
+    assert "Ada Admin" in trail
+
+
+def test_an_admin_of_another_program_sees_nothing_even_when_shared(secret, client, other_admin):
+    for party in (secret.mentor, secret.mentee):
+        secret.consent_to_share(Section.Kind.GOALS, by=party)
+    client_for(client, other_admin)
+    pairing = reverse("agreements:pairing", args=[secret.program.uuid, secret.uuid])
+    response = client.get(pairing)
+    assert response.status_code == 404
+    assert CANARY not in response.text
