@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from agreements import demo
 from agreements.models import Agreement, Program, Section, User
-from agreements.services import pairing_create
+from agreements.services import pairing_create, pairing_invite
 
 PASSWORD = "mentoring-demo"  # noqa: S105 - documented demo login, local data only
 
@@ -21,6 +21,10 @@ PEOPLE = {
     "fatima": ("fatima@example.com", "Fatima Nouri"),
     "gus": ("gus@example.com", "Gustavo Lima"),
     "hana": ("hana@example.com", "Hana Sato"),
+    "ines": ("ines@example.com", "Inès Duarte"),
+    "jamal": ("jamal@example.com", "Jamal Mensah"),
+    "kai": ("kai@example.com", "Kai Andersen"),
+    "lena": ("lena@example.com", "Lena Fischer"),
 }
 
 
@@ -55,6 +59,11 @@ class Command(BaseCommand):
             ("fatima@example.com", "no pairing yet: pair her from the program page"),
             ("gus@example.com", "mentored Hana (ended on its exit date, closing notes)"),
             ("hana@example.com", "mentee of Gus (ended)"),
+            ("ines@example.com", "mentors Jamal (active, a check-in overdue)"),
+            ("jamal@example.com", "mentee of Ines"),
+            ("kai@example.com", "mentors Lena (active, exit within 30 days)"),
+            ("lena@example.com", "mentee of Kai"),
+            ("noor@example.com", "invited as Ben's mentee, no password yet: see the console email"),
         ]
         for email, role in rows:
             self.stdout.write(f"  {email:<22} {role}")
@@ -73,7 +82,20 @@ class Command(BaseCommand):
         admin = users["admin"]
         admin.is_staff = admin.is_superuser = True
         admin.save()
-        program = Program.objects.create(name="Northwind Mentoring Programme")
+        program = Program.objects.create(
+            name="Northwind Mentoring Programme",
+            # The template: the exception procedure and the notice are program
+            # policy; the term length and check-in rhythm are suggestions.
+            exceptions_notes=(
+                "Where it is safe, the mentor tells the mentee first, then the program's "
+                "wellbeing lead. Nothing else is passed on."
+            ),
+            exceptions_notes_locked=True,
+            notice_days=14,
+            notice_days_locked=True,
+            term_months=6,
+            checkin_every_weeks=8,
+        )
         program.admins.add(admin)
         start = timezone.localdate() - datetime.timedelta(days=20)
 
@@ -82,8 +104,11 @@ class Command(BaseCommand):
                 program=program, mentor=users[mentor], mentee=users[mentee], created_by=admin
             )
 
-        # An empty draft.
-        pair("amira", "ben")
+        # An empty draft, unsigned for three weeks: the dashboard flags it.
+        draft = pair("amira", "ben")
+        Agreement.objects.filter(pk=draft.pk).update(
+            created_at=timezone.now() - datetime.timedelta(days=21)
+        )
         # Half agreed: everything written, four sections agreed by both.
         half = pair("amira", "chen")
         demo.write_all(half, by=users["amira"], start=start)
@@ -99,6 +124,23 @@ class Command(BaseCommand):
         demo.activate(active, start=today - datetime.timedelta(days=62))
         demo.record_checkins(active, by=users["eli"], today=today)
         assert Agreement.objects.get(pk=active.pk).status == Agreement.Status.ACTIVE  # noqa: S101
+        # They share their goals with the program; the rest stays theirs.
+        for person in ("eli", "chen"):
+            active.consent_to_share(Section.Kind.GOALS, by=users[person])
+        # In force for 75 days, its first check-in (day 60) never recorded.
+        pair_overdue = pair("ines", "jamal")
+        demo.activate(pair_overdue, start=today - datetime.timedelta(days=75))
+        # Near its exit date: the dashboard flags it.
+        ending = pair("kai", "lena")
+        demo.activate(ending, start=today - datetime.timedelta(days=170))
+        demo.record_checkins(ending, by=users["lena"], today=today, answer_both=True)
+        # Someone new, invited: the invitation email goes to the console.
+        pairing_invite(
+            program=program,
+            mentor=(users["ben"].full_name, users["ben"].email),
+            mentee=("Noor Rahman", "noor@example.com"),
+            created_by=admin,
+        )
         # Ended on its exit date, after two check-ins and with both closing notes.
         ended = pair("gus", "hana")
         demo.activate(ended, start=today - datetime.timedelta(days=190))
