@@ -171,10 +171,14 @@ def test_dashboard_queries_do_not_grow(
             mentee=users[2 * index + 1],
             created_by=program_admin,
         )
-    # Session, user, program, summary counts, days to sign, page count, page rows.
+    # Half of them signed, so the median days to sign is read too.
+    signed = Agreement.objects.values_list("pk", flat=True)[::2]
+    Agreement.objects.filter(pk__in=list(signed)).update(activated_at=timezone.now())
+    # Session, user, program, summary counts, median days to sign, page count, page rows.
     with django_assert_num_queries(7):
         response = admin_client.get(dashboard_url(program, sort="checkin"))
     assert response.context["summary"]["total"] == pairings
+    assert response.context["summary"]["signed_count"] == pairings // 2
 
 
 def export(client, program, **params):
@@ -381,3 +385,17 @@ def test_actions_on_an_ended_pairing_change_nothing(admin_client, agreement):
     assert agreement.end_note == "Done."
     response = admin_client.post(pairing_url(agreement, "pairing_remind"), follow=True)
     assert "This pairing has ended" in response.text
+
+
+@pytest.mark.parametrize(("days", "median"), [([1, 2, 10], 2), ([1, 2, 4, 10], 3), ([], None)])
+def test_median_days_to_sign(program, program_admin, days, median):
+    now = timezone.now()
+    for index, day in enumerate(days):
+        agreement = pair(program, program_admin, index)
+        Agreement.objects.filter(pk=agreement.pk).update(
+            created_at=now - datetime.timedelta(days=day), activated_at=now
+        )
+    pair(program, program_admin, 99)  # never signed: not counted
+    summary = dashboard.summary(program, today=timezone.localdate())
+    assert summary["median_days_to_sign"] == (pytest.approx(median) if median else None)
+    assert summary["signed_count"] == len(days)
