@@ -1,8 +1,9 @@
 """The program review dashboard: every pairing's metadata, flags and a summary.
 
-Everything here is computed in the database from metadata (status, dates,
+Everything here is computed in the database from metadata (status, the
+dates of the version in force or, before anything is signed, of the draft,
 signatures, which check-ins were held), so the page runs a fixed number of
-queries however many pairings there are, and no query reads what a pair
+queries however many pairings there are. No query reads the text a pair
 wrote: search and sort only ever touch names, emails, states and dates.
 """
 
@@ -24,11 +25,18 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import QueryDict
 from django.utils import timezone
 
-from agreements.models import Agreement, AgreementVersion, CheckIn, CheckInRecord, Signature
+from agreements.models import (
+    Agreement,
+    AgreementVersion,
+    CheckIn,
+    CheckInRecord,
+    PlannedCheckIn,
+    Signature,
+)
 
 Status = Agreement.Status
 
@@ -48,7 +56,7 @@ SORTS = {
     "mentee": "mentee__full_name",
     "status": "status_order",
     "created": "created_at",
-    "start": "term__start_date",
+    "start": "start_on",
     "exit": "exit_on",
     "checkin": "next_checkin",
     "activity": "last_activity_at",
@@ -127,13 +135,18 @@ def pairings(program, *, today, now=None):
     """The program's pairings with every dashboard column and flag annotated."""
     now = now or timezone.now()
     overdue_before = today - datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
+    # Once signed, the dates in force; before, the draft's. (During an
+    # amendment the working copy holds unsigned proposals: never read here.)
+    in_force = PlannedCheckIn.objects.filter(agreement=OuterRef("pk"))
+    drafted = CheckIn.objects.filter(agreement=OuterRef("pk"))
+    signed_once = Q(activated_at__isnull=False)
     recorded = CheckInRecord.objects.filter(
         agreement=OuterRef("agreement"), planned_date=OuterRef("date")
     )
-    unrecorded_overdue = CheckIn.objects.filter(
-        agreement=OuterRef("pk"), date__lt=overdue_before
-    ).filter(~Exists(recorded))
-    upcoming = CheckIn.objects.filter(agreement=OuterRef("pk"), date__gte=today).order_by("date")
+    unrecorded_overdue = in_force.filter(date__lt=overdue_before).filter(~Exists(recorded))
+
+    def first_upcoming(checkins):
+        return Subquery(checkins.filter(date__gte=today).order_by("date").values("date")[:1])
 
     def signed(party):
         return Exists(
@@ -154,10 +167,22 @@ def pairings(program, *, today, now=None):
         .annotate(
             mentor_signed=signed("mentor"),
             mentee_signed=signed("mentee"),
-            exit_on=Coalesce("ends_on", "term__exit_date"),
+            start_on=Case(
+                When(signed_once, then=F("start_in_force")), default=F("term__start_date")
+            ),
+            # When it ends or ended: the day the program ended it, the end of
+            # the notice, or the exit date.
+            exit_on=Case(
+                When(end_reason=Agreement.EndReason.BY_PROGRAM, then=TruncDate("ended_at")),
+                When(ends_on__isnull=False, then=F("ends_on")),
+                When(signed_once, then=F("exit_in_force")),
+                default=F("term__exit_date"),
+                output_field=models.DateField(),
+            ),
             next_checkin=Case(
                 When(status=Status.ENDED, then=Value(None)),
-                default=Subquery(upcoming.values("date")[:1]),
+                When(signed_once, then=first_upcoming(in_force)),
+                default=first_upcoming(drafted),
                 output_field=models.DateField(),
             ),
             checkins_held=_count(CheckInRecord.objects.filter(agreement=OuterRef("pk"))),
@@ -287,7 +312,7 @@ EXPORT_COLUMNS = [
     "mentor_signed",
     "mentee_signed",
     "created_at",
-    "term__start_date",
+    "start_on",
     "exit_on",
     "next_checkin",
     "checkins_held",
@@ -320,7 +345,7 @@ def export_rows(queryset, *, today):
             "yes" if values["mentee_signed"] else "no",
             created.isoformat(),
             (today - created).days,
-            values["term__start_date"],
+            values["start_on"],
             values["exit_on"],
             values["next_checkin"],
             values["checkins_held"],

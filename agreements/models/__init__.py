@@ -9,7 +9,7 @@ from .agreement import (
 )
 from .audit import AuditEvent, Origin, verify_chain
 from .calendar import CalendarFeed
-from .checkins import CheckInRecord, GoalProgress, StillWorking
+from .checkins import CheckInRecord, GoalProgress, PlannedCheckIn, StillWorking
 from .ending import ClosingNote
 from .living import CheckInState
 from .programs import Program
@@ -52,6 +52,7 @@ __all__ = [
     "OffLimitsTopic",
     "Origin",
     "Party",
+    "PlannedCheckIn",
     "Program",
     "Reminder",
     "Section",

@@ -23,7 +23,7 @@ from agreements.exceptions import (
 )
 
 from .audit import AuditEvent
-from .checkins import CheckInRecord, GoalProgress
+from .checkins import CheckInRecord, GoalProgress, PlannedCheckIn
 from .ending import ClosingNote
 from .living import LivingAgreement
 from .sections import (
@@ -167,6 +167,10 @@ class Agreement(LivingAgreement, SharingAgreement, models.Model):
     policy = models.JSONField(default=dict, blank=True)
     # The last reminder a program admin sent the pair.
     program_reminded_at = models.DateTimeField(null=True, blank=True)
+    # The term of the version in force, as metadata for the program's
+    # dashboard (with ``PlannedCheckIn``): the ``Term`` row is the working copy.
+    start_in_force = models.DateField(null=True, blank=True)
+    exit_in_force = models.DateField(null=True, blank=True)
     # The final record of an ended agreement: the version in force, how it
     # ended and the closing notes, sealed like a signed version.
     final_pdf = models.FileField(upload_to=_final_pdf_path, blank=True)
@@ -767,6 +771,9 @@ class Agreement(LivingAgreement, SharingAgreement, models.Model):
         self.last_activity_at = now
         self.save(update_fields=["status", "activated_at", "amending_since", "last_activity_at"])
 
+    def _record_plan_dates(self, version):
+        self.start_in_force, self.exit_in_force = record_plan_dates(self.pk, version.data)
+
     def _put_in_force(self, version, now, *, origin=None):
         from agreements.tasks import seal_version
 
@@ -783,6 +790,7 @@ class Agreement(LivingAgreement, SharingAgreement, models.Model):
             )
         version.status, version.in_force_at = AgreementVersion.Status.IN_FORCE, now
         version.save(update_fields=["status", "in_force_at"])
+        self._record_plan_dates(version)
         self.status = self.Status.ACTIVE
         self.activated_at = self.activated_at or now
         self.amending_since = None
@@ -794,6 +802,22 @@ class Agreement(LivingAgreement, SharingAgreement, models.Model):
         )
         # Rendered and sealed once, by a worker, only if this transaction commits.
         transaction.on_commit(functools.partial(seal_version.enqueue, version.pk))
+
+
+def record_plan_dates(agreement_id, data):
+    """Keep the dates of the version in force (its canonical ``data``) where the
+    program's dashboard reads them."""
+    term, checkins = data["sections"]["term"], data["sections"]["checkins"]
+    start, exit_ = (
+        datetime.date.fromisoformat(term[key]) if term[key] else None
+        for key in ("start_date", "exit_date")
+    )
+    Agreement.objects.filter(pk=agreement_id).update(start_in_force=start, exit_in_force=exit_)
+    PlannedCheckIn.objects.filter(agreement_id=agreement_id).delete()
+    PlannedCheckIn.objects.bulk_create(
+        PlannedCheckIn(agreement_id=agreement_id, date=checkin["date"]) for checkin in checkins
+    )
+    return start, exit_
 
 
 def _field_values(instance):

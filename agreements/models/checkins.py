@@ -9,6 +9,29 @@ from django.utils import timezone
 from .sections import TEXT_LIMIT, Party
 
 
+class PlannedCheckIn(models.Model):
+    """A check-in date of the version in force, kept as metadata the program's
+    dashboard can query (the ``CheckIn`` rows are the working copy, which an
+    amendment changes before anyone has signed it). Rewritten each time a
+    version goes in force."""
+
+    agreement = models.ForeignKey(
+        "Agreement", on_delete=models.CASCADE, related_name="planned_checkins"
+    )
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "date"], name="agreements_plannedcheckin_one_per_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Planned check-in {self.pk}"
+
+
 class StillWorking(models.TextChoices):
     YES = "yes", "Yes"
     NEEDS_CHANGES = "needs_changes", "It needs changes"
