@@ -19,22 +19,65 @@ from agreements.models import (
     User,
 )
 
+# The most check-ins an agreement holds (the check-ins editor's limit).
+MAX_CHECKINS = 60
+
+
+def add_months(day, months):
+    """``day`` plus ``months`` calendar months, or None past the year 9999."""
+    try:
+        return day + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        return None
+
 
 def template_dates(program, start_date, exit_date=None):
-    """(exit date, check-in dates) the program's template suggests for a start date."""
+    """(exit date, check-in dates) the program's template gives a start date.
+
+    A locked term length decides the exit date whatever was asked; otherwise
+    the term length only fills in a missing one.
+    """
     if start_date is None:
         return exit_date, []
-    if exit_date is None and program.term_months:
-        exit_date = start_date + relativedelta(months=program.term_months)
+    if program.term_months and (exit_date is None or program.term_months_locked):
+        exit_date = add_months(start_date, program.term_months)
     if exit_date is None or not program.checkin_every_weeks:
         return exit_date, []
-    step = datetime.timedelta(weeks=program.checkin_every_weeks)
-    checkins, day = [], start_date + step
-    # The agreement ends on the morning of its exit date: no check-in that day.
-    while day < exit_date:
-        checkins.append(day)
+    return exit_date, checkin_dates(start_date, exit_date, program.checkin_every_weeks)
+
+
+def checkin_dates(start_date, exit_date, weeks):
+    """A check-in every ``weeks`` weeks from the start, before the exit date (the
+    agreement ends on its morning). One more than an agreement holds, at most,
+    so a caller can tell the term is too long for the rhythm."""
+    step = datetime.timedelta(weeks=weeks)
+    dates, day = [], start_date + step
+    while day < exit_date and len(dates) <= MAX_CHECKINS:
+        dates.append(day)
         day += step
-    return exit_date, checkins
+    return dates
+
+
+def template_problems(program, start_date, exit_date):
+    """Why the program's template cannot start an agreement with these dates."""
+    if start_date is None:
+        return []
+    problems = []
+    if exit_date and program.term_months_locked:
+        problems.append(
+            f"The program's policy sets a term of {program.term_months} months: leave the "
+            "exit date empty; it follows from the start date."
+        )
+    exit_date, checkins = template_dates(program, start_date, exit_date)
+    if exit_date is None:
+        problems.append("The start date is too far in the future.")
+    elif len(checkins) > MAX_CHECKINS:
+        problems.append(
+            f"With a check-in every {program.checkin_every_weeks} weeks, this term would have "
+            f"more than {MAX_CHECKINS} check-ins, the most an agreement holds. Choose a "
+            "shorter term."
+        )
+    return problems
 
 
 def pairing_create(
@@ -64,7 +107,9 @@ def pairing_create(
             exit_date=exit_date,
             notice_days=program.notice_days,
         )
-        CheckIn.objects.bulk_create(CheckIn(agreement=agreement, date=day) for day in checkin_dates)
+        CheckIn.objects.bulk_create(
+            CheckIn(agreement=agreement, date=day) for day in checkin_dates[:MAX_CHECKINS]
+        )
         Section.objects.bulk_create(
             Section(agreement=agreement, kind=kind) for kind in Section.Kind.values
         )
@@ -120,6 +165,21 @@ def pairing_invite(
         )
         transaction.on_commit(functools.partial(send_pairing_emails.enqueue, agreement.pk))
         return agreement
+
+
+def pairings_import(*, program, rows, created_by, origin=None):
+    """All the checked CSV rows' pairings, or none of them."""
+    with transaction.atomic():
+        for row in rows:
+            pairing_invite(
+                program=program,
+                mentor=(row.mentor.name, row.mentor.email),
+                mentee=(row.mentee.name, row.mentee.email),
+                created_by=created_by,
+                origin=origin,
+                start_date=row.start_date,
+                exit_date=row.exit_date,
+            )
 
 
 def pairing_repair(*, agreement, mentor, note, by, origin=None):

@@ -15,7 +15,7 @@ from django_tasks import default_task_backend, task
 
 from agreements import pdf, seal
 from agreements.invitations import invitation_path
-from agreements.models import Agreement, AgreementVersion, AuditEvent, Section
+from agreements.models import Agreement, AgreementVersion, AuditEvent, Party, Section
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,9 @@ def notify_other_party(agreement_id, what, actor_id, section_kind=None):
     context = {"actor": actor}
     if section_kind:
         context["section"] = Section.Kind(section_kind).label
-        context["shared"] = agreement.sharing_consents.filter(kind=section_kind).count() == 2
+        context["shared"] = agreement.sharing_consents.filter(kind=section_kind).count() == len(
+            Party
+        )
         context["sharing_url"] = settings.SITE_URL + reverse(
             "agreements:sharing", args=[agreement.uuid]
         )

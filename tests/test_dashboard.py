@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import dashboard, demo
-from agreements.models import Agreement, AuditEvent, Program, User
+from agreements.models import Agreement, AuditEvent, Program, Section, User
 from agreements.services import pairing_create
-from tests.conftest import client_for, make_active, make_user
+from tests.conftest import client_for, fresh, make_active, make_user
 
 
 @pytest.fixture
@@ -399,3 +399,47 @@ def test_median_days_to_sign(program, program_admin, days, median):
     summary = dashboard.summary(program, today=timezone.localdate())
     assert summary["median_days_to_sign"] == (pytest.approx(median) if median else None)
     assert summary["signed_count"] == len(days)
+
+
+def test_a_shared_draft_section_shows_only_what_both_agreed(admin_client, ready):
+    for party in (ready.mentor, ready.mentee):
+        ready.consent_to_share(Section.Kind.GOALS, by=party)
+    assert "Lead a project" in admin_client.get(pairing_url(ready)).text
+    current = fresh(ready)
+    current.save_section(
+        Section.Kind.GOALS,
+        by=ready.mentor,
+        expected_version=current.sections_by_kind[Section.Kind.GOALS].version,
+        save=lambda: current.goals.update(description="Changed by one of them"),
+    )
+    page = admin_client.get(pairing_url(ready)).text
+    assert "Changed by one of them" not in page and "Lead a project" not in page
+    assert "one of them changed it since both agreed to it" in page
+
+
+def test_ending_a_half_signed_pairing_voids_the_signature(admin_client, ready, program):
+    demo.sign_as(ready, ready.mentor)
+    admin_client.post(pairing_url(ready, "pairing_end"), {"reason": "Moved away."})
+    row = dashboard.pairings(program, today=timezone.localdate()).get(pk=ready.pk)
+    assert (row.status, row.mentor_signed) == ("ended", False)
+
+
+def test_dashboard_dates_are_those_in_force_during_an_amendment(admin_client, program, flagged):
+    overdue = flagged["overdue"]
+    before = dashboard.pairings(program, today=timezone.localdate()).get(pk=overdue.pk)
+    overdue.start_amendment(by=overdue.mentor)
+    current = fresh(overdue)
+    current.save_section(
+        Section.Kind.CHECKINS,
+        by=overdue.mentor,
+        expected_version=current.sections_by_kind[Section.Kind.CHECKINS].version,
+        save=lambda: current.checkins.filter(date__lt=timezone.localdate()).delete(),
+    )
+    after = dashboard.pairings(program, today=timezone.localdate()).get(pk=overdue.pk)
+    # The unsigned amendment changes nothing the program sees.
+    assert (after.checkins_overdue, after.exit_on, after.next_checkin) == (
+        before.checkins_overdue,
+        before.exit_on,
+        before.next_checkin,
+    )
+    assert dashboard.flags_of(after) == dashboard.flags_of(before)

@@ -101,6 +101,8 @@ def test_others_get_404(client, program, other_program, agreement, who, request)
     [
         (b"", "The file is empty."),
         (b"\r\n  \r\n", "The file is empty."),
+        (b",,,\n", "The file has no values in it, only commas."),
+        (b'""\n', "The file has no values in it, only commas."),
         (HEADER.encode(), "The file names its columns but has no pairings below them."),
         (
             "mentor_email,mentor_name\nJosé@example.org,José\n".encode("latin-1"),
@@ -148,6 +150,8 @@ def test_others_get_404(client, program, other_program, agreement, who, request)
     ids=[
         "empty",
         "blank-lines",
+        "only-commas",
+        "one-empty-quoted-value",
         "header-only",
         "latin-1",
         "utf-16",
@@ -309,7 +313,9 @@ def test_check_shows_every_line_and_creates_nothing(admin_client, program, mento
     assert "Ready to import" in text
     assert "Create 2 pairings" in text
     assert "Nia New" in text and "Sam Sage" in text and "2027-07-04" in text
-    assert "mentor@example.com has an account already: keeps the name “Maria Mentor”." in text
+    # The account's own name is not shown to an admin who only typed its email.
+    assert "mentor@example.com has an account already: it keeps the name on it." in text
+    assert "Maria Mentor" not in text
     assert "nia@example.org is on line 2 as “Nia New”: the new account takes that name." in text
     assert "New: gets an invitation" in text
     assert not Agreement.objects.exists()
@@ -332,7 +338,7 @@ def test_term_with_too_many_checkins_is_refused(admin_client, program):
     program.save()
     content = f"{HEADER}a@example.org,A,b@example.org,B,2027-01-04,2029-01-04\n"
     response = check(admin_client, program, content)
-    assert "an agreement holds at most 60" in problems(response)[2][0]
+    assert "more than 60 check-ins, the most an agreement holds" in problems(response)[2][0]
 
 
 def test_names_with_html_are_escaped(admin_client, program):
@@ -404,7 +410,7 @@ def test_failure_part_way_creates_nothing(
             raise IntegrityError("another admin was quicker")
         return pairing_invite(**kwargs)
 
-    monkeypatch.setattr("agreements.views.imports.pairing_invite", fails_second_time)
+    monkeypatch.setattr("agreements.services.pairing_invite", fails_second_time)
     users = User.objects.count()
     content = (
         f"{HEADER}mentor@example.com,Maria Mentor,nia@example.org,Nia New,,\n"

@@ -75,7 +75,7 @@ def test_pairing_a_deactivated_account_is_a_form_error(admin_client, program, me
     mentee.is_active = False
     mentee.save()
     response = admin_client.post(new_url(program), pairing_data(mentor.email, mentee.email))
-    assert "The account with this email address is deactivated." in response.text
+    assert "This email address cannot be paired." in response.text
     assert not Agreement.objects.exists()
 
 
@@ -158,3 +158,35 @@ def test_home_queries_stay_flat_across_signing_states(
     assert response.text.count("Open the agreement") == 6
     assert response.text.count("Waiting for Signer") == 2
     assert response.text.count("Change what the amendment is for, or withdraw it") == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"mentor_name": "Evil\nBcc: all@example.com"}, "Remove the line breaks"),
+        ({"start_date": "9999-09-01"}, "The start date is too far in the future."),
+        ({"start_date": "2027-01-04", "exit_date": "2037-01-04"}, "more than 60 check-ins"),
+        ({"start_date": "2027-01-04", "exit_date": "2027-02-01"}, "leave the exit date empty"),
+    ],
+)
+def test_pairing_input_the_template_cannot_take_is_a_form_error(
+    admin_client, program, extra, message
+):
+    program.checkin_every_weeks, program.term_months = 1, 6
+    program.term_months_locked = "exit_date" in extra and extra["exit_date"] < "2030"
+    program.save()
+    response = admin_client.post(
+        new_url(program), pairing_data("a@example.com", "b@example.com", **extra)
+    )
+    assert response.status_code == 200
+    assert message in response.text
+    assert not Agreement.objects.exists()
+
+
+def test_a_locked_term_sets_the_exit_date(admin_client, program):
+    program.term_months, program.term_months_locked = 6, True
+    program.save()
+    admin_client.post(
+        new_url(program), pairing_data("a@example.com", "b@example.com", start_date="2027-01-04")
+    )
+    assert Agreement.objects.get().term.exit_date == datetime.date(2027, 7, 4)

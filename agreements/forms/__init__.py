@@ -2,7 +2,6 @@ import zoneinfo
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
-from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
@@ -18,17 +17,13 @@ from agreements.models import (
     MeetingSchedule,
     OffLimitsTopic,
     Party,
-    Program,
     Section,
     Term,
 )
 from agreements.models.sections import checkin_gaps
-from agreements.services import template_dates
+from agreements.services import MAX_CHECKINS, add_months, checkin_dates
 
 User = get_user_model()
-
-# The most check-in rows the check-ins editor takes.
-MAX_CHECKINS = 60
 
 POLICY_HELP = "Program policy: set by the program; neither of you can change it."
 
@@ -60,10 +55,7 @@ def suggested_checkins(agreement):
     weeks = agreement.policy.get("checkin_every_weeks") or agreement.program.checkin_every_weeks
     if not weeks:
         return []
-    _exit, dates = template_dates(
-        Program(checkin_every_weeks=weeks), term.start_date, term.exit_date
-    )
-    return dates[:MAX_CHECKINS]
+    return checkin_dates(term.start_date, term.exit_date, weeks)[:MAX_CHECKINS]
 
 
 class ContactPreferenceForm(forms.ModelForm):
@@ -445,8 +437,9 @@ class TermForm(forms.ModelForm):
                 f"The program suggests a term of {months} month{pluralize(months)}"
             )
             if self.instance.start_date:
-                suggested = self.instance.start_date + relativedelta(months=months)
-                exit_date.help_text += f": from this start date, {date_format(suggested)}"
+                suggested = add_months(self.instance.start_date, months)
+                if suggested:
+                    exit_date.help_text += f": from this start date, {date_format(suggested)}"
             exit_date.help_text += "."
         self.helper = _inline_helper()
         self.helper.layout = Layout(
@@ -457,7 +450,9 @@ class TermForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if self.term_months and cleaned.get("start_date"):
-            cleaned["exit_date"] = cleaned["start_date"] + relativedelta(months=self.term_months)
+            cleaned["exit_date"] = add_months(cleaned["start_date"], self.term_months)
+            if cleaned["exit_date"] is None:
+                self.add_error("start_date", "This start date is too far in the future.")
         start, exit_ = cleaned.get("start_date"), cleaned.get("exit_date")
         if start and exit_:
             if exit_ <= start:

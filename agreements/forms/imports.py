@@ -16,9 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 
-from agreements.forms import CheckInFormSet
 from agreements.models import Agreement, User
-from agreements.services import template_dates
+from agreements.services import template_dates, template_problems
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
@@ -140,6 +139,8 @@ def read_records(text):
             code="not_csv",
             params={"line": reader.line_num, "error": exc},
         ) from None
+    if not records:
+        raise ValidationError("The file has no values in it, only commas.", code="empty")
     _line, header = records[0]
     columns = _columns(header)
     if len(records) == 1:
@@ -310,15 +311,8 @@ def _row(program, line, columns, cells):
     elif start and exit_ and exit_ <= start:
         problems.append("The exit date must be after the start date.")
     elif start:
-        row.term_exit, checkins = template_dates(program, start, exit_)
-        # More than the check-in section holds: the pair could never save it.
-        most = CheckInFormSet.max_num
-        if len(checkins) > most:
-            problems.append(
-                f"With a check-in every {program.checkin_every_weeks} weeks, this term would "
-                f"have {len(checkins)} check-ins; an agreement holds at most {most}. Choose a "
-                "shorter term."
-            )
+        row.term_exit, _checkins = template_dates(program, start, exit_)
+        problems.extend(template_problems(program, start, exit_))
     return row
 
 
@@ -356,10 +350,7 @@ def check_rows(program, columns, records):
                     f"{person.email} has an account that is deactivated: it cannot be paired."
                 )
             elif person.account.full_name != person.name:
-                row.notes.append(
-                    f"{person.email} has an account already: keeps the name "
-                    f"“{person.account.full_name}”."
-                )
+                row.notes.append(f"{person.email} has an account already: it keeps the name on it.")
         mentor, mentee = row.mentor, row.mentee
         if not (mentor.email and mentee.email) or mentor.email == mentee.email:
             continue

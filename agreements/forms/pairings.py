@@ -1,16 +1,41 @@
 """What program admins fill in to pair people, end a pairing or re-pair a mentee."""
 
+import unicodedata
+
 from django import forms
 
 from agreements.models import Agreement, User
+from agreements.services import template_problems
 
-NAME_LIMIT = 150
+NAME_LIMIT = User._meta.get_field("full_name").max_length
 
 
-def _clean_text(value):
-    if "\x00" in value:
-        raise forms.ValidationError("Remove the invisible NUL character.", code="nul")
-    return value.strip()
+def _clean_name(value):
+    """A name fit for an email header: no line breaks or other control characters."""
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise forms.ValidationError(
+            "Remove the line breaks or other control characters from this name.",
+            code="control_character",
+        )
+    return " ".join(value.split())
+
+
+def _clean_email(email):
+    """A lower-case email whose account, if any, can be paired."""
+    email = email.lower()
+    if User.objects.filter(email__iexact=email, is_active=False).exists():
+        raise forms.ValidationError("This email address cannot be paired.", code="inactive")
+    return email
+
+
+def _open_pairing(program, mentor_email, mentee_email):
+    return (
+        Agreement.objects.filter(
+            program=program, mentor__email__iexact=mentor_email, mentee__email__iexact=mentee_email
+        )
+        .exclude(status=Agreement.Status.ENDED)
+        .exists()
+    )
 
 
 class PairingForm(forms.Form):
@@ -37,25 +62,16 @@ class PairingForm(forms.Form):
         self.program = program
 
     def clean_mentor_name(self):
-        return _clean_text(self.cleaned_data["mentor_name"])
+        return _clean_name(self.cleaned_data["mentor_name"])
 
     def clean_mentee_name(self):
-        return _clean_text(self.cleaned_data["mentee_name"])
-
-    def _existing(self, field):
-        email = self.cleaned_data[field].lower()
-        user = User.objects.filter(email__iexact=email).first()
-        if user is not None and not user.is_active:
-            raise forms.ValidationError(
-                "The account with this email address is deactivated.", code="inactive"
-            )
-        return email
+        return _clean_name(self.cleaned_data["mentee_name"])
 
     def clean_mentor_email(self):
-        return self._existing("mentor_email")
+        return _clean_email(self.cleaned_data["mentor_email"])
 
     def clean_mentee_email(self):
-        return self._existing("mentee_email")
+        return _clean_email(self.cleaned_data["mentee_email"])
 
     def clean(self):
         cleaned = super().clean()
@@ -65,16 +81,16 @@ class PairingForm(forms.Form):
             self.add_error("exit_date", "An exit date needs a start date.")
         elif start and exit_ and exit_ <= start:
             self.add_error("exit_date", "The exit date must come after the start date.")
+        else:
+            for problem in template_problems(self.program, start, exit_):
+                self.add_error("start_date" if not exit_ else "exit_date", problem)
         if mentor and mentee:
             if mentor == mentee:
                 raise forms.ValidationError(
                     "A person cannot mentor themselves: enter two different people.",
                     code="same_person",
                 )
-            open_pairing = Agreement.objects.filter(
-                program=self.program, mentor__email__iexact=mentor, mentee__email__iexact=mentee
-            ).exclude(status=Agreement.Status.ENDED)
-            if open_pairing.exists():
+            if _open_pairing(self.program, mentor, mentee):
                 raise forms.ValidationError(
                     "%(mentor)s already mentors %(mentee)s in this program.",
                     code="duplicate",
@@ -98,9 +114,6 @@ class EndPairingForm(forms.Form):
         help_text="Both people see this reason, in an email and on their agreement.",
     )
 
-    def clean_reason(self):
-        return _clean_text(self.cleaned_data["reason"])
-
 
 class RepairForm(EndPairingForm):
     """The mentee gets another mentor: the current pairing ends with the
@@ -116,11 +129,11 @@ class RepairForm(EndPairingForm):
         self.agreement = agreement
 
     def clean_mentor_name(self):
-        return _clean_text(self.cleaned_data["mentor_name"])
+        return _clean_name(self.cleaned_data["mentor_name"])
 
     def clean_mentor_email(self):
-        email = self.cleaned_data["mentor_email"].lower()
         agreement = self.agreement
+        email = _clean_email(self.cleaned_data["mentor_email"])
         if email == agreement.mentee.email.lower():
             raise forms.ValidationError(
                 "A person cannot mentor themselves: enter someone other than the mentee.",
@@ -130,18 +143,7 @@ class RepairForm(EndPairingForm):
             raise forms.ValidationError(
                 "This is the current mentor: enter the new mentor's email.", code="same_mentor"
             )
-        user = User.objects.filter(email__iexact=email).first()
-        if user is not None and not user.is_active:
-            raise forms.ValidationError(
-                "The account with this email address is deactivated.", code="inactive"
-            )
-        if (
-            Agreement.objects.filter(
-                program=agreement.program_id, mentor__email__iexact=email, mentee=agreement.mentee
-            )
-            .exclude(status=Agreement.Status.ENDED)
-            .exists()
-        ):
+        if _open_pairing(agreement.program, email, agreement.mentee.email):
             raise forms.ValidationError(
                 "This person already mentors %(mentee)s in this program.",
                 code="duplicate",

@@ -23,6 +23,9 @@ from .checkins import CheckInRecord, GoalProgress
 from .ending import ClosingNote
 from .sections import Party
 
+# A program admin reminds a pair at most this often.
+PROGRAM_REMINDER_INTERVAL = datetime.timedelta(hours=24)
+
 Event = AuditEvent.Kind
 
 
@@ -432,6 +435,11 @@ class LivingAgreement:
             reason = self.EndReason.EARLY_EXIT if early else self.EndReason.COMPLETED
         if self.is_amending:
             self._drop_amendment(now, "The agreement ended before the amendment was signed.")
+        elif not self.version_in_force:
+            # Ended before both signed: a half-signed version signs nothing.
+            self._void_working_signatures(
+                now, "The pairing ended before both had signed.", origin=origin
+            )
         self.status = self.Status.ENDED
         self.end_reason = reason
         self.ended_at = now
@@ -466,6 +474,12 @@ class LivingAgreement:
             if agreement.is_ended:
                 raise NotEditable("This pairing has ended: there is nothing to remind them of.")
             now = timezone.now()
+            last = agreement.program_reminded_at
+            if last and now - last < PROGRAM_REMINDER_INTERVAL:
+                raise NotEditable(
+                    "A reminder already went to this pair in the last 24 hours. "
+                    "Give them a little time."
+                )
             agreement.program_reminded_at = now
             agreement.save(update_fields=["program_reminded_at"])
             agreement.record(Event.PROGRAM_REMINDER, actor=by, origin=origin, at=now)

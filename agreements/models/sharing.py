@@ -17,6 +17,10 @@ from .sections import Party
 
 Event = AuditEvent.Kind
 
+# ``details["by"]`` of the VIEWED entry written each time a program admin
+# reads shared sections; the pair's sharing page lists these entries.
+PROGRAM_ADMIN_VIEW = "program admin"
+
 
 class SharingConsent(models.Model):
     """One party's consent to share one section with the program's admins."""
@@ -74,7 +78,9 @@ class SharingAgreement:
             if not created:
                 return False
             label = _section_kinds()(kind).label
-            now_shared = SharingConsent.objects.filter(agreement=agreement, kind=kind).count() == 2
+            now_shared = SharingConsent.objects.filter(
+                agreement=agreement, kind=kind
+            ).count() == len(Party)
             agreement.record(
                 Event.SHARING_CONSENTED,
                 actor=by,

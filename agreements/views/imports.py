@@ -1,11 +1,11 @@
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 
+from agreements import services
 from agreements.forms.imports import MAX_ROWS, PairingConfirmForm, PairingUploadForm
 from agreements.models import Origin
-from agreements.services import pairing_invite
 
 from .programs import _program_for
 
@@ -25,7 +25,12 @@ def pairing_import(request, program_id):
         checked = PairingConfirmForm(request.POST, program=program)
         if checked.is_valid():
             try:
-                _pairings_create(program, checked.rows, request)
+                services.pairings_import(
+                    program=program,
+                    rows=checked.rows,
+                    created_by=request.user,
+                    origin=Origin.of(request),
+                )
             except IntegrityError:
                 # Another admin created one of these pairings (or accounts) since the
                 # check: nothing was created. Check again to show which lines.
@@ -59,19 +64,3 @@ def pairing_import(request, program_id):
             "max_rows": f"{MAX_ROWS:,}",
         },
     )
-
-
-def _pairings_create(program, rows, request):
-    """All the rows' pairings, or none of them."""
-    origin = Origin.of(request)
-    with transaction.atomic():
-        for row in rows:
-            pairing_invite(
-                program=program,
-                mentor=(row.mentor.name, row.mentor.email),
-                mentee=(row.mentee.name, row.mentee.email),
-                created_by=request.user,
-                origin=origin,
-                start_date=row.start_date,
-                exit_date=row.exit_date,
-            )

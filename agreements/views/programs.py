@@ -2,8 +2,6 @@
 pairing's page and the actions on it. Admins see that a pairing exists and how
 it is doing; of its content, only the sections both parties share."""
 
-import datetime
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -16,10 +14,10 @@ from agreements import dashboard, services
 from agreements.exceptions import AgreementError
 from agreements.forms.pairings import EndPairingForm, PairingForm, RepairForm
 from agreements.models import Agreement, AuditEvent, Origin, Program, Section
+from agreements.models.living import PROGRAM_REMINDER_INTERVAL
+from agreements.models.sharing import PROGRAM_ADMIN_VIEW
 
 PAIRINGS_PER_PAGE = 50
-# A program reminder goes out at most this often per pairing.
-REMINDER_INTERVAL = datetime.timedelta(hours=24)
 
 
 def _program_for(request, program_id):
@@ -104,24 +102,27 @@ def export(request, program_id):
 
 def pairing_detail(request, program_id, agreement_id):
     pairing = _pairing_for(request, program_id, agreement_id)
-    # Only now load content, and only to show what both parties share.
+    # Content is loaded only to show the sections both parties share.
     agreement = (
         Agreement.objects.with_content()
-        .with_life()
-        .prefetch_related("sharing_consents")
+        .prefetch_related("sharing_consents", "checkin_records")
         .get(pk=pairing.pk)
     )
-    shared = agreement.shared_kinds()
     in_force = agreement.version_in_force
+    shared, redrafted = [], []
+    for kind in agreement.shared_kinds():
+        # Before anything is signed, only what both agreed to: never a change
+        # one of them made since.
+        readable = in_force or agreement.sections_by_kind[kind].is_agreed
+        (shared if readable else redrafted).append((kind, Section.Kind(kind).label))
     content = None
     if shared:
         content = in_force.as_content() if in_force else agreement.live_content()
-        labels = [Section.Kind(kind).label for kind in shared]
         agreement.record_access(
             AuditEvent.Kind.VIEWED,
             actor=request.user,
             origin=Origin.of(request),
-            details={"by": "program admin", "sections": labels},
+            details={"by": PROGRAM_ADMIN_VIEW, "sections": [label for _kind, label in shared]},
         )
     today = request.user.today()
     annotated = dashboard.pairings(pairing.program, today=today).get(pk=pairing.pk)
@@ -134,10 +135,9 @@ def pairing_detail(request, program_id, agreement_id):
             "row": annotated,
             "flags": dashboard.flags_of(annotated),
             "days": (today - timezone.localdate(agreement.created_at)).days,
-            "held": [
-                record.planned_date for record in agreement.checkin_records.all() if record.held_on
-            ],
-            "shared": [(kind, Section.Kind(kind).label) for kind in shared],
+            "held": [record.planned_date for record in agreement.checkin_records.all()],
+            "shared": shared,
+            "redrafted": redrafted,
             "content": content,
             "in_force": in_force,
             "for_print": False,
@@ -153,32 +153,24 @@ def pairing_detail(request, program_id, agreement_id):
 
 def _can_remind(agreement):
     last = agreement.program_reminded_at
-    return not agreement.is_ended and (last is None or timezone.now() - last >= REMINDER_INTERVAL)
+    return not agreement.is_ended and (
+        last is None or timezone.now() - last >= PROGRAM_REMINDER_INTERVAL
+    )
 
 
 @require_POST
 def pairing_remind(request, program_id, agreement_id):
     agreement = _pairing_for(request, program_id, agreement_id)
-    if not _can_remind(agreement):
-        if agreement.is_ended:
-            messages.error(request, "This pairing has ended: there is nothing to remind them of.")
-        else:
-            messages.error(
-                request,
-                "A reminder already went to this pair in the last 24 hours. "
-                "Give them a little time.",
-            )
+    try:
+        agreement.remind_by_program(by=request.user, origin=Origin.of(request))
+    except AgreementError as exc:
+        messages.error(request, str(exc))
     else:
-        try:
-            agreement.remind_by_program(by=request.user, origin=Origin.of(request))
-        except AgreementError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                f"A reminder is on its way to {agreement.mentor.full_name} and "
-                f"{agreement.mentee.full_name}, each with what waits for them.",
-            )
+        messages.success(
+            request,
+            f"A reminder is on its way to {agreement.mentor.full_name} and "
+            f"{agreement.mentee.full_name}, each with what waits for them.",
+        )
     return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
 
 

@@ -9,11 +9,9 @@ from django.views.decorators.http import require_POST
 
 from agreements.exceptions import AgreementError
 from agreements.models import AuditEvent, Origin, Party, Section
+from agreements.models.sharing import PROGRAM_ADMIN_VIEW
 
 from .agreements import _agreement_for
-
-# Set by the program side when an admin opens shared content.
-PROGRAM_ADMIN_VIEW = "program admin"
 
 
 def _sharing_agreement_for(request, agreement_id):
