@@ -43,6 +43,7 @@ def seed(program, admin, count, *, today, now):
         ContactPreference,
         MeetingSchedule,
         Party,
+        PlannedCheckIn,
         Section,
         Signature,
         Term,
@@ -121,6 +122,8 @@ def seed(program, admin, count, *, today, now):
                     - {plan["start"]}
                 )
             plans.append(plan)
+            if "activated_at" in fields:
+                fields["start_in_force"], fields["exit_in_force"] = plan["start"], plan["exit"]
             agreements.append(
                 Agreement(
                     program=program,
@@ -136,7 +139,7 @@ def seed(program, admin, count, *, today, now):
         agreements = Agreement.objects.bulk_create(agreements)
 
         contacts, schedules, privacy, terms, sections = [], [], [], [], []
-        checkins, records, versions, signers = [], [], [], []
+        checkins, planned, records, versions, signers = [], [], [], [], []
         for agreement, plan in zip(agreements, plans, strict=True):
             contacts += [ContactPreference(agreement=agreement, party=p) for p in Party.values]
             schedules.append(MeetingSchedule(agreement=agreement))
@@ -159,6 +162,9 @@ def seed(program, admin, count, *, today, now):
                 )
             for date in plan["checkins"]:
                 checkins.append(CheckIn(agreement=agreement, date=date, focus=rng.choice(FOCUSES)))
+                if agreement.activated_at:
+                    # The dates in force, where the dashboard reads them.
+                    planned.append(PlannedCheckIn(agreement=agreement, date=date))
                 # Most past check-ins are recorded; the rest show as overdue.
                 if date < today and rng.random() < 0.85:
                     held = min(date + day * rng.randint(0, 2), today)
@@ -192,6 +198,7 @@ def seed(program, admin, count, *, today, now):
         Term.objects.bulk_create(terms)
         Section.objects.bulk_create(sections)
         CheckIn.objects.bulk_create(checkins)
+        PlannedCheckIn.objects.bulk_create(planned)
         CheckInRecord.objects.bulk_create(records)
         versions = AgreementVersion.objects.bulk_create(versions)
         Signature.objects.bulk_create(
