@@ -9,14 +9,9 @@ each page. Figures, not pass/fail: compare them before and after a change.
 import argparse
 import datetime
 import os
-import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchlib import measure, setup_throwaway_django
 
 
 def main():
@@ -27,25 +22,11 @@ def main():
     parser.add_argument("--active", type=int, default=200, help="active agreements to remind")
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp()
-    # Always a throwaway file, whatever DATABASE_URL the shell exports.
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DEBUG", "true")
-    os.environ["SEAL_DIR"] = f"{tmp}/seal"
-    os.environ["MEDIA_ROOT"] = f"{tmp}/media"
-    # Enqueued tasks are dropped: the sealing task is timed by calling it here.
-    os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings")
-
-    import django
+    setup_throwaway_django()
     import django.utils.timezone
-
-    django.setup()
-    from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection, reset_queries
+    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from agreements import demo
@@ -53,10 +34,6 @@ def main():
     from agreements.services import pairing_create
     from agreements.tasks import seal_version
 
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    call_command("migrate", verbosity=0)
     call_command("create_seal_keys", stdout=open(os.devnull, "w"))
 
     started = time.perf_counter()
@@ -81,23 +58,6 @@ def main():
         f"seeded {args.pairings} pairings, {args.goals} extra goals "
         f"in {time.perf_counter() - started:.1f} s"
     )
-
-    def measure(label, client, url, runs):
-        timings = []
-        for _ in range(runs):
-            reset_queries()
-            with CaptureQueriesContext(connection) as queries:
-                start = time.perf_counter()
-                response = client.get(url)
-                timings.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{url} answered {response.status_code}")
-        timings.sort()
-        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-        print(
-            f"{label:<34} median {statistics.median(timings):7.1f} ms   "
-            f"p95 {p95:7.1f} ms   {len(queries):3d} queries"
-        )
 
     party, admin_client = Client(), Client()
     party.force_login(users[0])

@@ -14,16 +14,11 @@ import argparse
 import csv
 import datetime
 import io
-import os
 import random
-import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import benchlib
+from benchlib import setup_throwaway_django
 
 FOCUSES = ["Review goal progress", "Career plan", "Feedback on the project", ""]
 STATES = [("draft", 25), ("awaiting", 10), ("active", 55), ("ended", 10)]
@@ -230,33 +225,13 @@ def main():
     )
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp()
-    # Always a throwaway file, whatever DATABASE_URL the shell exports.
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DEBUG", "true")
-    os.environ["SEAL_DIR"] = f"{tmp}/seal"
-    os.environ["MEDIA_ROOT"] = f"{tmp}/media"
-    os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings")
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection, reset_queries
+    setup_throwaway_django()
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
 
     from agreements import dashboard
     from agreements.models import Agreement, Program, User
-
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    call_command("migrate", verbosity=0)
 
     admin = User.objects.create_user("admin@bench.test", "x", full_name="Bench Admin")
     program = Program.objects.create(name="Benchmark Programme")
@@ -280,31 +255,12 @@ def main():
     )
 
     def measure(label, client, url, runs):
-        timings = []
-        for _ in range(runs):
-            reset_queries()
-            with CaptureQueriesContext(connection) as queries:
-                start = time.perf_counter()
-                response = client.get(url)
-                # A streaming body runs its queries while it is read.
-                body = (
-                    b"".join(response.streaming_content) if response.streaming else response.content
-                )
-                timings.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"{url} answered {response.status_code}")
-        timings.sort()
-        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-        print(f"{label:<36} {statistics.median(timings):9.1f} {p95:9.1f} {len(queries):8d}")
-        if args.slowest:
-            for query in sorted(queries, key=lambda q: float(q["time"]), reverse=True)[:3]:
-                print(f"    {float(query['time']) * 1000:8.1f} ms  {query['sql']}")
-        return body
+        return benchlib.measure(label, client, url, runs, slowest=args.slowest)
 
     client = Client()
     client.force_login(admin)
     page = reverse("agreements:program", args=[program.uuid])
-    print(f"\n{'page':<36} {'median ms':>9} {'p95 ms':>9} {'queries':>8}")
+    print()
     measure("dashboard (default sort)", client, page, args.runs)
     for query in (
         "sort=checkin",
