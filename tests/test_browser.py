@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from django.db import connections
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
 
+from agreements import demo
 from agreements.models import Agreement, Section
 from agreements.seal import validate_sealed_pdf
 from tests.conftest import PASSWORD
@@ -250,3 +252,51 @@ def test_pair_writes_agrees_signs_and_downloads_the_agreement(
     assert agreement.schedule.location == "Library café, or Jitsi when travelling"
     assert agreement.confidentiality.third_party_consent is True
     assert maria.failures == milo.failures == []
+
+
+def test_admin_invites_a_newcomer_who_shares_a_section_with_the_program(
+    chromium, live_server, program, program_admin, mentor, mailoutbox, settings
+):
+    """The program's side: pair someone new, who accepts the invitation; once
+    both share their goals the admin reads them, and nothing else."""
+    settings.SITE_URL = live_server.url
+    admin = Person(chromium, live_server, program_admin, "Admin")
+    admin.log_in()
+    page = admin.page
+    page.get_by_role("link", name=program.name).click()
+    page.get_by_role("link", name="New pairing").click()
+    page.get_by_label("Mentor's name").fill("Anyone")
+    page.get_by_label("Mentor's email").fill(mentor.email)
+    page.get_by_label("Mentee's name").fill("Nour Newcomer")
+    page.get_by_label("Mentee's email").fill("nour@example.com")
+    page.get_by_role("button", name="Create the pairing").click()
+    expect(page.get_by_role("alert")).to_contain_text("Maria Mentor and Nour Newcomer are paired.")
+    expect(page.locator(".dashboard-table")).to_contain_text("nour@example.com")
+    page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+
+    # The newcomer follows the emailed link and chooses a password.
+    invitation = next(m for m in mailoutbox if m.to == ["nour@example.com"])
+    link = re.search(r"http\S+/accounts/invitation/\S+", invitation.body).group(0)
+    newcomer = Person(chromium, live_server, None, "Mentee")
+    newcomer.page.goto(link)
+    newcomer.page.locator("#id_new_password1").fill(PASSWORD)
+    newcomer.page.locator("#id_new_password2").fill(PASSWORD)
+    newcomer.page.get_by_role("button", name="Save my password and continue").click()
+    expect(newcomer.page.get_by_role("alert")).to_contain_text("Welcome, Nour Newcomer.")
+
+    # Written and agreed (as the other test does in the browser), both share
+    # their goals; the admin then reads exactly that section.
+    agreement = Agreement.objects.get(mentee__email="nour@example.com")
+    demo.write_all(agreement, by=mentor, start=timezone.localdate())
+    demo.agree_all(agreement)
+    maria = Person(chromium, live_server, mentor, "Mentor")
+    maria.log_in()
+    for person in (maria, newcomer):
+        person.page.goto(live_server.url + reverse("agreements:sharing", args=[agreement.uuid]))
+        person.page.locator("#sharing-goals").get_by_role("button").first.click()
+    expect(newcomer.page.get_by_role("alert")).to_contain_text("is now shared")
+    page.goto(live_server.url + reverse("agreements:pairing", args=[program.uuid, agreement.uuid]))
+    expect(page.locator("#section-goals")).to_contain_text("Lead a project")
+    expect(page.locator("#section-confidentiality")).to_have_count(0)
+    for person in (admin, maria, newcomer):
+        assert person.failures == []

@@ -414,7 +414,7 @@ def test_a_shared_draft_section_shows_only_what_both_agreed(admin_client, ready)
     )
     page = admin_client.get(pairing_url(ready)).text
     assert "Changed by one of them" not in page and "Lead a project" not in page
-    assert "one of them changed it since both agreed to it" in page
+    assert "its current text is not agreed by both of them" in page
 
 
 def test_ending_a_half_signed_pairing_voids_the_signature(admin_client, ready, program):
