@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail, send_mass_mail
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -150,18 +150,44 @@ def seal_final_pdf(agreement_id):
     return "sealed"
 
 
-def _mail_both(agreement, template, context, *, only=None):
-    """One email to each party (or to ``only``), rendered for that person."""
+def _mail_both(agreement, template, context_for, *, only=None):
+    """One email to each party (or to ``only``), rendered for that person.
+
+    ``context_for`` is a dict, or a function of (user, other) giving one,
+    which may name its own ``template`` and ``url``; by default the link is
+    the agreement's page.
+    """
     url = settings.SITE_URL + reverse("agreements:detail", args=[agreement.uuid])
     messages = []
     for user, other in ((agreement.mentor, agreement.mentee), (agreement.mentee, agreement.mentor)):
         if only is not None and user.pk != only.pk:
             continue
-        each = {**context, "user": user, "other": other, "agreement": agreement, "url": url}
-        subject = render_to_string(f"emails/{template}_subject.txt", each).strip()
-        body = render_to_string(f"emails/{template}.txt", each)
+        extra = context_for(user, other) if callable(context_for) else context_for
+        each = {
+            "template": template,
+            "url": url,
+            **extra,
+            "user": user,
+            "other": other,
+            "agreement": agreement,
+        }
+        name = each["template"]
+        subject = render_to_string(f"emails/{name}_subject.txt", each).strip()
+        body = render_to_string(f"emails/{name}.txt", each)
         messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
     send_mass_mail(messages)
+
+
+def _sign_in_or_invitation(agreement, user):
+    """Someone who never chose a password gets an invitation link (which
+    lets them choose one, once); everyone else the agreement's page."""
+    if user.has_usable_password():
+        return {"url": settings.SITE_URL + reverse("agreements:detail", args=[agreement.uuid])}
+    return {
+        "invited": True,
+        "days": settings.INVITATION_TIMEOUT_DAYS,
+        "url": settings.SITE_URL + invitation_path(user),
+    }
 
 
 @task()
@@ -199,26 +225,19 @@ def notify_other_party(agreement_id, what, actor_id, section_kind=None):
 @task()
 def send_pairing_emails(agreement_id):
     """Tell both people they were paired. Someone who has not chosen a
-    password yet gets an invitation link instead of a sign-in link."""
+    password yet gets an invitation instead."""
     agreement = Agreement.objects.select_related("mentor", "mentee", "program").get(pk=agreement_id)
-    for user, other in ((agreement.mentor, agreement.mentee), (agreement.mentee, agreement.mentor)):
-        context = {
-            "user": user,
-            "other": other,
-            "agreement": agreement,
+
+    def context_for(user, other):
+        link = _sign_in_or_invitation(agreement, user)
+        return {
+            **link,
+            "template": "invitation" if link.get("invited") else "pairing_created",
             "role": agreement.party_of(user).label.lower(),
             "other_role": agreement.party_of(other).label.lower(),
-            "days": settings.INVITATION_TIMEOUT_DAYS,
         }
-        if user.has_usable_password():
-            template = "pairing_created"
-            context["url"] = settings.SITE_URL + reverse("agreements:detail", args=[agreement.uuid])
-        else:
-            template = "invitation"
-            context["url"] = settings.SITE_URL + invitation_path(user)
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-        body = render_to_string(f"emails/{template}.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+    _mail_both(agreement, "pairing_created", context_for)
     return "sent"
 
 
@@ -227,23 +246,9 @@ def send_program_reminder(agreement_id):
     """A program admin's nudge: each party gets what waits for them, never
     content. Someone who has not accepted their invitation gets a new link."""
     agreement = Agreement.objects.with_content().with_life().get(pk=agreement_id)
-    for user, other in ((agreement.mentor, agreement.mentee), (agreement.mentee, agreement.mentor)):
-        invited = not user.has_usable_password()
-        path = (
-            invitation_path(user)
-            if invited
-            else reverse("agreements:detail", args=[agreement.uuid])
-        )
-        context = {
-            "user": user,
-            "other": other,
-            "agreement": agreement,
-            "todo": agreement.todo_for(user),
-            "invited": invited,
-            "days": settings.INVITATION_TIMEOUT_DAYS,
-            "url": settings.SITE_URL + path,
-        }
-        subject = render_to_string("emails/program_reminder_subject.txt", context).strip()
-        body = render_to_string("emails/program_reminder.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+    def context_for(user, _other):
+        return {**_sign_in_or_invitation(agreement, user), "todo": agreement.todo_for(user)}
+
+    _mail_both(agreement, "program_reminder", context_for)
     return "sent"
