@@ -49,6 +49,17 @@ class Flag(models.TextChoices):
     CHECKIN_OVERDUE = "overdue", "Check-in overdue"
     EXIT_SOON = "exit_soon", "Exit within 30 days"
 
+    def label_in(self, program, *, short=False):
+        """The label with the program's own "unsigned after" days in it."""
+        if self != Flag.UNSIGNED:
+            return self.label
+        days = program.unsigned_flag_days
+        return f"Unsigned {days}+ days" if short else f"Unsigned after {days} days"
+
+    @classmethod
+    def choices_in(cls, program):
+        return [(flag.value, flag.label_in(program)) for flag in cls]
+
 
 # ?sort= values: the column each sorts by. A leading "-" reverses it.
 SORTS = {
@@ -243,7 +254,10 @@ def summary(program, *, today, now=None):
     return {
         "total": counts["total"],
         "statuses": statuses,
-        "flags": [{"value": f, "label": label, "count": counts[f]} for f, label in Flag.choices],
+        "flags": [
+            {"value": flag, "label": label, "count": counts[flag]}
+            for flag, label in Flag.choices_in(program)
+        ],
         "median_days_to_sign": _median_days_to_sign(program, counts["signed"]),
         "signed_count": counts["signed"],
     }
@@ -268,9 +282,13 @@ def _median_days_to_sign(program, signed):
     return sum(middle, datetime.timedelta()).total_seconds() / len(middle) / 86400
 
 
-def flags_of(agreement):
-    """The flags of one annotated pairing, as (value, label) pairs."""
-    return [(flag, flag.label) for flag in Flag if getattr(agreement, f"flag_{flag}")]
+def flags_of(agreement, program):
+    """The flags of one annotated pairing, as (value, short label) pairs."""
+    return [
+        (flag.value, flag.label_in(program, short=True))
+        for flag in Flag
+        if getattr(agreement, f"flag_{flag}")
+    ]
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula.

@@ -58,7 +58,7 @@ def flagged(program, program_admin):
 
 def test_flags_are_computed_from_metadata(flagged, program):
     rows = {
-        a.mentor.full_name: dashboard.flags_of(a)
+        a.mentor.full_name: dashboard.flags_of(a, program)
         for a in dashboard.pairings(program, today=timezone.localdate())
     }
     assert [f for f, _ in rows["Old Draft"]] == ["unsigned"]
@@ -442,4 +442,4 @@ def test_dashboard_dates_are_those_in_force_during_an_amendment(admin_client, pr
         before.exit_on,
         before.next_checkin,
     )
-    assert dashboard.flags_of(after) == dashboard.flags_of(before)
+    assert dashboard.flags_of(after, program) == dashboard.flags_of(before, program)

@@ -465,6 +465,11 @@ class LivingAgreement:
             transaction.on_commit(functools.partial(seal_final_pdf.enqueue, self.pk))
         transaction.on_commit(functools.partial(send_ended_notice.enqueue, self.pk))
 
+    def reminded_recently(self, now):
+        """A program admin reminded the pair less than a day ago."""
+        last = self.program_reminded_at
+        return last is not None and now - last < PROGRAM_REMINDER_INTERVAL
+
     def remind_by_program(self, *, by, origin=None):
         """A program admin nudges the pair: each gets what waits for them."""
         from agreements.tasks import send_program_reminder
@@ -474,8 +479,7 @@ class LivingAgreement:
             if agreement.is_ended:
                 raise NotEditable("This pairing has ended: there is nothing to remind them of.")
             now = timezone.now()
-            last = agreement.program_reminded_at
-            if last and now - last < PROGRAM_REMINDER_INTERVAL:
+            if agreement.reminded_recently(now):
                 raise NotEditable(
                     "A reminder already went to this pair in the last 24 hours. "
                     "Give them a little time."

@@ -14,7 +14,6 @@ from agreements import dashboard, services
 from agreements.exceptions import AgreementError
 from agreements.forms.pairings import EndPairingForm, PairingForm, RepairForm
 from agreements.models import Agreement, AuditEvent, Origin, Program, Section
-from agreements.models.living import PROGRAM_REMINDER_INTERVAL
 from agreements.models.sharing import PROGRAM_ADMIN_VIEW
 
 PAIRINGS_PER_PAGE = 50
@@ -52,7 +51,7 @@ def detail(request, program_id):
         {
             "agreement": agreement,
             "days": (today - timezone.localdate(agreement.created_at)).days,
-            "flags": dashboard.flags_of(agreement),
+            "flags": dashboard.flags_of(agreement, program),
         }
         for agreement in page
     ]
@@ -82,7 +81,7 @@ def detail(request, program_id):
             "columns": columns,
             "summary": summary,
             "statuses": Agreement.Status.choices,
-            "flags": dashboard.Flag.choices,
+            "flags": dashboard.Flag.choices_in(program),
         },
     )
 
@@ -101,12 +100,14 @@ def export(request, program_id):
 
 
 def pairing_detail(request, program_id, agreement_id):
-    pairing = _pairing_for(request, program_id, agreement_id)
+    program = _program_for(request, program_id)
+    today = request.user.today()
+    row = get_object_or_404(dashboard.pairings(program, today=today), uuid=agreement_id)
     # Content is loaded only to show the sections both parties share.
     agreement = (
         Agreement.objects.with_content()
         .prefetch_related("sharing_consents", "checkin_records")
-        .get(pk=pairing.pk)
+        .get(pk=row.pk)
     )
     in_force = agreement.version_in_force
     shared, redrafted = [], []
@@ -124,16 +125,14 @@ def pairing_detail(request, program_id, agreement_id):
             origin=Origin.of(request),
             details={"by": PROGRAM_ADMIN_VIEW, "sections": [label for _kind, label in shared]},
         )
-    today = request.user.today()
-    annotated = dashboard.pairings(pairing.program, today=today).get(pk=pairing.pk)
     return render(
         request,
         "agreements/pairing.html",
         {
-            "program": pairing.program,
+            "program": program,
             "agreement": agreement,
-            "row": annotated,
-            "flags": dashboard.flags_of(annotated),
+            "row": row,
+            "flags": dashboard.flags_of(row, program),
             "days": (today - timezone.localdate(agreement.created_at)).days,
             "held": [record.planned_date for record in agreement.checkin_records.all()],
             "shared": shared,
@@ -141,20 +140,13 @@ def pairing_detail(request, program_id, agreement_id):
             "content": content,
             "in_force": in_force,
             "for_print": False,
-            "can_remind": _can_remind(agreement),
+            "can_remind": not (agreement.is_ended or agreement.reminded_recently(timezone.now())),
             "invited": [
                 person
                 for person in (agreement.mentor, agreement.mentee)
                 if not person.has_usable_password()
             ],
         },
-    )
-
-
-def _can_remind(agreement):
-    last = agreement.program_reminded_at
-    return not agreement.is_ended and (
-        last is None or timezone.now() - last >= PROGRAM_REMINDER_INTERVAL
     )
 
 
