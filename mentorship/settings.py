@@ -167,7 +167,7 @@ STATICFILES_DIRS = [
     ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR),
 ]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "agreements.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -1,0 +1,56 @@
+"""Where stored files (the sealed PDFs) go: the file system, one whole file at a time."""
+
+import contextlib
+import os
+import posixpath
+import secrets
+
+from django.core.files.storage import FileSystemStorage
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """FileSystemStorage that never leaves half a file under a stored name.
+
+    Django writes straight into the final path, so a failed write (a full
+    disk) leaves a truncated file that a later read would serve as the PDF.
+    Here the content goes to a temporary name beside it first and takes the
+    final name only once it is whole and on disk.
+    """
+
+    def _save(self, name, content):
+        directory, filename = posixpath.split(name)
+        temporary = posixpath.join(directory, f".{filename}.{secrets.token_hex(8)}.part")
+        try:
+            # The parent writes it: same directory creation, locking and modes.
+            temporary = super()._save(temporary, content)
+            _fsync(self.path(temporary))
+            name = self._move_into_place(temporary, name)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path(temporary))
+        _fsync(os.path.dirname(self.path(name)))
+        return name
+
+    def _move_into_place(self, temporary, name):
+        """Give the whole file its name; returns the name it got."""
+        if self._allow_overwrite:
+            os.replace(self.path(temporary), self.path(name))
+            return name
+        while True:
+            # A hard link, unlike a rename, refuses to replace a file another
+            # writer stored under the same name since get_available_name().
+            try:
+                os.link(self.path(temporary), self.path(name))
+            except FileExistsError:
+                name = self.get_available_name(name)
+            else:
+                return name
+
+
+def _fsync(path):
+    """Flush a file (or a directory's entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

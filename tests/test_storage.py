@@ -1,0 +1,173 @@
+"""Stored files: never half a file on a full disk; `verify_storage` checks every
+sealed PDF against the SHA-256 on record."""
+
+import datetime
+import errno
+import io
+import os
+import subprocess
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, storages
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from agreements.models import AgreementVersion
+from agreements.storage import AtomicFileSystemStorage
+from tests.conftest import fresh, make_active
+
+BIG = os.urandom(256 * 1024)
+
+
+def sh(*command, check=True):
+    # Fixed commands without a shell; mount and umount need root.
+    return subprocess.run(command, capture_output=True, text=True, check=check)  # noqa: S603
+
+
+def files_under(root):
+    return sorted(
+        os.path.relpath(os.path.join(folder, name), root)
+        for folder, _dirs, names in os.walk(root)
+        for name in names
+    )
+
+
+@pytest.fixture
+def small_disk(tmp_path, settings):
+    """MEDIA_ROOT on a 64 KiB tmpfs: a real full disk. Mounting needs root,
+    which the test machines have."""
+    path = tmp_path / "small"
+    path.mkdir()
+    mount = sh("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path), check=False)
+    if mount.returncode:
+        pytest.skip(f"Cannot mount a tmpfs here (needs root): {mount.stderr.strip()}")
+    try:
+        settings.MEDIA_ROOT = path
+        yield path
+    finally:
+        sh("umount", str(path))
+
+
+def test_default_storage_is_the_atomic_one():
+    assert isinstance(storages["default"], AtomicFileSystemStorage)
+
+
+def test_save_open_and_delete_a_file(settings):
+    storage = storages["default"]
+    name = storage.save("agreements/x/sealed.pdf", ContentFile(b"%PDF-1.7 whole"))
+    assert name == "agreements/x/sealed.pdf"
+    with storage.open(name, "rb") as file:
+        assert file.read() == b"%PDF-1.7 whole"
+    # An existing file is never replaced: the second one gets a name of its own.
+    other = storage.save("agreements/x/sealed.pdf", ContentFile(b"%PDF-1.7 other"))
+    assert other != name
+    assert files_under(settings.MEDIA_ROOT) == sorted(
+        os.path.join("agreements", "x", os.path.basename(n)) for n in (name, other)
+    )
+    storage.delete(name)
+    assert not storage.exists(name)
+    with storage.open(other, "rb") as file:
+        assert file.read() == b"%PDF-1.7 other"
+
+
+def test_a_storage_allowed_to_overwrite_replaces_the_file_whole(tmp_path):
+    storage = AtomicFileSystemStorage(location=tmp_path / "files", allow_overwrite=True)
+    storage.save("a.pdf", ContentFile(b"first"))
+    assert storage.save("a.pdf", ContentFile(b"second")) == "a.pdf"
+    assert files_under(tmp_path / "files") == ["a.pdf"]
+    with storage.open("a.pdf", "rb") as file:
+        assert file.read() == b"second"
+
+
+def test_a_full_disk_leaves_neither_half_a_file_nor_a_temporary_one(small_disk):
+    # Django's own storage leaves the truncated file under the final name...
+    with pytest.raises(OSError) as plain:
+        FileSystemStorage(location=small_disk).save("plain.pdf", ContentFile(BIG))
+    assert plain.value.errno == errno.ENOSPC
+    assert files_under(small_disk) == ["plain.pdf"]
+    assert 0 < os.path.getsize(small_disk / "plain.pdf") < len(BIG)
+    os.remove(small_disk / "plain.pdf")
+
+    # ...this one leaves nothing at all.
+    storage = storages["default"]
+    with pytest.raises(OSError) as full:
+        storage.save("agreements/x/sealed.pdf", ContentFile(BIG))
+    assert full.value.errno == errno.ENOSPC
+    assert files_under(small_disk) == []
+
+    # Once there is room, the same save stores the whole file under its name.
+    sh("mount", "-o", "remount,size=1m", str(small_disk))
+    name = storage.save("agreements/x/sealed.pdf", ContentFile(BIG))
+    assert name == "agreements/x/sealed.pdf"
+    assert files_under(small_disk) == ["agreements/x/sealed.pdf"]
+    with storage.open(name, "rb") as file:
+        assert file.read() == BIG
+
+
+# verify_storage ----------------------------------------------------------------
+
+
+@pytest.fixture
+def ended(agreement, django_capture_on_commit_callbacks):
+    """Signed by both (its version sealed), then ended on its exit date (its
+    final record sealed): two stored PDFs."""
+    start = timezone.localdate() - datetime.timedelta(days=60)
+    with django_capture_on_commit_callbacks(execute=True):
+        active = make_active(agreement, start=start)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert active.end_if_due(active.plan.term.exit_date)
+    ended = fresh(agreement)
+    assert ended.final_sealed_at and ended.final_pdf
+    assert AgreementVersion.objects.get(agreement=ended).is_sealed
+    return ended
+
+
+def verify_storage():
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_storage", stdout=out, stderr=err)
+    except CommandError as exc:
+        return str(exc), err.getvalue().splitlines()
+    return out.getvalue().strip(), err.getvalue().splitlines()
+
+
+def test_verify_storage_reports_every_sealed_pdf_intact(ended, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        summary, problems = verify_storage()
+    assert (summary, problems) == ("Checked 2 files: all match.", [])
+
+
+def test_verify_storage_names_a_missing_file_and_fails(ended):
+    version = AgreementVersion.objects.get(agreement=ended)
+    version.pdf.storage.delete(version.pdf.name)
+
+    summary, problems = verify_storage()
+
+    assert summary == "Checked 2 files: 1 problem."
+    assert problems == [f"Agreement {ended.uuid}, version 1: {version.pdf.name} MISSING."]
+
+
+def test_verify_storage_names_an_altered_file_and_fails(ended):
+    path = ended.final_pdf.path
+    with open(path, "r+b") as file:
+        file.seek(1000)
+        byte = file.read(1)
+        file.seek(1000)
+        file.write(bytes([byte[0] ^ 0x01]))
+
+    summary, problems = verify_storage()
+
+    assert summary == "Checked 2 files: 1 problem."
+    assert problems == [
+        f"Agreement {ended.uuid}, final: {ended.final_pdf.name} "
+        "ALTERED: its SHA-256 differs from the record."
+    ]
+
+
+def test_verify_storage_exits_with_status_1_for_cron(ended):
+    AgreementVersion.objects.get(agreement=ended).pdf.delete(save=False)
+    with pytest.raises(CommandError) as failed:
+        call_command("verify_storage", stdout=io.StringIO(), stderr=io.StringIO())
+    assert failed.value.returncode == 1
