@@ -25,6 +25,22 @@ class SectionKindConverter:
 
 register_converter(SectionKindConverter, "section")
 
+
+class FeedTokenConverter:
+    """secrets.token_urlsafe's alphabet: anything else (a NUL byte, which
+    PostgreSQL refuses in a query) is a 404 without asking the database."""
+
+    regex = "[A-Za-z0-9_-]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(FeedTokenConverter, "feed_token")
+
 app_name = "agreements"
 
 agreement_urls = [
@@ -74,7 +90,7 @@ urlpatterns = [
     path("account/", living.account, name="account"),
     path("calendar/", calendar.calendar_page, name="calendar"),
     path("calendar/regenerate/", calendar.calendar_regenerate, name="calendar_regenerate"),
-    path("calendar/feed/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("calendar/feed/<feed_token:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("agreements/<uuid:agreement_id>/", include(agreement_urls)),
     path("programs/", programs.program_list, name="program_list"),
     path("programs/<uuid:program_id>/", include(program_urls)),

@@ -114,6 +114,11 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
+# A kept-open connection can outlive its server (a restart, a failover): check
+# it before each request's first query, or that request fails with a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool(
+    "CONN_HEALTH_CHECKS", default=DATABASES["default"]["CONN_MAX_AGE"] != 0
+)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {

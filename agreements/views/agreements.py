@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import prefetch_related_objects
@@ -13,7 +15,11 @@ from agreements.exceptions import AgreementError, SectionConflict, SectionInvali
 from agreements.forms import SectionEditor, SignForm
 from agreements.models import CONSENT_STATEMENT, Agreement, AuditEvent, Origin, Program, Section
 from agreements.models.sections import describe_changes
-from agreements.pdf import render_draft_pdf
+
+logger = logging.getLogger(__name__)
+
+# How often the "being prepared" page looks again for the draft PDF.
+DRAFT_REFRESH_SECONDS = 2
 
 
 def _agreement_for(request, agreement_id, *, content=True, life=False):
@@ -280,3 +286,36 @@ def _final_pdf(request, agreement):
         filename=pdf_filename(agreement, "-final"),
         content_type="application/pdf",
     )
+    return sealed_pdf_response(
+        request,
+        agreement,
+        agreement.final_pdf,
+        suffix="-final",
+        details={"file": "final", "pdf_sha256": agreement.final_pdf_sha256},
+    )
+
+
+def sealed_pdf_response(request, agreement, stored, *, suffix, details, version=None):
+    """The stored sealed file, byte for byte, and its download in the audit trail.
+
+    The file is opened first: if it is gone (or unreadable) the user gets a page
+    saying so, the operators an error, and the trail no download that never
+    happened.
+    """
+    try:
+        file = stored.open("rb")
+    except OSError as exc:
+        # Ids and the stored name only: enough to restore it, nothing the pair wrote.
+        logger.error(
+            "Sealed PDF cannot be opened: agreement %s, %s, stored as %s (%s)",
+            agreement.uuid,
+            f"version {version.number}" if version else "final record",
+            stored.name,
+            type(exc).__name__,
+        )
+        return render(
+            request,
+            "agreements/pdf_missing.html",
+            {"agreement": agreement, "version": version, "final": version is None},
+            status=503,
+        )

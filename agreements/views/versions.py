@@ -1,14 +1,13 @@
 """Signed versions, amendments and the audit trail of one agreement."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from agreements.exceptions import AgreementError
 from agreements.models import (
     AgreementVersion,
-    AuditEvent,
     Origin,
     Section,
     SectionRevision,
@@ -16,7 +15,7 @@ from agreements.models import (
 )
 from agreements.models.sections import describe_changes
 
-from .agreements import _agreement_for, _detail_url, pdf_filename
+from .agreements import _agreement_for, _detail_url, sealed_pdf_response
 
 
 def _signed_version_for(agreement, number):
@@ -75,17 +74,13 @@ def version_pdf(request, agreement_id, number):
             "if sealing fails it is retried automatically.",
         )
         return redirect("agreements:version_list", agreement.uuid)
-    agreement.record_access(
-        AuditEvent.Kind.PDF_DOWNLOADED,
-        actor=request.user,
-        origin=Origin.of(request),
+    return sealed_pdf_response(
+        request,
+        agreement,
+        version.pdf,
+        version=version,
+        suffix=f"-v{version.number}-signed",
         details={"file": "sealed", "version": version.number, "pdf_sha256": version.pdf_sha256},
-    )
-    return FileResponse(
-        version.pdf.open("rb"),
-        as_attachment=True,
-        filename=pdf_filename(agreement, f"-v{version.number}-signed"),
-        content_type="application/pdf",
     )
 
 
