@@ -30,13 +30,13 @@ system-packages:
 test-packages:
 	$(call apt_install,apt-packages.txt apt-packages-test.txt)
 
-# The task worker (sealing signed PDFs, their emails) runs beside the dev server
-# and stops with it.
+# The task worker (emails, sealing signed PDFs, draft PDFs) runs beside the dev
+# server and stops with it.
 demo: system-packages install
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
 	test -f var/seal/seal-key.pem || $(DEV) $(BIN)/python manage.py create_seal_keys
 	$(DEV) $(BIN)/python manage.py seed_demo
-	$(DEV) $(BIN)/python manage.py db_worker --no-startup-delay & \
+	$(DEV) $(BIN)/python manage.py qcluster & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 

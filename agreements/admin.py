@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
+from django.template.defaultfilters import pluralize
 
-from agreements.models import Agreement, AuditEvent, Origin, Program, User
+from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, User
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -83,3 +84,72 @@ class AgreementAdmin(admin.ModelAdmin):
         # Deleting would list the content rows it takes along, and erase a
         # signed record; pairings are ended, not deleted.
         return False
+
+
+class OutstandingFilter(admin.SimpleListFilter):
+    """Opens on what needs an operator: effects not done yet."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("outstanding", "Pending or failed"), *Effect.State.choices, ("all", "All")]
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "outstanding") == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "outstanding"
+        if value == "outstanding":
+            return queryset.outstanding()
+        if value in Effect.State.values:
+            return queryset.filter(state=value)
+        return queryset
+
+
+@admin.register(Effect)
+class EffectAdmin(admin.ModelAdmin):
+    """Emails, seals and renders promised after a move: what is still pending,
+    what failed and why, and a way to try again. Ids only, never content."""
+
+    list_display = [
+        "key",
+        "kind",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+    ]
+    list_filter = [OutstandingFilter, "kind"]
+    search_fields = ["key"]
+    fields = [
+        "key", "kind", "state", "attempts", "last_error",
+        "next_attempt_at", "running_until", "created_at", "done_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["try_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Try the selected effects again now")
+    def try_again(self, request, queryset):
+        count = sum(effect.retry() for effect in queryset)
+        self.message_user(
+            request,
+            f"{count} effect{pluralize(count)} queued again; "
+            "the task worker tries each within seconds.",
+            messages.SUCCESS,
+        )

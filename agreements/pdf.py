@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -54,9 +53,11 @@ def _html(html):
     return HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=StaticFilesURLFetcher())
 
 
-def render_draft_pdf(agreement):
-    """The working copy of an agreement loaded with ``with_content()``, marked DRAFT."""
-    html = render_to_string(
+def draft_html(agreement):
+    """The working copy of an agreement loaded with ``with_content()``, marked
+    DRAFT, as HTML: the same content always gives the same HTML, so a draft is
+    kept by the hash of its HTML (see ``agreements.drafts``)."""
+    return render_to_string(
         "agreements/pdf/agreement.html",
         {
             "agreement": agreement,
@@ -68,9 +69,12 @@ def render_draft_pdf(agreement):
             "signatures": agreement.working_signatures(),
             "content_hash": agreement.content_hash,
             "for_print": True,
-            "generated_at": timezone.now(),
         },
     )
+
+
+def draft_pdf(html):
+    """The PDF of ``draft_html()``: seconds for a long draft, so only the worker calls it."""
     return _html(html).write_pdf()
 
 

@@ -3,44 +3,26 @@ is overdue: which are due, and sending each exactly once.
 
 ``manage.py send_reminders`` runs this daily from cron. Due is a window, not
 a single day, so a run missed by cron is made up the next day; the
-``Reminder`` row, claimed in the transaction that sends the email, stops
+``Reminder`` row, claimed in the transaction that promises the email, stops
 every later or concurrent run from sending it again.
 """
 
 import datetime
-import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 
 from agreements.models import (
     Agreement,
     AgreementVersion,
     CheckInRecord,
     CheckInState,
+    Effect,
     Party,
     Reminder,
 )
 
-logger = logging.getLogger(__name__)
-
 Kind = Reminder.Kind
-
-TEMPLATES = {
-    Kind.CHECKIN_SOON: "reminder_checkin_soon",
-    Kind.CHECKIN_OVERDUE: "reminder_checkin_overdue",
-    Kind.EXIT_SOON: "reminder_exit_soon",
-}
-
-# Where each email sends the reader.
-URL_NAMES = {
-    Kind.CHECKIN_SOON: "agreements:checkins",
-    Kind.CHECKIN_OVERDUE: "agreements:checkins",
-    Kind.EXIT_SOON: "agreements:detail",
-}
 
 
 def due_reminders(*, agreement, user, today):
@@ -66,11 +48,10 @@ def due_reminders(*, agreement, user, today):
 
 
 def send_due_reminders(*, today=None, stdout=None):
-    """Send every reminder due and not sent yet; returns how many were sent.
+    """Promise every reminder due and not claimed yet; returns how many.
 
     ``today`` runs as of that date for everyone; by default each party's
-    date is the one where they are. A send that fails is logged and claims
-    nothing, so the next run tries it again.
+    date is the one where they are.
     """
     sent = 0
     for agreement in _active_agreements():
@@ -83,19 +64,7 @@ def send_due_reminders(*, today=None, stdout=None):
             for kind, about in due_reminders(agreement=agreement, user=user, today=local_today):
                 if (user.pk, kind, about) in done:
                     continue
-                try:
-                    claimed = _claim_and_send(agreement, user, kind, about, local_today)
-                except Exception:
-                    logger.exception(
-                        "Could not send the %s reminder about %s of agreement %s to the %s; "
-                        "the next run tries again.",
-                        kind,
-                        about,
-                        agreement.uuid,
-                        party,
-                    )
-                    continue
-                if claimed:
+                if _claim(agreement, user, kind, about, local_today):
                     sent += 1
                     if stdout:
                         stdout.write(
@@ -125,37 +94,26 @@ def _active_agreements():
     )
 
 
-def _claim_and_send(agreement, user, kind, about, today):
-    """Insert the reminder's row and send it in one transaction; False if
-    another run has it.
+def _claim(agreement, user, kind, about, today):
+    """Insert the reminder's row and promise its email in one transaction;
+    False if another run has it.
 
     A concurrent sender's insert waits on the unique index until this
-    transaction ends, then fails; a failed send rolls the claim back.
+    transaction ends, then fails. The email itself goes out from the task
+    worker, tried again until the mail server takes it.
     """
     try:
         with transaction.atomic():
-            Reminder.objects.create(agreement=agreement, recipient=user, kind=kind, about=about)
-            subject, body = _render(agreement, user, kind, about, today)
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+            reminder = Reminder.objects.create(
+                agreement=agreement, recipient=user, kind=kind, about=about
+            )
+            Effect.objects.promise_email(
+                "reminder",
+                to=user,
+                about=f"reminder:{reminder.pk}",
+                reminder_id=reminder.pk,
+                today=today.isoformat(),
+            )
     except IntegrityError:
         return False
     return True
-
-
-def _render(agreement, user, kind, about, today):
-    # Names, the program, a date and a link, nothing else: emails leave the
-    # app, so the agreement's content is kept out of their context.
-    other = agreement.mentee if user.pk == agreement.mentor_id else agreement.mentor
-    context = {
-        "user": user,
-        "other": other,
-        "program": agreement.program.name,
-        "date": about,
-        "days": (about - today).days,
-        "ending": agreement.is_ending,
-        "url": settings.SITE_URL + reverse(URL_NAMES[kind], args=[agreement.uuid]),
-    }
-    template = TEMPLATES[kind]
-    subject = render_to_string(f"emails/{template}_subject.txt", context)
-    body = render_to_string(f"emails/{template}.txt", context)
-    return " ".join(subject.split()), body

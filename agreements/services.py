@@ -1,5 +1,4 @@
 import datetime
-import functools
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -151,8 +150,6 @@ def pairing_invite(
     Once committed, each gets an email: an invitation to choose a password,
     or a note that the pairing exists.
     """
-    from agreements.tasks import send_pairing_emails
-
     with transaction.atomic():
         agreement = pairing_create(
             program=program,
@@ -163,7 +160,9 @@ def pairing_invite(
             start_date=start_date,
             exit_date=exit_date,
         )
-        transaction.on_commit(functools.partial(send_pairing_emails.enqueue, agreement.pk))
+        agreement.tell_both(
+            "pairing_created", about=f"agreement:{agreement.pk}", agreement_id=agreement.pk
+        )
         return agreement
 
 

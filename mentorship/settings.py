@@ -68,8 +68,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "axes",
-    "django_tasks",
-    "django_tasks_db",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -114,12 +113,12 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
+}
 # A kept-open connection can outlive its server (a restart, a failover): check
 # it before each request's first query, or that request fails with a 500.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool(
     "CONN_HEALTH_CHECKS", default=DATABASES["default"]["CONN_MAX_AGE"] != 0
 )
-}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -197,6 +196,8 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "mentorship@localhost")
+# A mail server that does not answer fails the attempt, to be tried again.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG=false.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
@@ -222,13 +223,34 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Slow or retried work (rendering and sealing the signed PDF, its emails)
-# runs in a worker: `manage.py db_worker`. Tests run tasks immediately.
-TASKS = {
-    "default": {
-        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-    }
+# Work promised after a request (emails, sealing, draft PDFs) runs in the task
+# worker, `manage.py qcluster` (django-q2), queued in the app's own database.
+# A task a dead worker held is delivered again after TASK_RETRY seconds; a
+# task running longer than TASK_TIMEOUT is stopped (the longest draft PDF the
+# forms allow renders in about 15 s). Tests set TASKS_SYNC to run tasks
+# in-process once the transaction commits.
+Q_CLUSTER = {
+    "name": "mentorship",
+    "orm": "default",
+    "workers": env_int("TASK_WORKERS", 2),
+    "timeout": env_int("TASK_TIMEOUT", 120),
+    "retry": env_int("TASK_RETRY", 180),
+    # Transport-level failures (the database unreachable) are redelivered
+    # without limit; each effect bounds its own attempts (EFFECT_MAX_ATTEMPTS).
+    "max_attempts": 0,
+    "ack_failures": False,
+    "poll": 1,
+    "save_limit": 250,
+    "catch_up": False,
+    "sync": env_bool("TASKS_SYNC", default=False),
+    "label": "Task queue",
 }
+if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("TASK_RETRY must be longer than TASK_TIMEOUT.")
+# A failed effect is tried again after 1, 2, 4 ... times this many seconds
+# (at most an hour apart), EFFECT_MAX_ATTEMPTS times in all, then marked failed.
+EFFECT_RETRY_DELAY = env_int("EFFECT_RETRY_DELAY", 60)
+EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 10)
 
 # Where the app is reached; printed with a QR code on every signed PDF.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

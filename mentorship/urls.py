@@ -1,15 +1,25 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.urls import include, path
 
+from agreements.forms.accounts import AdminLoginForm, LoginForm, PasswordResetForm
 from agreements.views import invitations, verify
 
 admin.site.site_header = "Mentorship administration"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path(
         "accounts/invitation/<uidb64>/<token>/",
         invitations.invitation_accept,
         name="invitation_accept",
+    ),
+    # Before Django's own: the same view, with a form that refuses over-long names.
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path(
+        "accounts/password_reset/",
+        PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

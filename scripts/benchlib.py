@@ -14,14 +14,15 @@ sys.path.insert(0, str(ROOT))
 
 def setup_throwaway_django():
     """Django on a fresh SQLite file in a temporary folder, migrated; returns
-    the folder. Enqueued tasks are dropped: a script calls what it times."""
+    the folder. Queued tasks stay queued (no worker runs): a script calls
+    what it times."""
     tmp = tempfile.mkdtemp()
     # Always a throwaway file, whatever DATABASE_URL the shell exports.
     os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
     os.environ.setdefault("DEBUG", "true")
     os.environ["SEAL_DIR"] = f"{tmp}/seal"
     os.environ["MEDIA_ROOT"] = f"{tmp}/media"
-    os.environ["TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
+    os.environ.pop("TASKS_SYNC", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings")
 
     import django

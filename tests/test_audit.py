@@ -168,8 +168,15 @@ def test_parties_see_the_trail_and_whether_it_is_intact(client, active, mentee):
     assert "The trail is broken" in response.text
 
 
-def test_downloading_a_draft_pdf_is_logged(client, agreement, mentee):
-    client_for(client, mentee).get(reverse("agreements:pdf", args=[agreement.uuid]))
+def test_downloading_a_draft_pdf_is_logged_once_it_is_served(
+    client, agreement, mentee, django_capture_on_commit_callbacks
+):
+    url = reverse("agreements:pdf", args=[agreement.uuid])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(client, mentee).get(url).status_code == 202  # being prepared
+    assert not agreement.audit_events.filter(kind=Kind.PDF_DOWNLOADED).exists()
+
+    assert client.get(url)["Content-Type"] == "application/pdf"
     event = agreement.audit_events.get(kind=Kind.PDF_DOWNLOADED)
     assert event.actor == mentee and event.details == {"file": "draft"}
 

@@ -46,8 +46,10 @@ def test_password_change(client, mentor):
     assert mentor.check_password("a new long pass 42")
 
 
-def test_password_reset_sends_a_one_time_link(client, mentor):
-    client.post(reverse("password_reset"), {"email": mentor.email})
+def test_password_reset_sends_a_one_time_link(client, mentor, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": mentor.email})
+    assert "is on its way" in client.get(response.url).text
     assert len(mail.outbox) == 1
     assert "/accounts/reset/" in mail.outbox[0].body
     assert mail.outbox[0].subject == "Reset your Mentorship password"

@@ -39,7 +39,7 @@ PARTIES = {"mentor", "mentee"}
 STATES = ["draft", "awaiting", "active", "ended"]
 
 LOGIN = "login"  # a redirect to the login page
-OK, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 302, 403, 404, 405
+OK, ACCEPTED, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 202, 302, 403, 404, 405
 
 
 def by_state(draft, awaiting, active, ended):
@@ -66,8 +66,9 @@ MATRIX = {
     "agreements:section_agree": ("party", every_state(NOT_ALLOWED)),
     "agreements:section_history": ("party", every_state(OK)),
     "agreements:sign": ("party", by_state(REDIRECT, OK, REDIRECT, REDIRECT)),
-    # Signed: to the sealed version; ended: the final record (here still being sealed).
-    "agreements:pdf": ("party", by_state(OK, OK, REDIRECT, REDIRECT)),
+    # A draft is being prepared by the worker (202); signed: to the sealed
+    # version; ended: the final record (here still being sealed).
+    "agreements:pdf": ("party", by_state(ACCEPTED, ACCEPTED, REDIRECT, REDIRECT)),
     "agreements:amend": ("party", every_state(NOT_ALLOWED)),
     "agreements:withdraw_amendment": ("party", every_state(NOT_ALLOWED)),
     "agreements:version_list": ("party", every_state(OK)),

@@ -372,8 +372,8 @@ def test_confirm_creates_every_pairing_and_sends_emails(
     assert response.status_code == 302
     assert response.url == reverse("agreements:program", args=[program.uuid])
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Created 2 pairings. Each person gets an email: people new here an invitation to "
-        "choose a password, the others a note about their pairing."
+        "Created 2 pairings. An email to each person is on its way: people new here an "
+        "invitation to choose a password, the others a note about their pairing."
     ]
     first = Agreement.objects.get(mentor=mentor)
     assert (first.program, first.mentee.email, first.mentee.full_name) == (

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from agreements import demo
 from agreements.exceptions import NotReadyToSign
 from agreements.models import Agreement, AuditEvent
-from agreements.pdf import render_draft_pdf
+from agreements.pdf import draft_html, draft_pdf
 from agreements.services import pairing_create
 from tests.conftest import client_for, fresh, make_active
 
@@ -456,7 +456,7 @@ def test_version_page_marks_locked_clauses(client, program, mentor, mentee, prog
 def test_pdf_marks_locked_clauses_only(program, mentor, mentee, program_admin):
     set_template(program, locked={"exceptions_notes", "term_months"})
     agreement = pair(program, mentor, mentee, program_admin, start=START)
-    text = pdf_text(render_draft_pdf(fresh(agreement)))
+    text = pdf_text(draft_pdf(draft_html(fresh(agreement))))
     assert f"Program policy {POLICY_TEXT}" in text
     assert "a term of 6 months Program policy" in text
     # The two marks and the note that explains them; nothing on the notice.
@@ -467,4 +467,4 @@ def test_pdf_marks_locked_clauses_only(program, mentor, mentee, program_admin):
 def test_pdf_has_no_mark_without_a_policy(program, mentor, mentee, program_admin):
     set_template(program)
     agreement = pair(program, mentor, mentee, program_admin, start=START)
-    assert "Program policy" not in pdf_text(render_draft_pdf(fresh(agreement)))
+    assert "Program policy" not in pdf_text(draft_pdf(draft_html(fresh(agreement))))

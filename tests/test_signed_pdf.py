@@ -13,14 +13,14 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_q.models import Schedule
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
 from agreements import demo, tasks
 from agreements.content import canonical_json
-from agreements.models import AgreementVersion, AuditEvent
+from agreements.models import AgreementVersion, AuditEvent, Effect
 from agreements.seal import SealError, validate_sealed_pdf
 from agreements.seal import seal_pdf as real_seal_pdf
 from tests.conftest import client_for, fresh
@@ -207,8 +207,9 @@ def test_failed_seal_leaves_nothing_marked_sealed_and_seal_pending_recovers(
     assert not version.pdf
     assert version.sealed_at is None
     assert version.pdf_sha256 == ""
-    assert version.seal_attempts == 1
-    assert "seal key" in version.seal_error
+    effect = Effect.objects.get(key=version.seal_key)
+    assert (effect.state, effect.attempts) == (Effect.State.PENDING, 1)
+    assert "seal key" in effect.last_error
     unsealed_name = version.unsealed_pdf.name
     unsealed = stored(version.unsealed_pdf)
     assert unsealed.startswith(b"%PDF")
@@ -236,7 +237,8 @@ def test_failed_seal_leaves_nothing_marked_sealed_and_seal_pending_recovers(
     pdf = stored(version.pdf)
     assert validate_sealed_pdf(pdf).ok
     assert version.pdf_sha256 == sha256(pdf)
-    assert version.seal_error == ""
+    effect.refresh_from_db()
+    assert (effect.state, effect.last_error) == (Effect.State.DONE, "")
     # The kept rendering was sealed: no second rendering, same bytes underneath.
     assert renders == [version.pk]
     assert pdf.startswith(unsealed)
@@ -245,25 +247,41 @@ def test_failed_seal_leaves_nothing_marked_sealed_and_seal_pending_recovers(
     assert len(mail.outbox) == 2
 
 
-def test_failed_seal_is_retried_later_by_the_database_queue(settings, monkeypatch, ready):
-    # Signed, but the commit callbacks never ran: nothing was rendered or queued.
-    demo.sign_as(ready, ready.mentor)
-    demo.sign_as(ready, ready.mentee)
-    version = fresh(ready).version_in_force
-    # django_tasks resets its backends when TASKS changes (setting_changed).
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+def test_failed_seal_is_retried_later_with_a_growing_delay_then_marked_failed(
+    settings, monkeypatch, ready, django_capture_on_commit_callbacks
+):
+    settings.EFFECT_MAX_ATTEMPTS = 3
     break_sealing(monkeypatch)
+    version = sign_both(ready, django_capture_on_commit_callbacks)
+    effect = Effect.objects.get(key=version.seal_key)
 
-    before = timezone.now()
-    assert tasks.seal_version.call(version.pk) == "sealing pending"
+    delays = []
+    for attempt in (2, 3):
+        (retry,) = Schedule.objects.filter(func="agreements.tasks.run_effect")
+        assert (retry.args, retry.schedule_type) == (f"({effect.pk},)", Schedule.ONCE)
+        delays.append(retry.next_run - timezone.now())
+        retry.delete()  # as django-q2's scheduler does once it has queued it
+        assert tasks.run_effect(effect.pk) == ("will retry" if attempt < 3 else "failed")
+        effect.refresh_from_db()
+        assert effect.attempts == attempt
 
-    (retry,) = DBTaskResult.objects.filter(task_path="agreements.tasks.seal_version")
-    assert retry.status == "READY"
-    assert retry.args_kwargs == {"args": [version.pk], "kwargs": {}}
-    delay = retry.run_after - before
-    assert datetime.timedelta(seconds=55) < delay < datetime.timedelta(seconds=65)
+    # About one minute, then two: the delay doubles after each failure.
+    assert datetime.timedelta(seconds=55) < delays[0] < datetime.timedelta(seconds=61)
+    assert datetime.timedelta(seconds=115) < delays[1] < datetime.timedelta(seconds=121)
+    assert effect.state == Effect.State.FAILED
+    assert "seal key" in effect.last_error
+    assert not Schedule.objects.exists()
+    assert tasks.run_effect(effect.pk) == "nothing to do"
     version.refresh_from_db()
-    assert (version.seal_attempts, version.is_sealed) == (1, False)
+    assert not version.is_sealed
+
+    # An operator fixes the key and tries again.
+    monkeypatch.setattr(tasks.seal, "seal_pdf", real_seal_pdf)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert effect.retry()
+    version.refresh_from_db()
+    assert version.is_sealed
+    assert Effect.objects.get(pk=effect.pk).state == Effect.State.DONE
 
 
 # Tampering ------------------------------------------------------------------
@@ -421,10 +439,15 @@ def test_each_party_is_told_once_without_any_content(
         for secret in (GOAL_TEXT, CONFIDENTIALITY_TEXT, "Salary negotiations"):
             assert secret not in message.body
             assert secret not in message.subject
-    version.refresh_from_db()
-    assert version.notified_at is not None
+    notices = Effect.objects.filter(key__startswith=f"email:agreement_signed:version:{version.pk}:")
+    assert [effect.state for effect in notices] == [Effect.State.DONE] * 2
 
-    assert tasks.send_signed_notice.call(version.pk) == "already sent"
+    # Run again (a retry, a second worker, a re-queue): nothing is sent twice.
+    for effect in notices:
+        assert tasks.run_effect(effect.pk) == "nothing to do"
+    with django_capture_on_commit_callbacks(execute=True):
+        version.store_sealed(b"%PDF-not-again", timestamped=False)
+        call_command("seal_pending", stdout=io.StringIO())
     assert len(mail.outbox) == 2
 
 

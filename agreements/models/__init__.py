@@ -10,6 +10,7 @@ from .agreement import (
 from .audit import AuditEvent, Origin, verify_chain
 from .calendar import CalendarFeed
 from .checkins import CheckInRecord, GoalProgress, PlannedCheckIn, StillWorking
+from .effects import Effect
 from .ending import ClosingNote
 from .living import CheckInState
 from .programs import Program
@@ -46,6 +47,7 @@ __all__ = [
     "ClosingNote",
     "Confidentiality",
     "ContactPreference",
+    "Effect",
     "Goal",
     "GoalProgress",
     "MeetingSchedule",

@@ -1,5 +1,4 @@
 import datetime
-import functools
 import hashlib
 import json
 import uuid
@@ -24,6 +23,7 @@ from agreements.exceptions import (
 
 from .audit import AuditEvent
 from .checkins import CheckInRecord, GoalProgress, PlannedCheckIn
+from .effects import Effect
 from .ending import ClosingNote
 from .living import LivingAgreement
 from .sections import (
@@ -531,7 +531,7 @@ class Agreement(LivingAgreement, SharingAgreement, models.Model):
             section.mentor_agreed_at = section.mentee_agreed_at = at if agreed else None
         section.save()
         section.revisions.create(version=section.version, data=after, edited_by=by)
-        self.record(
+        return self.record(
             event,
             actor=by,
             origin=origin,
@@ -775,8 +775,6 @@ class Agreement(LivingAgreement, SharingAgreement, models.Model):
         self.start_in_force, self.exit_in_force = record_plan_dates(self.pk, version.data)
 
     def _put_in_force(self, version, now, *, origin=None):
-        from agreements.tasks import seal_version
-
         previous = self.version_in_force
         if previous:
             previous.status = AgreementVersion.Status.SUPERSEDED
@@ -801,7 +799,7 @@ class Agreement(LivingAgreement, SharingAgreement, models.Model):
             details={"version": version.number, "content_hash": version.content_hash},
         )
         # Rendered and sealed once, by a worker, only if this transaction commits.
-        transaction.on_commit(functools.partial(seal_version.enqueue, version.pk))
+        Effect.objects.promise(Effect.Kind.SEAL_VERSION, version.seal_key, version_id=version.pk)
 
 
 def record_plan_dates(agreement_id, data):

@@ -7,9 +7,10 @@ audit entry, all in one transaction, side effects after commit.
 """
 
 import datetime
-import functools
+import hashlib
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,6 +21,7 @@ from agreements.exceptions import CheckInInvalid, NotEditable
 
 from .audit import AuditEvent
 from .checkins import CheckInRecord, GoalProgress
+from .effects import Effect
 from .ending import ClosingNote
 from .sections import Party
 
@@ -226,7 +228,7 @@ class LivingAgreement:
             after = content.normalise(agreement.section_data(kind))
             # A new token, so a form opened before this addition cannot undo it;
             # the agreed marks stay: both agreed to the section this only narrows.
-            agreement._record_section_change(
+            event = agreement._record_section_change(
                 kind,
                 before=before,
                 after=after,
@@ -242,9 +244,7 @@ class LivingAgreement:
                 )
             agreement.last_activity_at = now
             agreement.save(update_fields=["last_activity_at"])
-            transaction.on_commit(
-                functools.partial(_notify, agreement.pk, "off_limits_added", by.pk)
-            )
+            agreement.tell_other_party("off_limits_added", by=by, event=event)
 
     def record_checkin(self, *, planned_date, held_on, progress, working, note, by, origin=None):
         """Record a check-in held on or after its date.
@@ -387,7 +387,7 @@ class LivingAgreement:
             agreement.save(
                 update_fields=["notice_given_by", "notice_given_at", "ends_on", "last_activity_at"]
             )
-            agreement.record(
+            event = agreement.record(
                 Event.NOTICE_GIVEN,
                 actor=by,
                 origin=origin,
@@ -396,7 +396,7 @@ class LivingAgreement:
             )
             if closing_note and any(closing_note.values()):
                 agreement._write_closing_note(by=by, origin=origin, **closing_note)
-            transaction.on_commit(functools.partial(_notify, agreement.pk, "notice_given", by.pk))
+            agreement.tell_other_party("notice_given", by=by, event=event)
             if ends_on <= today:
                 agreement = agreement._reload()
                 agreement._end(now, origin=origin)
@@ -427,8 +427,6 @@ class LivingAgreement:
 
     def _end(self, now, *, reason=None, by=None, origin=None):
         """Close the agreement; an unsigned amendment is dropped first."""
-        from agreements.tasks import seal_final_pdf, send_ended_notice
-
         if reason is None:
             exit_date = self.plan.term.exit_date
             early = self.ends_on is not None and (exit_date is None or self.ends_on < exit_date)
@@ -462,8 +460,46 @@ class LivingAgreement:
         self.record(Event.ENDED, actor=by, origin=origin, at=now, details=details)
         if self.version_in_force:
             # A pairing ended before anything was signed has no record to seal.
-            transaction.on_commit(functools.partial(seal_final_pdf.enqueue, self.pk))
-        transaction.on_commit(functools.partial(send_ended_notice.enqueue, self.pk))
+            Effect.objects.promise(
+                Effect.Kind.SEAL_FINAL, self.final_seal_key, agreement_id=self.pk
+            )
+        self.tell_both("agreement_ended", about=f"agreement:{self.pk}", agreement_id=self.pk)
+
+    @property
+    def final_seal_key(self):
+        return f"seal:final:{self.pk}"
+
+    def store_final_pdf(self, sealed):
+        """Keep the sealed final record of the ended agreement and record it; once."""
+        with transaction.atomic():
+            agreement = type(self).objects.select_for_update().get(pk=self.pk)
+            if agreement.final_sealed_at:
+                return agreement
+            digest = hashlib.sha256(sealed).hexdigest()
+            # The storage writes the whole file or nothing under this name.
+            agreement.final_pdf.save(f"sealed-{digest[:12]}.pdf", ContentFile(sealed), save=False)
+            agreement.final_pdf_sha256 = digest
+            agreement.final_sealed_at = timezone.now()
+            agreement.save(update_fields=["final_pdf", "final_pdf_sha256", "final_sealed_at"])
+            agreement.record(
+                Event.PDF_SEALED,
+                details={"file": "final", "pdf_sha256": digest},
+                at=agreement.final_sealed_at,
+            )
+            return agreement
+
+    def tell_both(self, name, *, about, **args):
+        """Promise each party the email ``name``, once for ``about``."""
+        for user in (self.mentor, self.mentee):
+            Effect.objects.promise_email(name, to=user, about=about, **args)
+
+    def tell_other_party(self, name, *, by, event, **args):
+        """Promise the other party the email ``name`` about what ``by`` just
+        did, once for the trail's ``event``."""
+        other = self.mentee if by.pk == self.mentor_id else self.mentor
+        Effect.objects.promise_email(
+            name, to=other, about=f"audit:{event.pk}", agreement_id=self.pk, actor_id=by.pk, **args
+        )
 
     def reminded_recently(self, now):
         """A program admin reminded the pair less than a day ago."""
@@ -472,8 +508,6 @@ class LivingAgreement:
 
     def remind_by_program(self, *, by, origin=None):
         """A program admin nudges the pair: each gets what waits for them."""
-        from agreements.tasks import send_program_reminder
-
         with transaction.atomic():
             agreement = self._lock()
             if agreement.is_ended:
@@ -486,12 +520,8 @@ class LivingAgreement:
                 )
             agreement.program_reminded_at = now
             agreement.save(update_fields=["program_reminded_at"])
-            agreement.record(Event.PROGRAM_REMINDER, actor=by, origin=origin, at=now)
-            transaction.on_commit(functools.partial(send_program_reminder.enqueue, self.pk))
+            event = agreement.record(Event.PROGRAM_REMINDER, actor=by, origin=origin, at=now)
+            agreement.tell_both(
+                "program_reminder", about=f"audit:{event.pk}", agreement_id=agreement.pk
+            )
             return agreement
-
-
-def _notify(agreement_id, what, actor_id):
-    from agreements.tasks import notify_other_party
-
-    notify_other_party.enqueue(agreement_id, what, actor_id)

@@ -5,8 +5,6 @@ parties consent to it; either may withdraw, which clears both consents.
 Every time an admin opens shared content, the trail records it.
 """
 
-import functools
-
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -81,16 +79,14 @@ class SharingAgreement:
             now_shared = SharingConsent.objects.filter(
                 agreement=agreement, kind=kind
             ).count() == len(Party)
-            agreement.record(
+            event = agreement.record(
                 Event.SHARING_CONSENTED,
                 actor=by,
                 origin=origin,
                 at=consent.given_at,
                 details={"section": label, "shared": now_shared},
             )
-            transaction.on_commit(
-                functools.partial(_notify, agreement.pk, "sharing_consented", by.pk, kind)
-            )
+            agreement.tell_other_party("sharing_consented", by=by, event=event, section=kind)
             return True
 
     def withdraw_sharing(self, kind, *, by, origin=None):
@@ -100,15 +96,13 @@ class SharingAgreement:
             deleted, _ = SharingConsent.objects.filter(agreement=agreement, kind=kind).delete()
             if not deleted:
                 return False
-            agreement.record(
+            event = agreement.record(
                 Event.SHARING_WITHDRAWN,
                 actor=by,
                 origin=origin,
                 details={"section": _section_kinds()(kind).label},
             )
-            transaction.on_commit(
-                functools.partial(_notify, agreement.pk, "sharing_withdrawn", by.pk, kind)
-            )
+            agreement.tell_other_party("sharing_withdrawn", by=by, event=event, section=kind)
             return True
 
 
@@ -116,9 +110,3 @@ def _section_kinds():
     from .agreement import Section  # defined after Agreement, which uses this mixin
 
     return Section.Kind
-
-
-def _notify(agreement_id, what, actor_id, kind):
-    from agreements.tasks import notify_other_party
-
-    notify_other_party.enqueue(agreement_id, what, actor_id, kind)

@@ -1,12 +1,15 @@
 """Signed versions of an agreement and the sealed PDF of each."""
 
+import hashlib
 import json
 
-from django.db import models
+from django.core.files.base import ContentFile
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from .audit import AuditEvent
 from .snapshot import AgreementContent
 
 
@@ -49,9 +52,6 @@ class AgreementVersion(models.Model):
     pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     sealed_at = models.DateTimeField(null=True, blank=True)
     seal_timestamped = models.BooleanField(default=False)
-    seal_attempts = models.PositiveSmallIntegerField(default=0)
-    seal_error = models.CharField(max_length=300, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["agreement", "number"]
@@ -93,3 +93,51 @@ class AgreementVersion(models.Model):
     @property
     def is_sealed(self):
         return bool(self.sealed_at and self.pdf)
+
+    @property
+    def seal_key(self):
+        return f"seal:version:{self.pk}"
+
+    def has_rendering(self):
+        field = self.unsealed_pdf
+        return bool(field) and field.storage.exists(field.name)
+
+    def keep_rendering(self, rendered):
+        """Store the rendering once, so every retry seals the same bytes."""
+        with transaction.atomic():
+            version = AgreementVersion.objects.select_for_update().get(pk=self.pk)
+            if not (version.has_rendering() or version.is_sealed):
+                version.unsealed_pdf.save("unsealed.pdf", ContentFile(rendered), save=True)
+            return version
+
+    def store_sealed(self, sealed, *, timestamped):
+        """Keep the sealed PDF, record it, and promise each party the notice
+        that it is ready; once, however often a worker gets here."""
+        agreement_model = self._meta.get_field("agreement").related_model
+        with transaction.atomic():
+            # The agreement first, as every move locks it: its trail is appended.
+            agreement = agreement_model.objects.select_for_update().get(pk=self.agreement_id)
+            version = AgreementVersion.objects.select_for_update().get(pk=self.pk)
+            if version.is_sealed:
+                return version
+            digest = hashlib.sha256(sealed).hexdigest()
+            # The storage writes the whole file or nothing under this name.
+            version.pdf.save(f"sealed-{digest[:12]}.pdf", ContentFile(sealed), save=False)
+            unsealed = version.unsealed_pdf.name
+            version.unsealed_pdf = ""
+            version.pdf_sha256 = digest
+            version.sealed_at = timezone.now()
+            version.seal_timestamped = timestamped
+            version.save()
+            agreement.record(
+                AuditEvent.Kind.PDF_SEALED,
+                details={"version": version.number, "pdf_sha256": digest},
+                at=version.sealed_at,
+            )
+            agreement.tell_both(
+                "agreement_signed", about=f"version:{version.pk}", version_id=version.pk
+            )
+            if unsealed:
+                storage = version.unsealed_pdf.storage
+                transaction.on_commit(lambda: storage.delete(unsealed))
+            return version

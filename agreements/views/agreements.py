@@ -2,14 +2,16 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import prefetch_related_objects
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from agreements import drafts
 from agreements.calendar import next_meeting
 from agreements.exceptions import AgreementError, SectionConflict, SectionInvalid
 from agreements.forms import SectionEditor, SignForm
@@ -256,16 +258,33 @@ def pdf(request, agreement_id):
         return _final_pdf(request, agreement)
     if not agreement.is_editable and agreement.version_in_force:
         return redirect("agreements:version_pdf", agreement.uuid, agreement.version_in_force.number)
+    # The worker renders drafts: a request never waits on WeasyPrint.
+    name = drafts.stored_draft(agreement)
+    try:
+        file = default_storage.open(name, "rb") if name else None
+    except FileNotFoundError:
+        # A newer draft replaced it a moment ago; that one is on its way.
+        file = None
+    if file is None:
+        return render(
+            request,
+            "agreements/pdf_preparing.html",
+            {"agreement": agreement, "refresh_seconds": DRAFT_REFRESH_SECONDS},
+            status=202,
+        )
     agreement.record_access(
         AuditEvent.Kind.PDF_DOWNLOADED,
         actor=request.user,
         origin=Origin.of(request),
         details={"file": "draft"},
     )
-    response = HttpResponse(render_draft_pdf(agreement), content_type="application/pdf")
     suffix = "-amendment-draft" if agreement.is_amending else "-draft"
-    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(agreement, suffix)}"'
-    return response
+    return FileResponse(
+        file,
+        as_attachment=True,
+        filename=pdf_filename(agreement, suffix),
+        content_type="application/pdf",
+    )
 
 
 def _final_pdf(request, agreement):
@@ -274,18 +293,6 @@ def _final_pdf(request, agreement):
             request, "The final PDF is being sealed; it is usually ready within a minute."
         )
         return redirect(_detail_url(agreement))
-    agreement.record_access(
-        AuditEvent.Kind.PDF_DOWNLOADED,
-        actor=request.user,
-        origin=Origin.of(request),
-        details={"file": "final", "pdf_sha256": agreement.final_pdf_sha256},
-    )
-    return FileResponse(
-        agreement.final_pdf.open("rb"),
-        as_attachment=True,
-        filename=pdf_filename(agreement, "-final"),
-        content_type="application/pdf",
-    )
     return sealed_pdf_response(
         request,
         agreement,
@@ -319,3 +326,15 @@ def sealed_pdf_response(request, agreement, stored, *, suffix, details, version=
             {"agreement": agreement, "version": version, "final": version is None},
             status=503,
         )
+    agreement.record_access(
+        AuditEvent.Kind.PDF_DOWNLOADED,
+        actor=request.user,
+        origin=Origin.of(request),
+        details=details,
+    )
+    return FileResponse(
+        file,
+        as_attachment=True,
+        filename=pdf_filename(agreement, suffix),
+        content_type="application/pdf",
+    )

@@ -45,9 +45,9 @@ def pairing_import(request, program_id):
                 count = len(checked.rows)
                 messages.success(
                     request,
-                    f"Created {count} pairing{pluralize(count)}. Each person gets an email: "
-                    "people new here an invitation to choose a password, the others a note "
-                    "about their pairing.",
+                    f"Created {count} pairing{pluralize(count)}. An email to each person is on "
+                    "its way: people new here an invitation to choose a password, the others a "
+                    "note about their pairing.",
                 )
                 return redirect("agreements:program", program_id=program.uuid)
     elif request.method == "POST":

@@ -151,7 +151,9 @@ def off_limits_add(request, agreement_id):
         else:
             other = agreement.other_person(request.user)
             messages.success(
-                request, f"The topic is off limits from now on. {other.full_name} is told."
+                request,
+                f"The topic is off limits from now on. An email telling {other.full_name} "
+                "is on its way.",
             )
             return redirect(_detail_url(agreement, "off_limits"))
     return render(request, "agreements/off_limits_add.html", {"agreement": agreement, "form": form})

@@ -181,7 +181,8 @@ def pairing_end(request, program_id, agreement_id):
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, "The pairing has ended. Both people were told, with your reason."
+                request,
+                "The pairing has ended. An email with your reason is on its way to both.",
             )
         return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
     return render(
@@ -215,7 +216,7 @@ def pairing_repair(request, program_id, agreement_id):
             messages.success(
                 request,
                 f"{new.mentee.full_name} is now paired with {new.mentor.full_name}. The earlier "
-                "pairing has ended, and everyone involved was told.",
+                "pairing has ended, and emails to everyone involved are on their way.",
             )
             return redirect("agreements:pairing", program_id=program_id, agreement_id=new.uuid)
     return render(
@@ -247,8 +248,8 @@ def pairing_new(request, program_id):
             messages.success(
                 request,
                 f"{agreement.mentor.full_name} and {agreement.mentee.full_name} are paired. "
-                "Each got an email: an invitation to choose a password, or a note that the "
-                "pairing is ready.",
+                "An email to each is on its way: an invitation to choose a password, or a "
+                "note that the pairing is ready.",
             )
             return redirect("agreements:program", program_id=program.uuid)
     return render(request, "agreements/pairing_new.html", {"program": program, "form": form})

@@ -19,8 +19,8 @@ class Command(BaseCommand):
     help = (
         "Email both parties of each Active agreement the reminders that are due: before "
         "each check-in, when a check-in is overdue, and before the exit date. Run it "
-        "daily from cron. Each reminder is sent once, however often this runs; one that "
-        "could not be sent is tried again on the next run."
+        "daily from cron. Each reminder is queued once, however often this runs, and the "
+        "task worker sends it, trying again while the mail server is down."
     )
 
     def add_arguments(self, parser):
@@ -34,4 +34,4 @@ class Command(BaseCommand):
     def handle(self, *args, date=None, verbosity=1, **options):
         sent = send_due_reminders(today=date, stdout=self.stdout if verbosity > 1 else None)
         if verbosity:
-            self.stdout.write(f"Sent {sent} reminder{'s' if sent != 1 else ''}.")
+            self.stdout.write(f"Queued {sent} reminder{'s' if sent != 1 else ''} to send.")

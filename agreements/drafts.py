@@ -1,0 +1,63 @@
+"""Draft PDFs: rendered by the worker, kept by the hash of their HTML.
+
+A long draft takes WeasyPrint seconds, so no request renders one. The page
+renders the draft's HTML (milliseconds), and either serves the PDF already
+stored for exactly that HTML or promises its rendering and says it is being
+prepared. The same content always gives the same stored file, so a draft is
+rendered once however often, and by however many people, it is asked for.
+"""
+
+import hashlib
+import posixpath
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from agreements import pdf
+from agreements.models import Agreement, Effect
+
+
+def _folder(agreement):
+    return f"drafts/{agreement.uuid}"
+
+
+def _name(agreement, html_sha256):
+    return f"{_folder(agreement)}/{html_sha256}.pdf"
+
+
+def _html_and_hash(agreement):
+    html = pdf.draft_html(agreement)
+    return html, hashlib.sha256(html.encode()).hexdigest()
+
+
+def stored_draft(agreement):
+    """The stored draft PDF's name for the agreement as it is now (loaded with
+    ``with_content()``), or None after promising its rendering."""
+    _html, digest = _html_and_hash(agreement)
+    name = _name(agreement, digest)
+    if default_storage.exists(name):
+        return name
+    Effect.objects.promise(
+        Effect.Kind.RENDER_DRAFT,
+        f"draft:{agreement.pk}:{digest}",
+        agreement_id=agreement.pk,
+        html_sha256=digest,
+    )
+    return None
+
+
+def render(agreement_id, html_sha256):
+    """Store the draft PDF of the agreement as it is now. It may have changed
+    since the draft ``html_sha256`` was asked for: then the newer one is
+    stored, and the page that asked finds it on its next look."""
+    agreement = Agreement.objects.with_content().get(pk=agreement_id)
+    html, digest = _html_and_hash(agreement)
+    name = _name(agreement, digest)
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(pdf.draft_pdf(html)))
+    # Only the newest draft of an agreement is of use: drop the others.
+    folder = _folder(agreement)
+    _dirs, files = default_storage.listdir(folder)
+    for other in files:
+        if other != posixpath.basename(name):
+            default_storage.delete(f"{folder}/{other}")

@@ -1,0 +1,183 @@
+"""Every email the app sends, one function each, rendered from
+``templates/emails/<name>.txt`` and ``<name>_subject.txt``.
+
+A move promises an email (``Effect.objects.promise_email``); the task worker
+calls the function of that name with the recipient and the ids the move
+gave, so each email reads what is true when it is sent. Emails leave the
+app: names, the program, dates and links only, never what the pair wrote.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from agreements.invitations import invitation_path
+from agreements.models import Agreement, AgreementVersion, Party, Reminder, Section
+
+
+def make_message(name, to, context):
+    context = {**context, "user": to}
+    subject = render_to_string(f"emails/{name}_subject.txt", context)
+    body = render_to_string(f"emails/{name}.txt", context)
+    return EmailMessage(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [to.email])
+
+
+def _send(name, to, context):
+    make_message(name, to, context).send()
+
+
+def _link(name, *args):
+    return settings.SITE_URL + reverse(name, args=args)
+
+
+def _agreement(agreement_id, *related):
+    return Agreement.objects.select_related("mentor", "mentee", "program", *related).get(
+        pk=agreement_id
+    )
+
+
+def _about(agreement, to):
+    """What every email about an agreement knows: the other party and the page."""
+    other = agreement.mentee if to.pk == agreement.mentor_id else agreement.mentor
+    return {
+        "agreement": agreement,
+        "other": other,
+        "url": _link("agreements:detail", agreement.uuid),
+    }
+
+
+def _sign_in_or_invitation(agreement, to):
+    """Someone who never chose a password gets an invitation link (which lets
+    them choose one, once); everyone else the agreement's page."""
+    if to.has_usable_password():
+        return {"url": _link("agreements:detail", agreement.uuid)}
+    return {
+        "invited": True,
+        "days": settings.INVITATION_TIMEOUT_DAYS,
+        "url": settings.SITE_URL + invitation_path(to),
+    }
+
+
+# The emails ------------------------------------------------------------------
+
+
+def pairing_created(to, *, agreement_id):
+    """A program paired two people; someone without a password is invited."""
+    agreement = _agreement(agreement_id)
+    context = {**_about(agreement, to), **_sign_in_or_invitation(agreement, to)}
+    context["role"] = agreement.party_of(to).label.lower()
+    context["other_role"] = agreement.party_of(context["other"]).label.lower()
+    _send("invitation" if context.get("invited") else "pairing_created", to, context)
+
+
+def agreement_signed(to, *, version_id):
+    """Both signed and the PDF is sealed: it is ready to download."""
+    version = AgreementVersion.objects.get(pk=version_id)
+    agreement = _agreement(version.agreement_id)
+    _send("agreement_signed", to, {**_about(agreement, to), "version": version})
+
+
+def agreement_ended(to, *, agreement_id):
+    agreement = _agreement(agreement_id, "notice_given_by")
+    _send("agreement_ended", to, _about(agreement, to))
+
+
+def program_reminder(to, *, agreement_id):
+    """A program admin's nudge: what waits for this person, never content.
+    Someone who has not accepted their invitation gets a new link."""
+    agreement = Agreement.objects.with_content().with_life().get(pk=agreement_id)
+    context = {**_about(agreement, to), **_sign_in_or_invitation(agreement, to)}
+    _send("program_reminder", to, {**context, "todo": agreement.todo_for(to)})
+
+
+def _other_party_did(name, to, agreement_id, actor_id, **extra):
+    agreement = _agreement(agreement_id, "notice_given_by")
+    actor = agreement.mentor if actor_id == agreement.mentor_id else agreement.mentee
+    _send(name, to, {**_about(agreement, to), "actor": actor, **extra})
+
+
+def off_limits_added(to, *, agreement_id, actor_id):
+    _other_party_did("off_limits_added", to, agreement_id, actor_id)
+
+
+def notice_given(to, *, agreement_id, actor_id):
+    _other_party_did("notice_given", to, agreement_id, actor_id)
+
+
+def _sharing(name, to, agreement_id, actor_id, section):
+    agreement = Agreement.objects.get(pk=agreement_id)
+    _other_party_did(
+        name,
+        to,
+        agreement_id,
+        actor_id,
+        section=Section.Kind(section).label,
+        shared=agreement.sharing_consents.filter(kind=section).count() == len(Party),
+        sharing_url=_link("agreements:sharing", agreement.uuid),
+    )
+
+
+def sharing_consented(to, *, agreement_id, actor_id, section):
+    _sharing("sharing_consented", to, agreement_id, actor_id, section)
+
+
+def sharing_withdrawn(to, *, agreement_id, actor_id, section):
+    _sharing("sharing_withdrawn", to, agreement_id, actor_id, section)
+
+
+REMINDER_TEMPLATES = {
+    Reminder.Kind.CHECKIN_SOON: ("reminder_checkin_soon", "agreements:checkins"),
+    Reminder.Kind.CHECKIN_OVERDUE: ("reminder_checkin_overdue", "agreements:checkins"),
+    Reminder.Kind.EXIT_SOON: ("reminder_exit_soon", "agreements:detail"),
+}
+
+
+def reminder(to, *, reminder_id, today):
+    """A check-in coming up or overdue, or the exit date coming up, as of
+    ``today`` (the recipient's date when it was due)."""
+    reminder = Reminder.objects.select_related("agreement__program").get(pk=reminder_id)
+    agreement = _agreement(reminder.agreement_id)
+    name, url_name = REMINDER_TEMPLATES[reminder.kind]
+    context = {
+        **_about(agreement, to),
+        "program": agreement.program.name,
+        "date": reminder.about,
+        "days": (reminder.about - datetime.date.fromisoformat(today)).days,
+        "ending": agreement.is_ending,
+        "url": _link(url_name, agreement.uuid),
+    }
+    _send(name, to, context)
+
+
+def password_reset(to):
+    """Django's password reset, sent by the worker so a mail server that is
+    down for a while delays the email instead of losing it. The link is made
+    when the email is sent: it works once and expires like Django's."""
+    uid = urlsafe_base64_encode(force_bytes(to.pk))
+    token = default_token_generator.make_token(to)
+    url = settings.SITE_URL + reverse("password_reset_confirm", args=[uid, token])
+    _send("password_reset", to, {"url": url})
+
+
+# What the worker may send, by name: everything above.
+EMAILS = {
+    function.__name__: function
+    for function in [
+        pairing_created,
+        agreement_signed,
+        agreement_ended,
+        program_reminder,
+        off_limits_added,
+        notice_given,
+        sharing_consented,
+        sharing_withdrawn,
+        reminder,
+        password_reset,
+    ]
+}

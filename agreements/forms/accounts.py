@@ -1,0 +1,40 @@
+import uuid
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
+from django.core.validators import MaxLengthValidator
+
+from agreements.models import Effect
+
+# The longest email address an account can have (User.email's max_length).
+LOGIN_NAME_LIMIT = 254
+
+
+class _LimitedLoginName:
+    """Refuses an over-long login name as a form error before anything
+    (django-axes included) tries to authenticate or store it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].max_length = LOGIN_NAME_LIMIT
+        self.fields["username"].validators.append(MaxLengthValidator(LOGIN_NAME_LIMIT))
+
+
+class LoginForm(_LimitedLoginName, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(_LimitedLoginName, AdminAuthenticationForm):
+    pass
+
+
+class PasswordResetForm(BasePasswordResetForm):
+    """Django's form; the email goes out from the task worker, so a mail
+    server that is down for a while delays it instead of losing it."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        # Each request is its own email; the link is made when it is sent.
+        Effect.objects.promise_email(
+            "password_reset", to=context["user"], about=f"request:{uuid.uuid4().hex}"
+        )
