@@ -31,19 +31,20 @@ def _html_and_hash(agreement):
 
 
 def stored_draft(agreement):
-    """The stored draft PDF's name for the agreement as it is now (loaded with
-    ``with_content()``), or None after promising its rendering."""
+    """``(name, None)``: the stored draft PDF of the agreement as it is now
+    (loaded with ``with_content()``); else ``(None, effect)``, its rendering,
+    promised."""
     _html, digest = _html_and_hash(agreement)
     name = _name(agreement, digest)
     if default_storage.exists(name):
-        return name
-    Effect.objects.promise(
+        return name, None
+    effect = Effect.objects.promise(
         Effect.Kind.RENDER_DRAFT,
         f"draft:{agreement.pk}:{digest}",
         agreement_id=agreement.pk,
         html_sha256=digest,
     )
-    return None
+    return None, effect
 
 
 def render(agreement_id, html_sha256):

@@ -259,19 +259,21 @@ def pdf(request, agreement_id):
     if not agreement.is_editable and agreement.version_in_force:
         return redirect("agreements:version_pdf", agreement.uuid, agreement.version_in_force.number)
     # The worker renders drafts: a request never waits on WeasyPrint.
-    name = drafts.stored_draft(agreement)
+    name, rendering = drafts.stored_draft(agreement)
     try:
         file = default_storage.open(name, "rb") if name else None
     except FileNotFoundError:
         # A newer draft replaced it a moment ago; that one is on its way.
         file = None
     if file is None:
-        return render(
-            request,
-            "agreements/pdf_preparing.html",
-            {"agreement": agreement, "refresh_seconds": DRAFT_REFRESH_SECONDS},
-            status=202,
-        )
+        context = {
+            "agreement": agreement,
+            "refresh_seconds": DRAFT_REFRESH_SECONDS,
+            # A failed attempt: say so rather than promise it in seconds.
+            "delayed": rendering is not None and bool(rendering.last_error),
+            "failed": rendering is not None and rendering.state == rendering.State.FAILED,
+        }
+        return render(request, "agreements/pdf_preparing.html", context, status=202)
     agreement.record_access(
         AuditEvent.Kind.PDF_DOWNLOADED,
         actor=request.user,

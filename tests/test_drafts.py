@@ -1,0 +1,145 @@
+"""Draft PDFs leave the request: the worker renders each draft once, kept by
+the hash of its HTML, and the page says it is being prepared until then."""
+
+import pytest
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from agreements import demo, drafts, pdf, tasks
+from agreements.models import AuditEvent, Effect
+from tests.conftest import START, client_for, fresh
+
+Kind = AuditEvent.Kind
+
+
+def url(agreement):
+    return reverse("agreements:pdf", args=[agreement.uuid])
+
+
+def stored_drafts(agreement):
+    _dirs, files = default_storage.listdir(f"drafts/{agreement.uuid}")
+    return sorted(files)
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Each WeasyPrint rendering of a draft (the real renderer still runs)."""
+    calls = []
+    original = pdf.draft_pdf
+
+    def counting(html):
+        calls.append(html)
+        return original(html)
+
+    monkeypatch.setattr(pdf, "draft_pdf", counting)
+    return calls
+
+
+@pytest.fixture
+def queued(settings):
+    """Promised effects stay queued for a worker, as in production."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+
+
+def test_the_request_never_renders_the_pdf(
+    client, agreement, mentor, renders, queued, django_assert_max_num_queries
+):
+    client_for(client, mentor)
+
+    # 10 to read the agreement, the rest to promise its rendering.
+    with django_assert_max_num_queries(17):
+        response = client.get(url(agreement))
+
+    assert response.status_code == 202
+    assert renders == []
+    (effect,) = Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT)
+    assert effect.state == Effect.State.PENDING
+    assert not agreement.audit_events.filter(kind=Kind.PDF_DOWNLOADED).exists()
+    # Asked again before the worker got to it: still one promise, not two.
+    assert client.get(url(agreement)).status_code == 202
+    assert Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT).count() == 1
+
+    assert tasks.run_effect(effect.pk) == "done"
+    response = client.get(url(agreement))
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    assert len(renders) == 1
+
+
+def test_the_same_draft_is_rendered_once_however_often_it_is_asked_for(
+    client, agreement, mentor, mentee, renders, django_capture_on_commit_callbacks
+):
+    client_for(client, mentor)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(url(agreement)).status_code == 202
+    for user in (mentor, mentee, mentor):
+        client_for(client, user)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.get(url(agreement))["Content-Type"] == "application/pdf"
+
+    assert len(renders) == 1
+    assert len(stored_drafts(agreement)) == 1
+    assert agreement.audit_events.filter(kind=Kind.PDF_DOWNLOADED).count() == 3
+
+
+def test_an_edit_makes_a_new_draft_and_the_old_one_goes(
+    client, agreement, mentor, renders, django_capture_on_commit_callbacks
+):
+    client_for(client, mentor)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url(agreement))
+    (before,) = stored_drafts(agreement)
+
+    demo.write_all(fresh(agreement), by=mentor, start=START)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(url(agreement)).status_code == 202
+    response = client.get(url(agreement))
+
+    assert response["Content-Type"] == "application/pdf"
+    text = b"".join(response.streaming_content)
+    assert text.startswith(b"%PDF-")
+    (after,) = stored_drafts(agreement)
+    assert after != before
+    assert len(renders) == 2
+
+
+def test_the_worker_renders_the_draft_as_it_is_when_it_gets_to_it(
+    client, agreement, mentor, queued
+):
+    client_for(client, mentor)
+    client.get(url(agreement))
+    (effect,) = Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT)
+    # The pair changed the agreement before the worker got to the draft.
+    demo.write_all(fresh(agreement), by=mentor, start=START)
+
+    assert tasks.run_effect(effect.pk) == "done"
+
+    name, rendering = drafts.stored_draft(fresh(agreement))
+    assert (name is not None, rendering) == (True, None)
+    assert client.get(url(agreement))["Content-Type"] == "application/pdf"
+
+
+def test_a_draft_that_keeps_failing_says_so_instead_of_waiting_forever(
+    client, agreement, mentor, monkeypatch, settings, queued
+):
+    settings.EFFECT_MAX_ATTEMPTS = 2
+
+    def broken(html):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pdf, "draft_pdf", broken)
+    client_for(client, mentor)
+    client.get(url(agreement))
+    (effect,) = Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT)
+
+    assert tasks.run_effect(effect.pk) == "will retry"
+    page = client.get(url(agreement))
+    assert "taking longer than usual" in page.text
+    assert 'http-equiv="refresh"' in page.text
+
+    assert tasks.run_effect(effect.pk) == "failed"
+    page = client.get(url(agreement))
+    assert page.status_code == 202
+    assert "could not be prepared" in page.text
+    assert 'http-equiv="refresh"' not in page.text
+    assert not default_storage.exists(f"drafts/{agreement.uuid}")
