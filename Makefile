@@ -31,13 +31,15 @@ test-packages:
 	$(call apt_install,apt-packages.txt apt-packages-test.txt)
 
 # The task worker (emails, sealing signed PDFs, draft PDFs) runs beside the dev
-# server and stops with it.
+# server, is started again if it dies, and stops with it (its process group; a
+# task cut short is delivered again on the next start).
 demo: system-packages install
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
 	test -f var/seal/seal-key.pem || $(DEV) $(BIN)/python manage.py create_seal_keys
 	$(DEV) $(BIN)/python manage.py seed_demo
-	$(DEV) $(BIN)/python manage.py qcluster & \
-	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	setsid sh -c 'while :; do $(DEV) $(BIN)/python manage.py qcluster; \
+		echo "The task worker stopped; starting it again." >&2; sleep 2; done' & \
+	trap 'kill -- -$$! 2>/dev/null; sleep 2; kill -9 -- -$$! 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: install

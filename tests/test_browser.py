@@ -205,6 +205,16 @@ def test_pair_writes_agrees_signs_and_downloads_the_agreement(
     milo.edit("off_limits", fill_off_limits)
     milo.page.screenshot(path=ARTIFACTS / "agreement-draft.png", full_page=True)
 
+    # The draft PDF: a page says it is being prepared, looks again by itself
+    # (a meta refresh, no script) and the download starts once it is ready.
+    with milo.page.expect_download() as draft_info:
+        milo.page.get_by_role("link", name="Draft PDF").click()
+        expect(milo.page.get_by_role("heading", name="Preparing your draft PDF…")).to_be_visible()
+    draft = draft_info.value
+    assert draft.suggested_filename == "mentoring-agreement-maria-mentor-milo-mentee-draft.pdf"
+    assert Path(draft.path()).read_bytes().startswith(b"%PDF")
+    milo.open_agreement(agreement)
+
     maria.page.reload()
     maria.agree_to_everything()
     milo.page.reload()
