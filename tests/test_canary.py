@@ -10,13 +10,16 @@ withdraws, and it is gone on the next request.
 """
 
 import datetime
+import logging
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone
+from django_q.models import Failure, OrmQ, Schedule, Success
 
-from agreements import dashboard, demo
-from agreements.models import Section
+from agreements import dashboard, demo, tasks
+from agreements.models import Effect, Section
 from tests.conftest import client_for, fresh
 
 CANARY = "CANARY7f3a"
@@ -240,3 +243,61 @@ def test_an_admin_of_another_program_sees_nothing_even_when_shared(secret, clien
     response = client.get(pairing)
     assert response.status_code == 404
     assert CANARY not in response.text
+
+
+def test_nothing_the_pair_wrote_reaches_the_operators_effects_queue_or_logs(
+    secret, client, outsider, program_admin, caplog, settings
+):
+    """Every effect of the agreement runs in the worker (its seal, every
+    email, a draft PDF and the final record, one of them failing first): the
+    Django admin's effect and task-queue pages, the queue's own rows and the
+    worker's log hold no canary."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    caplog.set_level(logging.DEBUG)
+    mentor_client = client_for(client, secret.mentor)
+    secret.start_amendment(by=secret.mentor)
+    # The amendment's draft PDF, promised.
+    assert mentor_client.get(reverse("agreements:pdf", args=[secret.uuid])).status_code == 202
+    # Ended: the final record to seal, and emails to both.
+    secret.end_by_program(by=program_admin, note="The program closes.")
+    settings.EMAIL_BACKEND = "tests.test_canary.RefusingBackend"
+    run_every_effect()
+    assert Effect.objects.exclude(last_error="").exists()  # the failure is kept...
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for effect in Effect.objects.outstanding():
+        effect.retry()
+    run_every_effect()
+    assert not Effect.objects.outstanding().exists()
+    assert set(Effect.objects.values_list("kind", flat=True)) == set(Effect.Kind.values)
+
+    outsider.is_staff = outsider.is_superuser = True
+    outsider.save()
+    client.force_login(outsider)
+    pages = {}
+    for model in (Effect, OrmQ, Schedule, Success, Failure):
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        pages[changelist] = client.get(changelist, {"state": "all"}).text
+        for pk in model.objects.values_list("pk", flat=True):
+            change = reverse(
+                f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk]
+            )
+            pages[change] = client.get(change).text
+    assert len(pages) > 10
+    assert canaries_in(pages) == set()
+    stored = [str(row.args) + str(row.result) for row in Success.objects.all()]
+    stored += [effect.key + str(effect.args) + effect.last_error for effect in Effect.objects.all()]
+    assert not any(CANARY in text for text in stored)
+    assert CANARY not in caplog.text
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("The mail server is down.")
+
+
+def run_every_effect():
+    """Run what the worker would, three rounds: what one effect promises (a
+    seal promises its emails) runs in the next."""
+    for _round in range(3):
+        for pk in Effect.objects.outstanding().values_list("pk", flat=True):
+            tasks.run_effect(pk)
