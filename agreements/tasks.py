@@ -20,9 +20,17 @@ from agreements.models import Agreement, AgreementVersion, Effect, User
 logger = logging.getLogger(__name__)
 
 
+class EffectBusy(Exception):
+    """Another worker holds the effect: this delivery stays queued (django-q2
+    acknowledges only what succeeded) and comes back after ``TASK_RETRY``,
+    to finish the effect if that worker died."""
+
+
 def run_effect(effect_id):
     effect = Effect.objects.filter(pk=effect_id).first()
     if effect is None or not effect.claim():
+        if effect is not None and effect.is_held():
+            raise EffectBusy(f"{effect.key} is being done by another worker.")
         return "nothing to do"
     try:
         HANDLERS[effect.kind](**effect.args)

@@ -478,3 +478,23 @@ def test_anonymous_is_redirected_to_login_for_versions_and_the_signed_pdf(client
         assert response.status_code == 302
         assert response["Location"] == f"{reverse('login')}?next={url}"
     assert downloads(sealed.agreement) == 0
+
+
+def test_a_delivery_while_another_worker_holds_the_seal_stays_queued(ready, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    demo.sign_as(ready, ready.mentor)
+    demo.sign_as(ready, ready.mentee)
+    version = fresh(ready).version_in_force
+    effect = Effect.objects.get(key=version.seal_key)
+    assert effect.claim()  # another worker took it and is sealing it now
+
+    # Raising keeps the delivery in django-q2's queue: should that worker die,
+    # it comes back once the lease has run out and finishes the seal.
+    with pytest.raises(tasks.EffectBusy):
+        tasks.run_effect(effect.pk)
+
+    Effect.objects.filter(pk=effect.pk).update(running_until=timezone.now())
+    assert tasks.run_effect(effect.pk) == "done"
+    version.refresh_from_db()
+    assert version.is_sealed
+    assert tasks.run_effect(effect.pk) == "nothing to do"

@@ -123,6 +123,15 @@ class Effect(models.Model):
             return False
         return True
 
+    def is_held(self):
+        """Pending, and a live worker holds it right now."""
+        self.refresh_from_db()
+        return (
+            self.state == self.State.PENDING
+            and self.running_until is not None
+            and self.running_until > timezone.now()
+        )
+
     def succeeded(self):
         with transaction.atomic():
             Effect.objects.filter(pk=self.pk).update(
