@@ -29,8 +29,10 @@ class EffectBusy(Exception):
 def run_effect(effect_id):
     effect = Effect.objects.filter(pk=effect_id).first()
     if effect is None or not effect.claim():
-        if effect is not None and effect.is_held():
-            raise EffectBusy(f"{effect.key} is being done by another worker.")
+        if effect is not None:
+            effect.refresh_from_db()
+            if effect.is_held:
+                raise EffectBusy(f"{effect.key} is being done by another worker.")
         return "nothing to do"
     try:
         HANDLERS[effect.kind](**effect.args)

@@ -498,3 +498,17 @@ def test_a_delivery_while_another_worker_holds_the_seal_stays_queued(ready, sett
     version.refresh_from_db()
     assert version.is_sealed
     assert tasks.run_effect(effect.pk) == "nothing to do"
+
+
+def test_trying_again_leaves_an_effect_a_worker_holds_alone(ready, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    demo.sign_as(ready, ready.mentor)
+    demo.sign_as(ready, ready.mentee)
+    effect = Effect.objects.get(key=fresh(ready).version_in_force.seal_key)
+    assert effect.claim()
+
+    # Neither the admin's action nor seal_pending lets a second worker in.
+    assert not effect.retry()
+    call_command("seal_pending", stdout=io.StringIO())
+    effect.refresh_from_db()
+    assert effect.is_held and effect.attempts == 1

@@ -40,10 +40,11 @@ class EffectQuerySet(models.QuerySet):
             return effect
 
     def renew(self, kind, key, **args):
-        """Promise the effect, or try a failed or stalled one again now."""
-        effect = self.promise(kind, key, **args)
-        if effect.state != Effect.State.DONE:
-            effect.retry()
+        """Promise the effect, or try a failed or waiting one again now."""
+        effect = self.filter(key=key).first()
+        if effect is None:
+            return self.promise(kind, key, **args)
+        effect.retry()
         return effect
 
     def promise_email(self, name, *, to, about, **args):
@@ -123,9 +124,9 @@ class Effect(models.Model):
             return False
         return True
 
+    @property
     def is_held(self):
         """Pending, and a live worker holds it right now."""
-        self.refresh_from_db()
         return (
             self.state == self.State.PENDING
             and self.running_until is not None
@@ -157,10 +158,11 @@ class Effect(models.Model):
         return effect
 
     def retry(self):
-        """An operator's "try again": a failed or stuck effect starts afresh."""
+        """An operator's "try again": a failed or waiting effect starts afresh
+        now; one done, or being done by a worker right now, is left alone."""
         with transaction.atomic():
             effect = Effect.objects.select_for_update().get(pk=self.pk)
-            if effect.state == self.State.DONE:
+            if effect.state == self.State.DONE or effect.is_held:
                 return False
             effect.state = self.State.PENDING
             effect.attempts = 0
