@@ -132,6 +132,28 @@ def test_bad_text_is_a_form_error_and_changes_nothing(mentor_client, agreement, 
     assert fresh(agreement).sections_by_kind["off_limits"].version == 0
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_text_of_more_than_fifty_lines_is_a_form_error_and_changes_nothing(
+    mentor_client, agreement, newline
+):
+    """The line limit bounds the longest PDF the forms allow (README)."""
+
+    def goals(lines):
+        text = newline.join(f"Step {number}" for number in range(lines))
+        row = {"owner": "mentee", "description": text, "success_measure": "Done"}
+        return formset_data("goals", [{**row, "target_date": "2027-05-01"}], 0)
+
+    response = mentor_client.post(edit_url(agreement, "goals"), goals(51))
+
+    assert response.status_code == 200
+    assert "Keep this to at most 50 lines (it has 51)" in response.text
+    assert not agreement.goals.exists()
+    assert fresh(agreement).sections_by_kind["goals"].version == 0
+
+    assert mentor_client.post(edit_url(agreement, "goals"), goals(50)).status_code == 302
+    assert agreement.goals.get().description.count("\n") == 49
+
+
 @pytest.mark.parametrize(
     "value",
     [

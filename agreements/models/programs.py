@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from .sections import TEXT_LIMIT
+from .sections import TEXT_LIMIT, validate_text_lines
 
 
 class ProgramQuerySet(models.QuerySet):
@@ -33,6 +33,7 @@ class Program(models.Model):
     exceptions_notes = models.TextField(
         "how a confidentiality exception is handled",
         max_length=TEXT_LIMIT,
+        validators=[validate_text_lines],
         blank=True,
         help_text="For example: the mentor tells the mentee first, where that is safe, "
         "and contacts the program's wellbeing lead.",

@@ -5,6 +5,7 @@ import functools
 import itertools
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -16,6 +17,20 @@ from .users import validate_time_zone
 
 TEXT_LIMIT = 2000
 LINE_LIMIT = 200
+# Lines in one text: with TEXT_LIMIT this bounds the longest PDF the forms
+# allow (README: "Draft PDFs"); 2,000 one-character lines made 750 pages.
+TEXT_LINES_LIMIT = 50
+
+
+def validate_text_lines(value):
+    lines = content.normalise_text(value).count("\n") + 1
+    if lines > TEXT_LINES_LIMIT:
+        raise ValidationError(
+            "Keep this to at most %(limit)s lines (it has %(lines)s): join short lines, "
+            "or separate items with commas.",
+            code="too_many_lines",
+            params={"limit": TEXT_LINES_LIMIT, "lines": lines},
+        )
 
 
 def _date(value):
@@ -239,8 +254,10 @@ class MeetingSchedule(models.Model):
 class Goal(models.Model):
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="goals")
     owner = models.CharField("whose goal", max_length=6, choices=Party.choices)
-    description = models.TextField("goal", max_length=TEXT_LIMIT)
-    success_measure = models.TextField("how success is measured", max_length=TEXT_LIMIT)
+    description = models.TextField("goal", max_length=TEXT_LIMIT, validators=[validate_text_lines])
+    success_measure = models.TextField(
+        "how success is measured", max_length=TEXT_LIMIT, validators=[validate_text_lines]
+    )
     target_date = models.DateField()
 
     class Meta:
@@ -298,13 +315,22 @@ class Confidentiality(models.Model):
     work_matters = models.TextField(
         "work matters the mentee chooses to share",
         max_length=TEXT_LIMIT,
+        validators=[validate_text_lines],
         blank=True,
         help_text="For example performance feedback, team conflicts, career plans.",
     )
     personal_matters = models.TextField(
-        "life outside work the mentee is willing to discuss", max_length=TEXT_LIMIT, blank=True
+        "life outside work the mentee is willing to discuss",
+        max_length=TEXT_LIMIT,
+        validators=[validate_text_lines],
+        blank=True,
     )
-    mentor_areas = models.TextField("areas the mentor brings in", max_length=TEXT_LIMIT, blank=True)
+    mentor_areas = models.TextField(
+        "areas the mentor brings in",
+        max_length=TEXT_LIMIT,
+        validators=[validate_text_lines],
+        blank=True,
+    )
     yields_to_risk_of_harm = models.BooleanField(
         "risk of harm to the mentee or others", default=True
     )
@@ -315,6 +341,7 @@ class Confidentiality(models.Model):
     exceptions_notes = models.TextField(
         "how an exception is handled",
         max_length=TEXT_LIMIT,
+        validators=[validate_text_lines],
         blank=True,
         help_text="For example: the mentor tells the mentee first, where that is safe.",
     )
@@ -322,15 +349,23 @@ class Confidentiality(models.Model):
         "the mentor may consult a named third party", default=False
     )
     third_party_name = models.CharField("third party", max_length=LINE_LIMIT, blank=True)
-    third_party_limits = models.TextField("within these limits", max_length=TEXT_LIMIT, blank=True)
+    third_party_limits = models.TextField(
+        "within these limits", max_length=TEXT_LIMIT, validators=[validate_text_lines], blank=True
+    )
     third_party_consent = models.BooleanField(
         "the mentee consents to this consultation", default=False
     )
     line_manager_by_mentor = models.TextField(
-        "what the mentor may tell the mentee's line manager", max_length=TEXT_LIMIT, blank=True
+        "what the mentor may tell the mentee's line manager",
+        max_length=TEXT_LIMIT,
+        validators=[validate_text_lines],
+        blank=True,
     )
     line_manager_by_mentee = models.TextField(
-        "what the mentee may tell their line manager", max_length=TEXT_LIMIT, blank=True
+        "what the mentee may tell their line manager",
+        max_length=TEXT_LIMIT,
+        validators=[validate_text_lines],
+        blank=True,
     )
 
     def __str__(self):
