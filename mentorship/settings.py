@@ -227,8 +227,8 @@ CONTENT_SECURITY_POLICY = {
 # worker, `manage.py qcluster` (django-q2), queued in the app's own database.
 # A task a dead worker held is delivered again after TASK_RETRY seconds; a
 # task running longer than TASK_TIMEOUT is stopped (the longest draft PDF the
-# forms allow renders in about 15 s). Tests set TASKS_SYNC to run tasks
-# in-process once the transaction commits.
+# forms allow, about 85 pages, renders in about 7 s). Tests set TASKS_SYNC to
+# run tasks in-process once the transaction commits.
 Q_CLUSTER = {
     "name": "mentorship",
     "orm": "default",
