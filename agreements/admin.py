@@ -117,15 +117,9 @@ class EffectAdmin(admin.ModelAdmin):
     """Emails, seals and renders promised after a move: what is still pending,
     what failed and why, and a way to try again. Ids only, never content."""
 
-    list_display = [
-        "key",
-        "kind",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-    ]
+    # What needs a look first; the kind is in the key and the filter.
+    list_display = ["state", "key", "attempts", "last_error", "next_attempt_at", "created_at"]
+    list_display_links = ["key"]
     list_filter = [OutstandingFilter, "kind"]
     search_fields = ["key"]
     fields = [
