@@ -32,7 +32,7 @@ test-packages:
 
 # The task worker (emails, sealing signed PDFs, draft PDFs) runs beside the dev
 # server, is started again if it dies, and stops with it (its process group; a
-# task cut short is delivered again on the next start).
+# task cut short is delivered again TASK_RETRY seconds after it was taken).
 demo: system-packages install
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
 	test -f var/seal/seal-key.pem || $(DEV) $(BIN)/python manage.py create_seal_keys

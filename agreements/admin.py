@@ -129,6 +129,13 @@ class EffectAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["try_again"]
 
+    def has_module_permission(self, request):
+        # Superusers only, whatever permissions a staff account was given.
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
     def has_add_permission(self, request):
         return False
 

@@ -8,7 +8,6 @@ rendered once however often, and by however many people, it is asked for.
 """
 
 import hashlib
-import posixpath
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -45,21 +44,28 @@ def stored_draft(agreement):
         agreement_id=agreement.pk,
         html_sha256=digest,
     )
+    if effect.state == Effect.State.DONE:
+        # Rendered once, but its file has gone since (a newer draft replaced
+        # it, and the pair went back to this one): render it again.
+        effect.retry(done_too=True)
     return None, effect
 
 
 def render(agreement_id, html_sha256):
-    """Store the draft PDF of the agreement as it is now. It may have changed
-    since the draft ``html_sha256`` was asked for: then the newer one is
-    stored, and the page that asked finds it on its next look."""
+    """Store the draft PDF whose HTML hashes to ``html_sha256``, if the
+    agreement still reads so; a changed agreement has promised its newer
+    draft, and the page that asked looks for that one."""
     agreement = Agreement.objects.with_content().get(pk=agreement_id)
     html, digest = _html_and_hash(agreement)
+    if digest != html_sha256:
+        return
     name = _name(agreement, digest)
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(pdf.draft_pdf(html)))
-    # Only the newest draft of an agreement is of use: drop the others.
+    # Only the newest draft of an agreement is of use: drop the others, but
+    # not a file another worker is writing (a temporary ".…part" name).
     folder = _folder(agreement)
     _dirs, files = default_storage.listdir(folder)
     for other in files:
-        if other != posixpath.basename(name):
+        if other.endswith(".pdf") and not other.startswith(".") and other != f"{digest}.pdf":
             default_storage.delete(f"{folder}/{other}")

@@ -44,10 +44,9 @@ def _agreement(agreement_id, *related):
 
 def _about(agreement, to):
     """What every email about an agreement knows: the other party and the page."""
-    other = agreement.mentee if to.pk == agreement.mentor_id else agreement.mentor
     return {
         "agreement": agreement,
-        "other": other,
+        "other": agreement.other_person(to),
         "url": _link("agreements:detail", agreement.uuid),
     }
 

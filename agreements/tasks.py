@@ -6,13 +6,18 @@ mail server that refuses, a full disk, a seal key that cannot be read, a
 database error) is kept as the effect's last error and tried again later,
 up to ``EFFECT_MAX_ATTEMPTS``. A worker that dies mid-effect loses nothing:
 django-q2 delivers the task again once ``Q_CLUSTER["retry"]`` has passed.
-Each effect is safe to run again: a seal stored, a notice sent, a draft
-rendered is never done twice.
+A seal or a render is never done twice. An email is sent at least once: one
+the mail server took just before the worker died, or before the database
+could record it as sent, goes again (a mail server cannot join the
+database's transaction).
 """
 
 import logging
+import time
 
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+from django_q.exceptions import TimeoutException
 
 from agreements import drafts, emails, pdf, seal
 from agreements.models import Agreement, AgreementVersion, Effect, User
@@ -36,12 +41,28 @@ def run_effect(effect_id):
         return "nothing to do"
     try:
         HANDLERS[effect.kind](**effect.args)
-    except Exception as exc:
+    except (Exception, TimeoutException) as exc:
+        # django-q2 stops a task over TASK_TIMEOUT with TimeoutException (a
+        # SystemExit): keep that reason too, and wait before trying again.
         logger.warning("%s failed (attempt %s): %r", effect.key, effect.attempts, exc)
-        effect = effect.failed(exc)
+        effect = effect.failed(exc or "Stopped: over the task timeout.")
         return "failed" if effect.state == Effect.State.FAILED else "will retry"
-    effect.succeeded()
+    _record_success(effect)
     return "done"
+
+
+def _record_success(effect):
+    """Mark the effect done; a database that is away for a moment (a restart)
+    is waited for, so an email just sent is not sent again."""
+    for pause in (1, 2, 4, 8, 16):
+        try:
+            effect.succeeded()
+            return
+        except DatabaseError:
+            close_old_connections()
+            time.sleep(pause)
+    # Still away: raising leaves the delivery queued, to run again later.
+    effect.succeeded()
 
 
 def send_email(*, email, to, **args):

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from agreements import demo, drafts, pdf, tasks
+from agreements import demo, pdf, tasks
 from agreements.models import AuditEvent, Effect
 from tests.conftest import START, client_for, fresh
 
@@ -103,20 +103,47 @@ def test_an_edit_makes_a_new_draft_and_the_old_one_goes(
     assert len(renders) == 2
 
 
-def test_the_worker_renders_the_draft_as_it_is_when_it_gets_to_it(
-    client, agreement, mentor, queued
+def test_a_draft_changed_before_the_worker_got_to_it_is_rendered_as_it_is_now(
+    client, agreement, mentor, renders, queued
 ):
     client_for(client, mentor)
     client.get(url(agreement))
-    (effect,) = Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT)
+    (stale,) = Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT)
     # The pair changed the agreement before the worker got to the draft.
     demo.write_all(fresh(agreement), by=mentor, start=START)
 
-    assert tasks.run_effect(effect.pk) == "done"
+    assert tasks.run_effect(stale.pk) == "done"
+    assert renders == []  # nobody wants the old draft any more
 
-    name, rendering = drafts.stored_draft(fresh(agreement))
-    assert (name is not None, rendering) == (True, None)
+    assert client.get(url(agreement)).status_code == 202
+    current = Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT).exclude(pk=stale.pk).get()
+    assert tasks.run_effect(current.pk) == "done"
     assert client.get(url(agreement))["Content-Type"] == "application/pdf"
+    assert len(renders) == 1
+
+
+def test_a_draft_whose_file_is_gone_is_rendered_again(
+    client, agreement, mentor, renders, django_capture_on_commit_callbacks
+):
+    """Its rendering was done once, but the file went (drafts are not in a
+    backup, or a newer draft replaced it): asking again renders it again,
+    instead of a page that waits for ever."""
+    client_for(client, mentor)
+
+    def download():
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.get(url(agreement)).status_code == 202
+        assert client.get(url(agreement))["Content-Type"] == "application/pdf"
+
+    download()
+    (name,) = stored_drafts(agreement)
+    default_storage.delete(f"drafts/{agreement.uuid}/{name}")
+
+    download()
+
+    assert len(renders) == 2
+    assert stored_drafts(agreement) == [name]
+    assert Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT).count() == 1
 
 
 def test_a_draft_that_keeps_failing_says_so_instead_of_waiting_forever(

@@ -14,6 +14,9 @@ from agreements.models import Effect
 from agreements.models.effects import retry_delay
 from agreements.services import pairing_invite
 
+# Long enough ago that every clock, the database's too, agrees the lease is over.
+LEASE_RAN_OUT = datetime.timedelta(seconds=5)
+
 
 @pytest.fixture(autouse=True)
 def queued(settings):
@@ -86,7 +89,7 @@ def test_an_effect_whose_worker_dies_every_time_is_marked_failed(program, progra
     # Two workers claimed it and died: their leases ran out.
     for _ in range(2):
         assert effect.claim()
-        Effect.objects.filter(pk=effect.pk).update(running_until=timezone.now())
+        Effect.objects.filter(pk=effect.pk).update(running_until=timezone.now() - LEASE_RAN_OUT)
 
     assert tasks.run_effect(effect.pk) == "nothing to do"
 

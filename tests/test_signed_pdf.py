@@ -25,6 +25,9 @@ from agreements.seal import SealError, validate_sealed_pdf
 from agreements.seal import seal_pdf as real_seal_pdf
 from tests.conftest import client_for, fresh
 
+# Long enough ago that every clock, the database's too, agrees the lease is over.
+LEASE_RAN_OUT = datetime.timedelta(seconds=5)
+
 GOAL_TEXT = "Lead a project from kick-off to delivery."
 CONFIDENTIALITY_TEXT = "Performance feedback, team dynamics, career plans."
 NOT_A_FINGERPRINT = "That is not a SHA-256 fingerprint"
@@ -493,7 +496,7 @@ def test_a_delivery_while_another_worker_holds_the_seal_stays_queued(ready, sett
     with pytest.raises(tasks.EffectBusy):
         tasks.run_effect(effect.pk)
 
-    Effect.objects.filter(pk=effect.pk).update(running_until=timezone.now())
+    Effect.objects.filter(pk=effect.pk).update(running_until=timezone.now() - LEASE_RAN_OUT)
     assert tasks.run_effect(effect.pk) == "done"
     version.refresh_from_db()
     assert version.is_sealed

@@ -19,6 +19,7 @@ import logging
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
@@ -91,28 +92,44 @@ class Effect(models.Model):
     def __str__(self):
         return self.key
 
+    @property
+    def schedule_name(self):
+        return f"effect:{self.pk}"
+
     def queue(self, *, at=None):
         """Hand the effect to the worker, now or at ``at``, with the current
         transaction."""
-        if at is None:
-            if settings.Q_CLUSTER.get("sync"):
-                # Tests run tasks in-process: only once the move has committed.
-                transaction.on_commit(lambda: async_task(TASK, self.pk, sync=True))
-            else:
-                async_task(TASK, self.pk, sync=False)
-        else:
+        if at is not None:
             # django-q2's scheduler (in the worker, about every 30 s) queues it then.
-            schedule(TASK, self.pk, schedule_type=Schedule.ONCE, next_run=at, repeats=-1)
+            schedule(
+                TASK, self.pk, name=self.schedule_name, schedule_type=Schedule.ONCE, next_run=at
+            )
+        elif settings.Q_CLUSTER.get("sync"):
+            # Tests run tasks in-process: only once the move has committed.
+            transaction.on_commit(lambda: async_task(TASK, self.pk, sync=True))
+        else:
+            async_task(TASK, self.pk, sync=False)
 
     def claim(self):
         """Take the effect for this worker; False if it is done, failed, or
-        another worker holds it right now."""
-        now = timezone.now()
-        lease = datetime.timedelta(seconds=settings.Q_CLUSTER["timeout"])
+        another worker holds it right now.
+
+        The lease runs on the database's clock, so workers on machines whose
+        clocks differ agree on it. It ends halfway between the task timeout
+        (django-q2 has stopped the task by then) and ``TASK_RETRY`` (when the
+        task of a worker that died is delivered again, to take it over).
+        """
+        cluster = settings.Q_CLUSTER
+        lease = datetime.timedelta(seconds=(cluster["timeout"] + cluster["retry"]) / 2)
         claimed = (
             Effect.objects.filter(pk=self.pk, state=self.State.PENDING)
-            .filter(models.Q(running_until__isnull=True) | models.Q(running_until__lt=now))
-            .update(running_until=now + lease, attempts=models.F("attempts") + 1)
+            .filter(models.Q(running_until__isnull=True) | models.Q(running_until__lt=Now()))
+            .update(
+                running_until=models.ExpressionWrapper(
+                    Now() + lease, output_field=models.DateTimeField()
+                ),
+                attempts=models.F("attempts") + 1,
+            )
         )
         if not claimed:
             return False
@@ -133,44 +150,62 @@ class Effect(models.Model):
             and self.running_until > timezone.now()
         )
 
+    def _mine(self):
+        """This worker's claim, as long as nobody has taken the effect over
+        (the attempt number is the claim's token)."""
+        return Effect.objects.filter(pk=self.pk, state=self.State.PENDING, attempts=self.attempts)
+
     def succeeded(self):
-        with transaction.atomic():
-            Effect.objects.filter(pk=self.pk).update(
-                state=self.State.DONE, done_at=timezone.now(), running_until=None, last_error=""
-            )
+        self._mine().update(
+            state=self.State.DONE, done_at=timezone.now(), running_until=None, last_error=""
+        )
 
     def failed(self, error):
         """An attempt failed: try again after a growing delay, or give up
         after ``EFFECT_MAX_ATTEMPTS`` and keep the reason."""
         now = timezone.now()
         with transaction.atomic():
-            effect = Effect.objects.select_for_update().get(pk=self.pk)
+            effect = self._mine().select_for_update().first()
+            if effect is None:
+                # Taken over after this worker's lease ran out: not ours to plan.
+                return Effect.objects.get(pk=self.pk)
             effect.last_error = str(error)[:ERROR_LIMIT] or type(error).__name__
             effect.running_until = None
             if effect.attempts >= settings.EFFECT_MAX_ATTEMPTS:
                 effect.state = self.State.FAILED
                 effect.next_attempt_at = None
+                effect.forget_planned_retry()
                 logger.error("Gave up on %s after %s attempts.", effect.key, effect.attempts)
             else:
                 effect.next_attempt_at = now + retry_delay(effect.attempts)
+                effect.forget_planned_retry()
                 effect.queue(at=effect.next_attempt_at)
             effect.save(update_fields=["last_error", "running_until", "state", "next_attempt_at"])
         return effect
 
-    def retry(self):
-        """An operator's "try again": a failed or waiting effect starts afresh
-        now; one done, or being done by a worker right now, is left alone."""
+    def retry(self, *, done_too=False):
+        """An operator's "try again": a failed or waiting effect is tried now
+        (a failed one afresh, its attempts counted from zero). One being done
+        by a worker right now is left alone, and so is one done, unless
+        ``done_too`` (its result was lost since)."""
         with transaction.atomic():
             effect = Effect.objects.select_for_update().get(pk=self.pk)
-            if effect.state == self.State.DONE or effect.is_held:
+            if effect.is_held or (effect.state == self.State.DONE and not done_too):
                 return False
-            effect.state = self.State.PENDING
-            effect.attempts = 0
+            if effect.state != self.State.PENDING:
+                effect.state = self.State.PENDING
+                effect.attempts = 0
             effect.running_until = None
             effect.next_attempt_at = None
             effect.save(update_fields=["state", "attempts", "running_until", "next_attempt_at"])
+            effect.forget_planned_retry()
             effect.queue()
             return True
+
+    def forget_planned_retry(self):
+        """Drop the retry planned with django-q2's scheduler, so that one chain
+        of attempts runs at a time."""
+        Schedule.objects.filter(name=self.schedule_name).delete()
 
 
 def retry_delay(attempts):

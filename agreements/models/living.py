@@ -496,9 +496,13 @@ class LivingAgreement:
     def tell_other_party(self, name, *, by, event, **args):
         """Promise the other party the email ``name`` about what ``by`` just
         did, once for the trail's ``event``."""
-        other = self.mentee if by.pk == self.mentor_id else self.mentor
         Effect.objects.promise_email(
-            name, to=other, about=f"audit:{event.pk}", agreement_id=self.pk, actor_id=by.pk, **args
+            name,
+            to=self.other_person(by),
+            about=f"audit:{event.pk}",
+            agreement_id=self.pk,
+            actor_id=by.pk,
+            **args,
         )
 
     def reminded_recently(self, now):

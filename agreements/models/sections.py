@@ -23,7 +23,8 @@ TEXT_LINES_LIMIT = 50
 
 
 def validate_text_lines(value):
-    lines = content.normalise_text(value).count("\n") + 1
+    # Every line break a PDF renderer honours counts: U+2028 and the like too.
+    lines = len(content.normalise_text(value).splitlines()) or 1
     if lines > TEXT_LINES_LIMIT:
         raise ValidationError(
             "Keep this to at most %(limit)s lines (it has %(lines)s): join short lines, "

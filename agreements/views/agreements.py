@@ -262,12 +262,13 @@ def pdf(request, agreement_id):
     name, rendering = drafts.stored_draft(agreement)
     try:
         file = default_storage.open(name, "rb") if name else None
-    except FileNotFoundError:
+    except OSError:
         # A newer draft replaced it a moment ago; that one is on its way.
         file = None
     if file is None:
         context = {
             "agreement": agreement,
+            "other": agreement.other_person(request.user),
             "refresh_seconds": DRAFT_REFRESH_SECONDS,
             # A failed attempt: say so rather than promise it in seconds.
             "delayed": rendering is not None and bool(rendering.last_error),

@@ -52,7 +52,8 @@ def _sealed_files():
 
 
 def _sha256(storage, name):
-    """The SHA-256 of a stored file, read in chunks; None if it is not there."""
+    """The SHA-256 of a stored file, read in chunks; None if it is not there
+    or cannot be read."""
     if not name:
         return None
     digest = hashlib.sha256()
@@ -60,6 +61,6 @@ def _sha256(storage, name):
         with storage.open(name, "rb") as file:
             for chunk in file.chunks():
                 digest.update(chunk)
-    except FileNotFoundError:
+    except OSError:
         return None
     return digest.hexdigest()
