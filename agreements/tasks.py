@@ -16,7 +16,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
 from django_q.exceptions import TimeoutException
 
 from agreements import drafts, emails, pdf, seal
@@ -63,6 +63,20 @@ def _record_success(effect):
             time.sleep(pause)
     # Still away: raising leaves the delivery queued, to run again later.
     effect.succeeded()
+
+
+def queue_stalled_effects():
+    """Every few minutes (a django-q2 schedule, made by a migration): queue
+    again what nothing would run otherwise. A second delivery of an effect
+    that is running after all changes nothing: only one worker can claim it."""
+    count = 0
+    for effect in Effect.objects.stalled():
+        with transaction.atomic():
+            effect.queue()
+        count += 1
+    if count:
+        logger.warning("Queued %s stalled effect(s) again.", count)
+    return count
 
 
 def send_email(*, email, to, **args):

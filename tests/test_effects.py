@@ -153,9 +153,53 @@ def test_a_retry_is_scheduled_for_the_worker_after_the_delay(program, program_ad
 
     tasks.run_effect(effect.pk)
 
-    (retry,) = Schedule.objects.all()
-    assert retry.func == "agreements.tasks.run_effect"
+    (retry,) = Schedule.objects.filter(func="agreements.tasks.run_effect")
+    assert retry.name == f"effect:{effect.pk}"
     assert retry.schedule_type == Schedule.ONCE
     effect.refresh_from_db()
     assert retry.next_run == effect.next_attempt_at
     assert retry.next_run - before >= datetime.timedelta(seconds=settings.EFFECT_RETRY_DELAY)
+
+
+def test_the_sweep_queues_again_only_what_nothing_would_run(program, program_admin, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "retry": 60}
+    invite(program, program_admin)
+    lost, waiting = Effect.objects.order_by("pk")
+    OrmQ.objects.all().delete()  # an operator deleted the queue's entries
+    an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    Effect.objects.filter(pk=lost.pk).update(created_at=an_hour_ago)
+
+    assert tasks.queue_stalled_effects() == 1
+    assert OrmQ.objects.count() == 1
+    # The other is young (its entry may still be on its way); a held one is running.
+    Effect.objects.filter(pk=waiting.pk).update(
+        created_at=an_hour_ago, running_until=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    assert tasks.run_effect(lost.pk) == "done"
+    assert tasks.queue_stalled_effects() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_carries_over_what_the_old_queue_had_not_finished(
+    ready, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from agreements import demo
+
+    demo.sign_as(ready, ready.mentor)
+    demo.sign_as(ready, ready.mentee)  # signed, not sealed: nothing ran
+    Effect.objects.all().delete()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("agreements", "0004_program_administration")])
+    try:
+        executor.loader.build_graph()
+        executor.migrate([("agreements", "0006_text_line_limit")])
+        promised = set(Effect.objects.values_list("key", flat=True))
+    finally:
+        call_command("migrate", "agreements", verbosity=0)
+    version = ready.versions.get()
+    assert promised == {f"seal:version:{version.pk}"}
+    assert Effect.objects.get().state == Effect.State.PENDING

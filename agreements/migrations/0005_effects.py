@@ -3,26 +3,68 @@
 import django.utils.timezone
 from django.db import migrations, models
 
+SWEEP = "Queue effects again that nothing will run"
+
+
+def carry_over_unfinished_work(apps, schema_editor):
+    """What the old task queue had not finished becomes a pending effect:
+    unsealed signed versions and final records, and "signed" notices never
+    sent. The sweep below queues them for the worker."""
+    Effect = apps.get_model("agreements", "Effect")
+    AgreementVersion = apps.get_model("agreements", "AgreementVersion")
+    Agreement = apps.get_model("agreements", "Agreement")
+    effects = []
+    signed = AgreementVersion.objects.filter(status__in=["in_force", "superseded"])
+    for version in signed.filter(sealed_at__isnull=True):
+        effects.append(
+            Effect(key=f"seal:version:{version.pk}", kind="seal_version", args={"version_id": version.pk})
+        )
+    for version in signed.filter(sealed_at__isnull=False, notified_at__isnull=True).select_related(
+        "agreement"
+    ):
+        for user_id in (version.agreement.mentor_id, version.agreement.mentee_id):
+            effects.append(
+                Effect(
+                    key=f"email:agreement_signed:version:{version.pk}:user:{user_id}",
+                    kind="email",
+                    args={"email": "agreement_signed", "to": user_id, "version_id": version.pk},
+                )
+            )
+    unsealed_finals = Agreement.objects.filter(
+        status="ended", final_sealed_at__isnull=True, versions__status="in_force"
+    )
+    for agreement in unsealed_finals:
+        effects.append(
+            Effect(key=f"seal:final:{agreement.pk}", kind="seal_final", args={"agreement_id": agreement.pk})
+        )
+    Effect.objects.bulk_create(effects, ignore_conflicts=True)
+
+
+def schedule_the_sweep(apps, schema_editor):
+    Schedule = apps.get_model("django_q", "Schedule")
+    Schedule.objects.update_or_create(
+        name=SWEEP,
+        defaults={
+            "func": "agreements.tasks.queue_stalled_effects",
+            "schedule_type": "I",
+            "minutes": 10,
+            "repeats": -1,
+        },
+    )
+
+
+def unschedule_the_sweep(apps, schema_editor):
+    apps.get_model("django_q", "Schedule").objects.filter(name=SWEEP).delete()
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('agreements', '0004_program_administration'),
+        ('django_q', '0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more'),
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='agreementversion',
-            name='notified_at',
-        ),
-        migrations.RemoveField(
-            model_name='agreementversion',
-            name='seal_attempts',
-        ),
-        migrations.RemoveField(
-            model_name='agreementversion',
-            name='seal_error',
-        ),
         migrations.CreateModel(
             name='Effect',
             fields=[
@@ -43,4 +85,18 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['state', 'created_at'], name='agreements_effect_state')],
             },
         ),
+        migrations.RunPython(carry_over_unfinished_work, migrations.RunPython.noop),
+        migrations.RemoveField(
+            model_name='agreementversion',
+            name='notified_at',
+        ),
+        migrations.RemoveField(
+            model_name='agreementversion',
+            name='seal_attempts',
+        ),
+        migrations.RemoveField(
+            model_name='agreementversion',
+            name='seal_error',
+        ),
+        migrations.RunPython(schedule_the_sweep, unschedule_the_sweep),
     ]

@@ -57,6 +57,20 @@ class EffectQuerySet(models.QuerySet):
     def outstanding(self):
         return self.exclude(state=Effect.State.DONE)
 
+    def stalled(self):
+        """Pending effects that should have run by now, held by no worker:
+        their queue entry was lost (deleted by hand, or refused after
+        SECRET_KEY changed), or they were carried over from an upgrade."""
+        late = Now() - datetime.timedelta(seconds=2 * settings.Q_CLUSTER["retry"])
+        return (
+            self.filter(state=Effect.State.PENDING)
+            .filter(models.Q(running_until__isnull=True) | models.Q(running_until__lt=Now()))
+            .filter(
+                models.Q(next_attempt_at__isnull=True, created_at__lt=late)
+                | models.Q(next_attempt_at__lt=late)
+            )
+        )
+
 
 class Effect(models.Model):
     class Kind(models.TextChoices):
