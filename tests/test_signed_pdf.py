@@ -515,3 +515,22 @@ def test_trying_again_leaves_an_effect_a_worker_holds_alone(ready, settings):
     call_command("seal_pending", stdout=io.StringIO())
     effect.refresh_from_db()
     assert effect.is_held and effect.attempts == 1
+
+
+def test_the_pair_is_told_when_sealing_has_failed_for_good(
+    client, settings, monkeypatch, ready, mentor, django_capture_on_commit_callbacks
+):
+    settings.EFFECT_MAX_ATTEMPTS = 1
+    break_sealing(monkeypatch)
+
+    version = sign_both(ready, django_capture_on_commit_callbacks)
+
+    assert Effect.objects.get(key=version.seal_key).state == Effect.State.FAILED
+    client_for(client, mentor)
+    page = client.get(reverse("agreements:detail", args=[ready.uuid]))
+    assert "Sealing failed" in page.text
+    assert "Sealing pending" not in page.text
+    response = client.get(version_url("version_pdf", version), follow=True)
+    assert "Sealing the signed PDF failed several times" in response.text
+    assert "Sealing failed" in response.text  # the versions page's badge
+    assert downloads(ready) == 0

@@ -469,6 +469,12 @@ class LivingAgreement:
     def final_seal_key(self):
         return f"seal:final:{self.pk}"
 
+    @cached_property
+    def final_seal_failed(self):
+        """Sealing the final record was tried ``EFFECT_MAX_ATTEMPTS`` times and failed."""
+        failed = Effect.objects.filter(key=self.final_seal_key, state=Effect.State.FAILED)
+        return not self.final_sealed_at and failed.exists()
+
     def store_final_pdf(self, sealed):
         """Keep the sealed final record of the ended agreement and record it; once."""
         with transaction.atomic():

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from .audit import AuditEvent
+from .effects import Effect
 from .snapshot import AgreementContent
 
 
@@ -97,6 +98,13 @@ class AgreementVersion(models.Model):
     @property
     def seal_key(self):
         return f"seal:version:{self.pk}"
+
+    @cached_property
+    def seal_failed(self):
+        """Sealing was tried ``EFFECT_MAX_ATTEMPTS`` times and failed: the
+        operators see why in the admin, and try it again."""
+        failed = Effect.objects.filter(key=self.seal_key, state=Effect.State.FAILED)
+        return not self.is_sealed and failed.exists()
 
     def has_rendering(self):
         field = self.unsealed_pdf

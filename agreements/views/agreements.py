@@ -291,6 +291,13 @@ def pdf(request, agreement_id):
 
 
 def _final_pdf(request, agreement):
+    if agreement.final_seal_failed:
+        messages.warning(
+            request,
+            "Sealing the final PDF failed several times. The people who run this site can "
+            "see why and will try again.",
+        )
+        return redirect(_detail_url(agreement))
     if not agreement.final_sealed_at:
         messages.info(
             request, "The final PDF is being sealed; it is usually ready within a minute."

@@ -67,6 +67,13 @@ def version_pdf(request, agreement_id, number):
     """Exactly the bytes that were sealed: nothing is rendered here."""
     agreement = _agreement_for(request, agreement_id, content=False)
     version = _signed_version_for(agreement, number)
+    if version.seal_failed:
+        messages.warning(
+            request,
+            "Sealing the signed PDF failed several times. The people who run this site "
+            "can see why and will try again; what you both signed is on record.",
+        )
+        return redirect("agreements:version_list", agreement.uuid)
     if not version.is_sealed:
         messages.info(
             request,
