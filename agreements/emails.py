@@ -95,26 +95,25 @@ def program_reminder(to, *, agreement_id):
     _send("program_reminder", to, {**context, "todo": agreement.todo_for(to)})
 
 
-def _other_party_did(name, to, agreement_id, actor_id, **extra):
-    agreement = _agreement(agreement_id, "notice_given_by")
+def _other_party_did(name, to, agreement, actor_id, **extra):
     actor = agreement.mentor if actor_id == agreement.mentor_id else agreement.mentee
     _send(name, to, {**_about(agreement, to), "actor": actor, **extra})
 
 
 def off_limits_added(to, *, agreement_id, actor_id):
-    _other_party_did("off_limits_added", to, agreement_id, actor_id)
+    _other_party_did("off_limits_added", to, _agreement(agreement_id), actor_id)
 
 
 def notice_given(to, *, agreement_id, actor_id):
-    _other_party_did("notice_given", to, agreement_id, actor_id)
+    _other_party_did("notice_given", to, _agreement(agreement_id), actor_id)
 
 
 def _sharing(name, to, agreement_id, actor_id, section):
-    agreement = Agreement.objects.get(pk=agreement_id)
+    agreement = _agreement(agreement_id)
     _other_party_did(
         name,
         to,
-        agreement_id,
+        agreement,
         actor_id,
         section=Section.Kind(section).label,
         shared=agreement.sharing_consents.filter(kind=section).count() == len(Party),

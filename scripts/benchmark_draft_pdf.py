@@ -173,20 +173,13 @@ def section_posts(start, exit_date, shape):
         contact[f"{party}-in_person_details"] = line(10 * number + 5)
         contact[f"{party}-preferred_times"] = line(10 * number + 6)
         contact[f"{party}-response_time"] = "same_day"
-    confidentiality = {
-        name: text(seed)
-        for seed, name in enumerate(
-            (
-                "work_matters",
-                "personal_matters",
-                "mentor_areas",
-                "exceptions_notes",
-                "third_party_limits",
-                "line_manager_by_mentor",
-                "line_manager_by_mentee",
-            )
-        )
-    }
+    # Every text area of the section: its model's text fields.
+    text_fields = [
+        field.name
+        for field in limits.Confidentiality._meta.concrete_fields
+        if field.get_internal_type() == "TextField"
+    ]
+    confidentiality = {name: text(seed) for seed, name in enumerate(text_fields)}
     confidentiality.update(
         yields_to_risk_of_harm="on",
         yields_to_legal_duty="on",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from agreements import demo
 from agreements.models import Agreement, Program, User
-from agreements.services import pairing_create
+from agreements.services import pairing_create, pairing_invite
 
 PASSWORD = "correct horse battery staple"
 START = datetime.date(2027, 1, 4)
@@ -65,6 +65,16 @@ def _test_settings(settings, seal_dir, tmp_path):
     for name, path in _seal_paths(seal_dir).items():
         setattr(settings, name, path)
     settings.SEAL_TSA_URL = ""
+
+
+def invite_newcomers(program, admin, number=1):
+    """A pairing of two people new to the app: each is emailed an invitation."""
+    return pairing_invite(
+        program=program,
+        mentor=(f"New Mentor {number}", f"new-mentor{number}@example.com"),
+        mentee=(f"New Mentee {number}", f"new-mentee{number}@example.com"),
+        created_by=admin,
+    )
 
 
 def make_user(email, full_name):

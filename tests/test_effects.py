@@ -12,7 +12,7 @@ from django_q.models import OrmQ, Schedule
 from agreements import tasks
 from agreements.models import Effect
 from agreements.models.effects import retry_delay
-from agreements.services import pairing_invite
+from tests.conftest import invite_newcomers
 
 # Long enough ago that every clock, the database's too, agrees the lease is over.
 LEASE_RAN_OUT = datetime.timedelta(seconds=5)
@@ -31,17 +31,8 @@ def superuser(outsider):
     return outsider
 
 
-def invite(program, by, number=1):
-    return pairing_invite(
-        program=program,
-        mentor=(f"Mentor {number}", f"mentor{number}@example.com"),
-        mentee=(f"Mentee {number}", f"mentee{number}@example.com"),
-        created_by=by,
-    )
-
-
 def test_a_move_promises_each_email_once_with_its_queue_entry(program, program_admin):
-    agreement = invite(program, program_admin)
+    agreement = invite_newcomers(program, program_admin)
 
     keys = sorted(Effect.objects.values_list("key", flat=True))
     assert keys == sorted(
@@ -57,7 +48,7 @@ def test_a_move_promises_each_email_once_with_its_queue_entry(program, program_a
 
 def test_a_move_that_rolls_back_promises_nothing(program, program_admin):
     with pytest.raises(RuntimeError), transaction.atomic():
-        invite(program, program_admin)
+        invite_newcomers(program, program_admin)
         raise RuntimeError("The request failed after the move.")
 
     assert not Effect.objects.exists()
@@ -69,7 +60,7 @@ def test_each_failure_is_kept_and_the_last_marks_it_failed(
 ):
     settings.EFFECT_MAX_ATTEMPTS = 3
     settings.EMAIL_BACKEND = "tests.test_canary.RefusingBackend"
-    invite(program, program_admin)
+    invite_newcomers(program, program_admin)
     effect = Effect.objects.order_by("pk").first()
 
     assert [tasks.run_effect(effect.pk) for _ in range(3)] == ["will retry", "will retry", "failed"]
@@ -84,7 +75,7 @@ def test_each_failure_is_kept_and_the_last_marks_it_failed(
 
 def test_an_effect_whose_worker_dies_every_time_is_marked_failed(program, program_admin, settings):
     settings.EFFECT_MAX_ATTEMPTS = 2
-    invite(program, program_admin)
+    invite_newcomers(program, program_admin)
     effect = Effect.objects.order_by("pk").first()
     # Two workers claimed it and died: their leases ran out.
     for _ in range(2):
@@ -108,7 +99,7 @@ def test_operators_see_what_is_pending_or_failed_and_try_it_again(
     client, program, program_admin, superuser, settings, mailoutbox
 ):
     settings.EFFECT_MAX_ATTEMPTS = 1
-    invite(program, program_admin, 1)
+    invite_newcomers(program, program_admin, 1)
     failing = Effect.objects.order_by("pk").first()
     settings.EMAIL_BACKEND = "tests.test_canary.RefusingBackend"
     assert tasks.run_effect(failing.pk) == "failed"
@@ -147,7 +138,7 @@ def test_the_effects_admin_is_for_superusers_only(client, program_admin):
 
 def test_a_retry_is_scheduled_for_the_worker_after_the_delay(program, program_admin, settings):
     settings.EMAIL_BACKEND = "tests.test_canary.RefusingBackend"
-    invite(program, program_admin)
+    invite_newcomers(program, program_admin)
     effect = Effect.objects.order_by("pk").first()
     before = timezone.now()
 
@@ -163,7 +154,7 @@ def test_a_retry_is_scheduled_for_the_worker_after_the_delay(program, program_ad
 
 def test_the_sweep_queues_again_only_what_nothing_would_run(program, program_admin, settings):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "retry": 60}
-    invite(program, program_admin)
+    invite_newcomers(program, program_admin)
     lost, waiting = Effect.objects.order_by("pk")
     OrmQ.objects.all().delete()  # an operator deleted the queue's entries
     an_hour_ago = timezone.now() - datetime.timedelta(hours=1)

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from agreements import demo, pdf, seal
 from agreements.models import AgreementVersion, AuditEvent, Effect
-from agreements.services import pairing_create, pairing_invite
+from agreements.services import pairing_create
 from tests import faults
-from tests.conftest import START, fresh, make_user
+from tests.conftest import START, fresh, invite_newcomers, make_user
 from tests.faults import SETTLE, expected_emails, wait_until
 
 pytestmark = [
@@ -149,16 +149,6 @@ def ready_pair(program, admin, number):
     return fresh(agreement)
 
 
-def invite(program, admin, number):
-    """A pairing of two new people: each is emailed an invitation."""
-    return pairing_invite(
-        program=program,
-        mentor=(f"New Mentor {number}", f"new-mentor{number}@example.com"),
-        mentee=(f"New Mentee {number}", f"new-mentee{number}@example.com"),
-        created_by=admin,
-    )
-
-
 def folder(settings, version):
     return settings.MEDIA_ROOT / "agreements" / str(version.agreement.uuid)
 
@@ -280,7 +270,7 @@ def test_emails_queued_while_smtp_is_down_arrive_once_when_it_is_back(
     client, agreement, mentor, program, program_admin, mail_server, start_worker
 ):
     worker = start_worker()
-    invite(program, program_admin, 1)
+    invite_newcomers(program, program_admin, 1)
     response = client.post(reverse("password_reset"), {"email": mentor.email})
     assert response.status_code == 302
     assert agreement.consent_to_share("goals", by=mentor)
@@ -413,7 +403,7 @@ def test_two_clusters_seal_and_send_everything_exactly_once(
 
     versions = [sign_both(agreement) for agreement in agreements]
     for number in range(4):
-        invite(program, program_admin, number)
+        invite_newcomers(program, program_admin, number)
 
     # 3 seals, then 2 emails per sealed version, and 2 invitations per pairing.
     wait_until(lambda: all_done(3 + 6 + 8), "every effect", workers=workers)

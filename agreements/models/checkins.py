@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .sections import TEXT_LIMIT, Party, validate_text_lines
+from .sections import Party, long_text
 
 
 class PlannedCheckIn(models.Model):
@@ -54,14 +54,10 @@ class CheckInRecord(models.Model):
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     mentor_working = models.CharField(max_length=13, choices=StillWorking.choices, blank=True)
-    mentor_note = models.TextField(
-        max_length=TEXT_LIMIT, validators=[validate_text_lines], blank=True
-    )
+    mentor_note = long_text(blank=True)
     mentor_answered_at = models.DateTimeField(null=True, blank=True)
     mentee_working = models.CharField(max_length=13, choices=StillWorking.choices, blank=True)
-    mentee_note = models.TextField(
-        max_length=TEXT_LIMIT, validators=[validate_text_lines], blank=True
-    )
+    mentee_note = long_text(blank=True)
     mentee_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -112,9 +108,9 @@ class GoalProgress(models.Model):
     goal = models.ForeignKey(
         "Goal", on_delete=models.SET_NULL, null=True, blank=True, related_name="progress"
     )
-    goal_description = models.TextField(max_length=TEXT_LIMIT, validators=[validate_text_lines])
+    goal_description = long_text()
     status = models.CharField(max_length=11, choices=Status.choices)
-    note = models.TextField(max_length=TEXT_LIMIT, validators=[validate_text_lines], blank=True)
+    note = long_text(blank=True)
 
     class Meta:
         ordering = ["record", "pk"]

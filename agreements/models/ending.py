@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .sections import TEXT_LIMIT, Party, validate_text_lines
+from .sections import Party, long_text
 
 
 class ClosingNote(models.Model):
@@ -20,16 +20,12 @@ class ClosingNote(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    achieved = models.TextField(
-        "what we achieved", max_length=TEXT_LIMIT, validators=[validate_text_lines], blank=True
-    )
+    achieved = long_text("what we achieved", blank=True)
     stay_in_touch = models.CharField(
         "stay in touch?", max_length=5, choices=StayInTouch.choices, blank=True
     )
-    how_to_reach = models.TextField(
+    how_to_reach = long_text(
         "how to stay in touch",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
         blank=True,
         help_text="Optional: a personal email, a profile, a yearly coffee.",
     )

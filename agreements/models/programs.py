@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from .sections import TEXT_LIMIT, validate_text_lines
+from .sections import long_text
 
 
 class ProgramQuerySet(models.QuerySet):
@@ -30,10 +30,8 @@ class Program(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     # The template ------------------------------------------------------
-    exceptions_notes = models.TextField(
+    exceptions_notes = long_text(
         "how a confidentiality exception is handled",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
         blank=True,
         help_text="For example: the mentor tells the mentee first, where that is safe, "
         "and contacts the program's wellbeing lead.",

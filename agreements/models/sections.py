@@ -34,6 +34,14 @@ def validate_text_lines(value):
         )
 
 
+def long_text(verbose_name=None, **kwargs):
+    """A text the pair writes: at most TEXT_LIMIT characters in at most
+    TEXT_LINES_LIMIT lines."""
+    return models.TextField(
+        verbose_name, max_length=TEXT_LIMIT, validators=[validate_text_lines], **kwargs
+    )
+
+
 def _date(value):
     return datetime.date.fromisoformat(value) if value else None
 
@@ -255,10 +263,8 @@ class MeetingSchedule(models.Model):
 class Goal(models.Model):
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="goals")
     owner = models.CharField("whose goal", max_length=6, choices=Party.choices)
-    description = models.TextField("goal", max_length=TEXT_LIMIT, validators=[validate_text_lines])
-    success_measure = models.TextField(
-        "how success is measured", max_length=TEXT_LIMIT, validators=[validate_text_lines]
-    )
+    description = long_text("goal")
+    success_measure = long_text("how success is measured")
     target_date = models.DateField()
 
     class Meta:
@@ -313,25 +319,13 @@ class Confidentiality(models.Model):
     agreement = models.OneToOneField(
         "Agreement", on_delete=models.CASCADE, related_name="confidentiality"
     )
-    work_matters = models.TextField(
+    work_matters = long_text(
         "work matters the mentee chooses to share",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
         blank=True,
         help_text="For example performance feedback, team conflicts, career plans.",
     )
-    personal_matters = models.TextField(
-        "life outside work the mentee is willing to discuss",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
-        blank=True,
-    )
-    mentor_areas = models.TextField(
-        "areas the mentor brings in",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
-        blank=True,
-    )
+    personal_matters = long_text("life outside work the mentee is willing to discuss", blank=True)
+    mentor_areas = long_text("areas the mentor brings in", blank=True)
     yields_to_risk_of_harm = models.BooleanField(
         "risk of harm to the mentee or others", default=True
     )
@@ -339,10 +333,8 @@ class Confidentiality(models.Model):
     yields_to_organisation_duty = models.BooleanField(
         "duties to the organisation (e.g. fraud, safety)", default=True
     )
-    exceptions_notes = models.TextField(
+    exceptions_notes = long_text(
         "how an exception is handled",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
         blank=True,
         help_text="For example: the mentor tells the mentee first, where that is safe.",
     )
@@ -350,24 +342,14 @@ class Confidentiality(models.Model):
         "the mentor may consult a named third party", default=False
     )
     third_party_name = models.CharField("third party", max_length=LINE_LIMIT, blank=True)
-    third_party_limits = models.TextField(
-        "within these limits", max_length=TEXT_LIMIT, validators=[validate_text_lines], blank=True
-    )
+    third_party_limits = long_text("within these limits", blank=True)
     third_party_consent = models.BooleanField(
         "the mentee consents to this consultation", default=False
     )
-    line_manager_by_mentor = models.TextField(
-        "what the mentor may tell the mentee's line manager",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
-        blank=True,
+    line_manager_by_mentor = long_text(
+        "what the mentor may tell the mentee's line manager", blank=True
     )
-    line_manager_by_mentee = models.TextField(
-        "what the mentee may tell their line manager",
-        max_length=TEXT_LIMIT,
-        validators=[validate_text_lines],
-        blank=True,
-    )
+    line_manager_by_mentee = long_text("what the mentee may tell their line manager", blank=True)
 
     def __str__(self):
         return "Confidentiality"
