@@ -31,15 +31,16 @@ test-packages:
 	$(call apt_install,apt-packages.txt apt-packages-test.txt)
 
 # The task worker (emails, sealing signed PDFs, draft PDFs) runs beside the dev
-# server, is started again if it dies, and stops with it (its process group; a
-# task cut short is delivered again TASK_RETRY seconds after it was taken).
+# server, is started again if it dies, and stops with it: its process group is
+# killed outright (a SIGTERM to all of it can leave django-q2 hanging), and a
+# task cut short is delivered again TASK_RETRY seconds after it was taken.
 demo: system-packages install
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
 	test -f var/seal/seal-key.pem || $(DEV) $(BIN)/python manage.py create_seal_keys
 	$(DEV) $(BIN)/python manage.py seed_demo
 	setsid sh -c 'while :; do $(DEV) $(BIN)/python manage.py qcluster; \
 		echo "The task worker stopped; starting it again." >&2; sleep 2; done' & \
-	trap 'kill -- -$$! 2>/dev/null; sleep 2; kill -9 -- -$$! 2>/dev/null' EXIT INT TERM; \
+	trap 'kill -KILL -$$! 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: install
