@@ -69,7 +69,7 @@ class AgreementAdmin(admin.ModelAdmin):
         # in their audit trail.
         agreement = self.get_object(request, object_id)
         if agreement is not None and agreement.party_of(request.user) is None:
-            agreement.record_access(
+            agreement.audit_access(
                 AuditEvent.Kind.VIEWED,
                 actor=request.user,
                 origin=Origin.of(request),

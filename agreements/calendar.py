@@ -14,7 +14,7 @@ from dateutil import rrule
 from django.utils import timezone
 from icalendar import Calendar, Event, vDuration, vRecur
 
-from agreements.models import MeetingSchedule
+from agreements.models import MeetingSchedule, Party, runs_on
 
 PRODID = "-//Mentorship//Agreements//EN"
 DEFAULT_DURATION_MINUTES = 60
@@ -77,7 +77,7 @@ def meeting_starts(schedule, start_date, end_date):
 
 def next_meeting(agreement, now):
     """The start of the agreement's next meeting after ``now``, or None."""
-    plan = agreement.plan
+    plan = agreement.content_in_force
     if plan is None or agreement.is_ended:
         return None
     recurrence = _recurrence(plan.schedule, plan.term.start_date, agreement.end_date)
@@ -104,8 +104,7 @@ def end_label(agreement):
     """What the last day of the agreement is called in the calendar."""
     if agreement.is_ended:
         return "Agreement ended"
-    exit_date = agreement.plan.term.exit_date
-    if agreement.ends_on and (exit_date is None or agreement.ends_on < exit_date):
+    if agreement.ends_early:
         return "Agreement ends (notice given)"
     return "Exit date"
 
@@ -160,11 +159,11 @@ def _day_event(uid, day, *, summary, description, sequence, stamp):
 
 
 def _events(agreement, *, user, stamp):
-    plan = agreement.plan
+    plan = agreement.content_in_force
     if plan is None:
         return []
     party = agreement.party_of(user)
-    other = agreement.user_for(agreement.other_party(party)).full_name
+    other = agreement.user_for(Party(party).other).full_name
     end = agreement.end_date
     # A notice or the end moves events without a new version: bump SEQUENCE
     # too, so a client that imports the file again takes the change.
@@ -177,8 +176,7 @@ def _events(agreement, *, user, stamp):
         events.append(meetings)
     held = {record.planned_date: record for record in agreement.checkin_records.all()}
     for checkin in plan.checkins:
-        # The agreement ends on the morning of its end date.
-        if end and checkin.date >= end and checkin.date not in held:
+        if not runs_on(checkin.date, end) and checkin.date not in held:
             continue
         description = [f"To review: {checkin.focus}" if checkin.focus else "Check-in"]
         record = held.get(checkin.date)
@@ -232,7 +230,7 @@ def agreement_calendar(agreements, *, user, name="Mentoring", now=None):
         for event in events:
             calendar.add_component(event)
         if events:
-            span += [agreement.plan.term.start_date, agreement.end_date]
+            span += [agreement.content_in_force.term.start_date, agreement.end_date]
     span = [day for day in span if day]
     if span:
         # VTIMEZONEs for the years the agreements span, not 1970 to 2038.

@@ -75,11 +75,11 @@ def _fill(agreement, kind, start):
 
 
 def write_section(agreement, kind, *, by, start):
-    """Fill one section through the real save path (versions, revisions)."""
-    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    """Fill one section through the real save path (revisions)."""
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
     section = agreement.sections_by_kind[kind]
     agreement.save_section(
-        kind, by=by, expected_version=section.version, save=lambda: _fill(agreement, kind, start)
+        kind, by=by, expected_revision=section.revision, save=lambda: _fill(agreement, kind, start)
     )
 
 
@@ -102,14 +102,14 @@ def write_all(agreement, *, by, start=None):
 
 
 def agree_all(agreement, *, kinds=None):
-    versions = dict(agreement.sections.values_list("kind", "version"))
+    revisions = dict(agreement.sections.values_list("kind", "revision"))
     for kind in kinds or Section.Kind.values:
         for party in (agreement.mentor, agreement.mentee):
-            agreement.agree_section(kind, by=party, seen_version=versions[kind])
+            agreement.agree_section(kind, by=party, seen_revision=revisions[kind])
 
 
 def sign_as(agreement, user):
-    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
     agreement.sign(by=user, typed_name=user.full_name, seen_hash=agreement.content_hash)
 
 
@@ -121,14 +121,14 @@ def activate(agreement, *, start):
     sign_as(agreement, agreement.mentee)
 
 
-def record_checkins(agreement, *, by, today, answer_both=False):
+def write_checkin_records(agreement, *, by, today, answer_both=False):
     """Record every check-in in force up to ``today``, with steady progress."""
-    agreement = Agreement.objects.with_content().with_life().get(pk=agreement.pk)
-    for number, checkin in enumerate(agreement.plan.checkins, start=1):
+    agreement = Agreement.objects.with_working_copy().with_records().get(pk=agreement.pk)
+    for number, checkin in enumerate(agreement.content_in_force.checkins, start=1):
         if checkin.date > today:
             break
         status = "done" if number > 1 else "on_track"
-        agreement.record_checkin(
+        agreement.write_checkin_record(
             planned_date=checkin.date,
             held_on=checkin.date,
             progress=[(goal, status, "") for goal in agreement.goals_in_force()],
@@ -137,7 +137,7 @@ def record_checkins(agreement, *, by, today, answer_both=False):
             by=by,
         )
         if answer_both:
-            other = agreement.user_for(agreement.other_party(agreement.party_of(by)))
+            other = agreement.other_person(by)
             agreement.answer_checkin(planned_date=checkin.date, working="yes", note="", by=other)
 
 

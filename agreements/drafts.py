@@ -31,7 +31,7 @@ def _html_and_hash(agreement):
 
 def stored_draft(agreement):
     """``(name, None)``: the stored draft PDF of the agreement as it is now
-    (loaded with ``with_content()``); else ``(None, effect)``, its rendering,
+    (loaded with ``with_working_copy()``); else ``(None, effect)``, its rendering,
     promised."""
     _html, digest = _html_and_hash(agreement)
     name = _name(agreement, digest)
@@ -55,7 +55,7 @@ def render(agreement_id, html_sha256):
     """Store the draft PDF whose HTML hashes to ``html_sha256``, if the
     agreement still reads so; a changed agreement has promised its newer
     draft, and the page that asked looks for that one."""
-    agreement = Agreement.objects.with_content().get(pk=agreement_id)
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement_id)
     html, digest = _html_and_hash(agreement)
     if digest != html_sha256:
         return

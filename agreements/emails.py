@@ -90,7 +90,7 @@ def agreement_ended(to, *, agreement_id):
 def program_reminder(to, *, agreement_id):
     """A program admin's nudge: what waits for this person, never content.
     Someone who has not accepted their invitation gets a new link."""
-    agreement = Agreement.objects.with_content().with_life().get(pk=agreement_id)
+    agreement = Agreement.objects.with_working_copy().with_records().get(pk=agreement_id)
     context = {**_about(agreement, to), **_sign_in_or_invitation(agreement, to)}
     _send("program_reminder", to, {**context, "todo": agreement.todo_for(to)})
 

@@ -1,4 +1,9 @@
-"""Refusals of the agreement lifecycle; views turn them into messages."""
+"""Refusals of the agreement lifecycle: each illegal move has its own name.
+
+Every refusal is an ``AgreementError`` whose message says what happened and
+what to do; views show it (``agreements.views.access.attempt``). Nothing was
+changed when one is raised: the move's transaction rolled back.
+"""
 
 
 class AgreementError(Exception):
@@ -9,12 +14,15 @@ class AgreementError(Exception):
         self.message = message
 
 
-class NotEditable(AgreementError):
-    pass
+# Drafting -------------------------------------------------------------------
+
+
+class AgreementSigned(AgreementError):
+    """The working copy is closed: the agreement is signed and not being amended."""
 
 
 class SectionIncomplete(AgreementError):
-    pass
+    """A section cannot be agreed before it is filled in."""
 
 
 class SectionChanged(AgreementError):
@@ -23,14 +31,6 @@ class SectionChanged(AgreementError):
 
 class SectionInvalid(AgreementError):
     """The saved section would break a rule that spans sections."""
-
-
-class NotReadyToSign(AgreementError):
-    pass
-
-
-class ContentChanged(AgreementError):
-    pass
 
 
 class SectionConflict(AgreementError):
@@ -42,5 +42,50 @@ class SectionConflict(AgreementError):
         self.changes = changes
 
 
+# Signing --------------------------------------------------------------------
+
+
+class NotReadyToSign(AgreementError):
+    """Sections are not all agreed, a policy is broken, or the party signed already."""
+
+
+class ContentChanged(AgreementError):
+    """The content changed after the signer read it."""
+
+
+# Amending -------------------------------------------------------------------
+
+
+class NotAmendable(AgreementError):
+    """Only an Active agreement, not being amended and not ending, can be amended."""
+
+
+class NoAmendment(AgreementError):
+    """There is no amendment to withdraw."""
+
+
+class TopicAlreadyOffLimits(AgreementError):
+    """The topic added after signing is already off limits."""
+
+
+# The agreement in force -----------------------------------------------------
+
+
+class NotActive(AgreementError):
+    """The move needs an Active agreement."""
+
+
 class CheckInInvalid(AgreementError):
     """The check-in cannot be recorded as asked."""
+
+
+class NoticeAlreadyGiven(AgreementError):
+    """Notice to end the agreement was given before."""
+
+
+class AlreadyEnded(AgreementError):
+    """The pairing has ended: the move no longer applies."""
+
+
+class RemindedRecently(AgreementError):
+    """A program admin reminded the pair less than a day ago."""

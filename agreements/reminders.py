@@ -34,10 +34,6 @@ def due_reminders(*, agreement, user, today):
     end = agreement.end_date
     due = []
     for checkin, _record, state in agreement.checkin_timeline(today):
-        # The agreement ends on the morning of its end date, so a check-in
-        # planned for that day can no longer be recorded: no reminder.
-        if end and checkin.date >= end:
-            continue
         if state == CheckInState.UPCOMING and checkin.date - today <= soon:
             due.append((Kind.CHECKIN_SOON, checkin.date))
         elif state == CheckInState.OVERDUE:

@@ -16,6 +16,7 @@ from agreements.models import (
     SectionRevision,
     Term,
     User,
+    runs_on,
 )
 
 # The most check-ins an agreement holds (the check-ins editor's limit).
@@ -51,7 +52,7 @@ def checkin_dates(start_date, exit_date, weeks):
     so a caller can tell the term is too long for the rhythm."""
     step = datetime.timedelta(weeks=weeks)
     dates, day = [], start_date + step
-    while day < exit_date and len(dates) <= MAX_CHECKINS:
+    while runs_on(day, exit_date) and len(dates) <= MAX_CHECKINS:
         dates.append(day)
         day += step
     return dates
@@ -112,18 +113,18 @@ def pairing_create(
         Section.objects.bulk_create(
             Section(agreement=agreement, kind=kind) for kind in Section.Kind.values
         )
-        # Version 0 of every section, so a later conflict can show what changed since.
-        agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+        # Revision 0 of every section, so a later conflict can show what changed since.
+        agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
         SectionRevision.objects.bulk_create(
             SectionRevision(
                 section=section,
-                version=0,
+                revision=0,
                 data=content.normalise(agreement.section_data(section.kind)),
                 edited_by=created_by,
             )
             for section in agreement.ordered_sections()
         )
-        agreement.record(
+        agreement.audit(
             AuditEvent.Kind.CREATED,
             actor=created_by,
             origin=origin,

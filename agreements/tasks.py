@@ -108,7 +108,7 @@ def seal_version(*, version_id):
 
 def seal_final_pdf(*, agreement_id):
     """Render and seal the final record of an ended agreement, once."""
-    agreement = Agreement.objects.with_content().get(pk=agreement_id)
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement_id)
     if agreement.final_sealed_at:
         return
     sealed = seal.seal_pdf(

@@ -1,7 +1,7 @@
 """Settings for the mentorship project, read from the environment.
 
 Every value that differs between a laptop and production comes from an
-environment variable; see `.env.example` and the README for the list.
+environment variable; see `.env.example` and docs/operations.md for the list.
 """
 
 import os
@@ -144,6 +144,9 @@ AXES_RESET_ON_SUCCESS = True
 # The login form posts the email address as "username" (Django's AuthenticationForm).
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "agreements.models.users.login_username"
+# The address lockouts count by is the one the audit trail records (one rule
+# for proxies: TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "agreements.models.audit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 PASSWORD_HASHERS = [

@@ -1,10 +1,10 @@
-"""Rehearse the README's "Backup and restore" on throwaway copies.
+"""Rehearse "Backup and restore" (docs/operations.md) on throwaway copies.
 
     .venv/bin/python scripts/backup_restore_check.py [--sqlite]
 
 Seeds the demo data, its PDFs sealed, into a throwaway database (PostgreSQL at
 PGHOST:PGPORT as PGUSER, by default 127.0.0.1:5432 as postgres; with --sqlite a
-SQLite file), backs up the database, MEDIA_ROOT and SEAL_DIR as the README
+SQLite file), backs up the database, MEDIA_ROOT and SEAL_DIR as docs/operations.md
 says, deletes the originals, restores into a fresh database and new folders,
 and checks the restored copy: `verify_audit`, `verify_storage`, and the seal of
 every restored PDF. Prints each step; exits with status 1 if any fails.

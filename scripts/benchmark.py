@@ -106,7 +106,7 @@ def main():
     demo.agree_all(agreement)
     demo.sign_as(agreement, users[0])
     demo.sign_as(agreement, users[1])
-    version = Agreement.objects.with_content().get(pk=agreement.pk).version_in_force
+    version = Agreement.objects.with_working_copy().get(pk=agreement.pk).version_in_force
     start = time.perf_counter()
     seal_version(version_id=version.pk)
     print(f"{'render + seal signed PDF (task)':<34} {time.perf_counter() - start:7.2f} s once")

@@ -287,7 +287,7 @@ def save_section(agreement_pk, kind, party, data):
     from agreements.forms import SectionEditor
     from agreements.models import Agreement
 
-    loaded = Agreement.objects.with_content().get(pk=agreement_pk)
+    loaded = Agreement.objects.with_working_copy().get(pk=agreement_pk)
     editor = SectionEditor(loaded, kind, party, data=data)
     if not editor.is_valid():
         errors = [line for _heading, form in editor.forms for line in form_errors(form)]
@@ -301,7 +301,7 @@ def save_section(agreement_pk, kind, party, data):
         loaded.save_section(
             kind,
             by=loaded.user_for(party),
-            expected_version=loaded.sections_by_kind[kind].version,
+            expected_revision=loaded.sections_by_kind[kind].revision,
             save=editor.save,
         )
     except AgreementError as exc:
@@ -344,7 +344,7 @@ def create_worst_draft(shape):
     start = timezone.localdate()
     for kind, party, data in section_posts(start, start + datetime.timedelta(days=365), shape):
         save_section(agreement.pk, kind, party, data)
-    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
     # The text areas as stored, to show the draft is the one intended.
     confidentiality = agreement.confidentiality
     texts = [

@@ -1,32 +1,17 @@
-from .agreement import (
-    AUTHENTICATION,
-    CONSENT_STATEMENT,
-    STATEMENTS,
-    Agreement,
-    Section,
-    SectionRevision,
-    Signature,
-)
+from .agreement import Agreement
 from .audit import AuditEvent, Origin, verify_chain
 from .calendar import CalendarFeed
-from .checkins import CheckInRecord, GoalProgress, PlannedCheckIn, StillWorking
+from .checkins import CheckInRecord, CheckInState, GoalProgress, PlannedCheckIn, StillWorking
+from .confidentiality import Confidentiality, OffLimitsTopic
+from .drafting import Section, SectionRevision
 from .effects import Effect
-from .ending import ClosingNote
-from .living import CheckInState
+from .ending import ClosingNote, runs_on
+from .parties import Party
 from .programs import Program
 from .reminders import Reminder
-from .sections import (
-    Arranger,
-    CheckIn,
-    Confidentiality,
-    ContactPreference,
-    Goal,
-    MeetingSchedule,
-    OffLimitsTopic,
-    Party,
-    Term,
-)
+from .sections import Arranger, CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 from .sharing import SharingConsent
+from .signing import AUTHENTICATION, CONSENT_STATEMENT, STATEMENTS, Signature
 from .snapshot import AgreementContent
 from .users import User
 from .versions import AgreementVersion
@@ -64,5 +49,6 @@ __all__ = [
     "StillWorking",
     "Term",
     "User",
+    "runs_on",
     "verify_chain",
 ]

@@ -1,12 +1,213 @@
-"""What happened at each check-in: when it was held, how each goal is going,
-and whether the agreement still works for each party. Private to the pair."""
+"""Check-ins: the dated meetings of the agreement in force.
+
+Each check-in in force is upcoming, due, overdue, held or cancelled; a held
+one has a record of when it was held, how each goal is going, and whether
+the agreement still works for each party. What the pair writes is private
+to the pair. ``CheckInsMixin`` is a concern of ``Agreement``.
+"""
+
+import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from .sections import Party, long_text
+from agreements import content
+from agreements.exceptions import CheckInInvalid
+
+from .audit import AuditEvent
+from .ending import runs_on
+from .parties import Party
+from .text import long_text
+
+Event = AuditEvent.Kind
+
+
+class CheckInState:
+    UPCOMING = "upcoming"
+    DUE = "due"  # its day has come: it can be recorded
+    OVERDUE = "overdue"
+    HELD = "held"
+    CANCELLED = "cancelled"  # not held, and now it cannot be: the agreement ends first
+
+
+class CheckInsMixin(models.Model):
+    class Meta:
+        abstract = True
+
+    # Reading ----------------------------------------------------------------
+
+    def goals_in_force(self):
+        """The goal rows both signed: during an amendment, draft goals are left out."""
+        goals = list(self.goals.all())
+        if not self.is_amending:
+            return goals
+        signed = [content.normalise(goal.as_data()) for goal in self.content_in_force.goals]
+        return [goal for goal in goals if content.normalise(goal.as_data()) in signed]
+
+    def goal_statuses(self):
+        """{goal id: latest GoalProgress} from the prefetched check-in records."""
+        latest = {}
+        for record in sorted(self.checkin_records.all(), key=lambda r: r.held_on):
+            for progress in record.progress.all():
+                if progress.goal_id:
+                    latest[progress.goal_id] = progress
+        return latest
+
+    def achieved_goal_ids(self):
+        """The goals whose latest check-in marked them done."""
+        return {
+            goal_id
+            for goal_id, progress in self.goal_statuses().items()
+            if progress.status == GoalProgress.Status.DONE
+        }
+
+    def checkin_timeline(self, today):
+        """[(check-in, record or None, state)] for the check-ins in force."""
+        if self.content_in_force is None:
+            return []
+        records = {record.planned_date: record for record in self.checkin_records.all()}
+        grace = datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
+        end = self.end_date
+        timeline = []
+        for checkin in self.content_in_force.checkins:
+            record = records.get(checkin.date)
+            if record:
+                state = CheckInState.HELD
+            elif self.is_ended or not runs_on(checkin.date, end):
+                state = CheckInState.CANCELLED
+            elif checkin.date > today:
+                state = CheckInState.UPCOMING
+            elif today > checkin.date + grace:
+                state = CheckInState.OVERDUE
+            else:
+                state = CheckInState.DUE
+            timeline.append((checkin, record, state))
+        return timeline
+
+    def checkin_summary(self, today):
+        """(held, overdue) counts: all a program admin learns of the check-ins."""
+        states = [state for _checkin, _record, state in self.checkin_timeline(today)]
+        return states.count(CheckInState.HELD), states.count(CheckInState.OVERDUE)
+
+    def checkins_to_record(self, today):
+        if self.status != self.Status.ACTIVE:
+            return []
+        return [
+            checkin
+            for checkin, _record, state in self.checkin_timeline(today)
+            if state in {CheckInState.DUE, CheckInState.OVERDUE}
+        ]
+
+    def next_checkin_date(self, today):
+        return next(
+            (
+                checkin.date
+                for checkin, _record, state in self.checkin_timeline(today)
+                if state == CheckInState.UPCOMING
+            ),
+            None,
+        )
+
+    def _checkins_todo(self, user):
+        """Check-ins the user should record or answer."""
+        party = self.party_of(user)
+        todo = []
+        for checkin, record, state in self.checkin_timeline(user.today()):
+            when = date_format(checkin.date, "j M Y")
+            if state == CheckInState.OVERDUE:
+                todo.append(f"Record the check-in of {when} (overdue)")
+            elif state == CheckInState.DUE:
+                todo.append(f"Record the check-in of {when}")
+            elif record and not record.answer_of(party)[0]:
+                todo.append(f"Answer “still working for you?” for the check-in of {when}")
+        return todo
+
+    # Moves ------------------------------------------------------------------
+
+    def write_checkin_record(
+        self, *, planned_date, held_on, progress, working, note, by, origin=None
+    ):
+        """Record a check-in held on or after its date.
+
+        ``progress`` is [(goal, status, note)] for the goals in force; the
+        recorder also gives their own answer to "still working for you?".
+        """
+        with transaction.atomic():
+            agreement = self._lock()
+            agreement._require_active("Check-ins are recorded")
+            today = by.today()
+            dates = {checkin.date for checkin in agreement.content_in_force.checkins}
+            if planned_date not in dates:
+                raise CheckInInvalid("The agreement has no check-in on that date.")
+            if planned_date > today:
+                raise CheckInInvalid("A check-in can be recorded on or after its date, not before.")
+            if held_on > today:
+                raise CheckInInvalid("The date it was held cannot be in the future.")
+            if agreement.checkin_records.filter(planned_date=planned_date).exists():
+                raise CheckInInvalid("This check-in was already recorded.")
+            goals = {goal.pk for goal in agreement.goals_in_force()}
+            if {goal.pk for goal, _status, _note in progress} != goals:
+                raise CheckInInvalid(
+                    "The goals changed while you were filling in the form. Open it again."
+                )
+            party = agreement.party_of(by)
+            now = timezone.now()
+            record = CheckInRecord.objects.create(
+                agreement=agreement,
+                planned_date=planned_date,
+                held_on=held_on,
+                recorded_by=by,
+                recorded_at=now,
+                **{
+                    f"{party}_working": working,
+                    f"{party}_note": note,
+                    f"{party}_answered_at": now,
+                },
+            )
+            GoalProgress.objects.bulk_create(
+                GoalProgress(
+                    record=record,
+                    goal=goal,
+                    goal_description=goal.description,
+                    status=status,
+                    note=goal_note,
+                )
+                for goal, status, goal_note in progress
+            )
+            # Dates only: what the pair wrote stays out of the trail's details.
+            agreement._finish(
+                Event.CHECKIN_RECORDED,
+                by=by,
+                origin=origin,
+                at=now,
+                details={"planned_date": planned_date, "held_on": held_on, "party": party},
+            )
+            return record
+
+    def answer_checkin(self, *, planned_date, working, note, by, origin=None):
+        """A party's own answer to "is this agreement still working for you?"."""
+        with transaction.atomic():
+            agreement = self._lock()
+            agreement._require_active("Check-ins are answered")
+            record = agreement.checkin_records.filter(planned_date=planned_date).first()
+            if record is None:
+                raise CheckInInvalid("This check-in has not been recorded yet.")
+            party = agreement.party_of(by)
+            now = timezone.now()
+            setattr(record, f"{party}_working", working)
+            setattr(record, f"{party}_note", note)
+            setattr(record, f"{party}_answered_at", now)
+            record.save(update_fields=[f"{party}_working", f"{party}_note", f"{party}_answered_at"])
+            agreement._finish(
+                Event.CHECKIN_ANSWERED,
+                by=by,
+                origin=origin,
+                at=now,
+                details={"planned_date": planned_date, "party": party},
+            )
 
 
 class PlannedCheckIn(models.Model):

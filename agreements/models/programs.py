@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from .sections import long_text
+from .text import long_text
 
 
 class ProgramQuerySet(models.QuerySet):

@@ -1,6 +1,56 @@
+"""Reminders: the emails the cron sends before check-ins and the exit
+(``Reminder``, one row per email), and a program admin's nudge to a pair
+(``RemindersMixin``, a concern of ``Agreement``)."""
+
+import datetime
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+
+from agreements.exceptions import AlreadyEnded, RemindedRecently
+
+from .audit import AuditEvent
+
+# A program admin reminds a pair at most this often.
+PROGRAM_REMINDER_INTERVAL = datetime.timedelta(hours=24)
+
+
+class RemindersMixin(models.Model):
+    # The last reminder a program admin sent the pair.
+    program_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def reminded_recently(self, now):
+        """A program admin reminded the pair less than a day ago."""
+        last = self.program_reminded_at
+        return last is not None and now - last < PROGRAM_REMINDER_INTERVAL
+
+    def remind_by_program(self, *, by, origin=None):
+        """A program admin nudges the pair: each gets what waits for them.
+        What the program does is not the pair's activity: ``last_activity_at``
+        stays as it is."""
+        with transaction.atomic():
+            agreement = self._lock()
+            if agreement.is_ended:
+                raise AlreadyEnded("This pairing has ended: there is nothing to remind them of.")
+            now = timezone.now()
+            if agreement.reminded_recently(now):
+                raise RemindedRecently(
+                    "A reminder already went to this pair in the last 24 hours. "
+                    "Give them a little time."
+                )
+            agreement.program_reminded_at = now
+            agreement.save(update_fields=["program_reminded_at"])
+            event = agreement.audit(
+                AuditEvent.Kind.PROGRAM_REMINDER, actor=by, origin=origin, at=now
+            )
+            agreement.tell_both(
+                "program_reminder", about=f"audit:{event.pk}", agreement_id=agreement.pk
+            )
+            return agreement
 
 
 class Reminder(models.Model):

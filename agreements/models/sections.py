@@ -1,45 +1,18 @@
-"""The structured content of an agreement, one model per section."""
+"""The structured content of an agreement, one model per section.
+
+Each model turns into the canonical data a signature stands on
+(``as_data``) and back (``from_data``), so an amendment can be withdrawn.
+"""
 
 import datetime
-import functools
-import itertools
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils.formats import date_format
 
-from agreements import content
-
+from .parties import Party
+from .text import LINE_LIMIT, long_text
 from .users import validate_time_zone
-
-TEXT_LIMIT = 2000
-LINE_LIMIT = 200
-# Lines in one text: with TEXT_LIMIT this bounds the longest PDF the forms
-# allow (README: "Draft PDFs"); 2,000 one-character lines made 750 pages.
-TEXT_LINES_LIMIT = 50
-
-
-def validate_text_lines(value):
-    # Every line break a PDF renderer honours counts: U+2028 and the like too.
-    lines = len(content.normalise_text(value).splitlines()) or 1
-    if lines > TEXT_LINES_LIMIT:
-        raise ValidationError(
-            "Keep this to at most %(limit)s lines (it has %(lines)s): join short lines, "
-            "or separate items with commas.",
-            code="too_many_lines",
-            params={"limit": TEXT_LINES_LIMIT, "lines": lines},
-        )
-
-
-def long_text(verbose_name=None, **kwargs):
-    """A text the pair writes: at most TEXT_LIMIT characters in at most
-    TEXT_LINES_LIMIT lines."""
-    return models.TextField(
-        verbose_name, max_length=TEXT_LIMIT, validators=[validate_text_lines], **kwargs
-    )
 
 
 def _date(value):
@@ -48,11 +21,6 @@ def _date(value):
 
 def _time(value):
     return datetime.time.fromisoformat(value) if value else None
-
-
-class Party(models.TextChoices):
-    MENTOR = "mentor", "Mentor"
-    MENTEE = "mentee", "Mentee"
 
 
 class Arranger(models.TextChoices):
@@ -315,135 +283,6 @@ class CheckIn(models.Model):
         return cls(date=_date(data["date"]), focus=data["focus"])
 
 
-class Confidentiality(models.Model):
-    agreement = models.OneToOneField(
-        "Agreement", on_delete=models.CASCADE, related_name="confidentiality"
-    )
-    work_matters = long_text(
-        "work matters the mentee chooses to share",
-        blank=True,
-        help_text="For example performance feedback, team conflicts, career plans.",
-    )
-    personal_matters = long_text("life outside work the mentee is willing to discuss", blank=True)
-    mentor_areas = long_text("areas the mentor brings in", blank=True)
-    yields_to_risk_of_harm = models.BooleanField(
-        "risk of harm to the mentee or others", default=True
-    )
-    yields_to_legal_duty = models.BooleanField("a legal duty to disclose", default=True)
-    yields_to_organisation_duty = models.BooleanField(
-        "duties to the organisation (e.g. fraud, safety)", default=True
-    )
-    exceptions_notes = long_text(
-        "how an exception is handled",
-        blank=True,
-        help_text="For example: the mentor tells the mentee first, where that is safe.",
-    )
-    third_party_allowed = models.BooleanField(
-        "the mentor may consult a named third party", default=False
-    )
-    third_party_name = models.CharField("third party", max_length=LINE_LIMIT, blank=True)
-    third_party_limits = long_text("within these limits", blank=True)
-    third_party_consent = models.BooleanField(
-        "the mentee consents to this consultation", default=False
-    )
-    line_manager_by_mentor = long_text(
-        "what the mentor may tell the mentee's line manager", blank=True
-    )
-    line_manager_by_mentee = long_text("what the mentee may tell their line manager", blank=True)
-
-    def __str__(self):
-        return "Confidentiality"
-
-    def exceptions(self):
-        return [
-            self._meta.get_field(name).verbose_name
-            for name in (
-                "yields_to_risk_of_harm",
-                "yields_to_legal_duty",
-                "yields_to_organisation_duty",
-            )
-            if getattr(self, name)
-        ]
-
-    def is_complete(self):
-        if self.third_party_allowed and not self.third_party_consent:
-            return False
-        return bool(self.work_matters and self.line_manager_by_mentor)
-
-    def as_data(self):
-        return {
-            "work_matters": self.work_matters,
-            "personal_matters": self.personal_matters,
-            "mentor_areas": self.mentor_areas,
-            "yields_to": {
-                "risk_of_harm": self.yields_to_risk_of_harm,
-                "legal_duty": self.yields_to_legal_duty,
-                "organisation_duty": self.yields_to_organisation_duty,
-            },
-            "exceptions_notes": self.exceptions_notes,
-            "third_party": {
-                "allowed": self.third_party_allowed,
-                "name": self.third_party_name,
-                "limits": self.third_party_limits,
-                "mentee_consent": self.third_party_consent,
-            },
-            "line_manager": {
-                "by_mentor": self.line_manager_by_mentor,
-                "by_mentee": self.line_manager_by_mentee,
-            },
-        }
-
-    @classmethod
-    def from_data(cls, data):
-        yields_to, third_party = data["yields_to"], data["third_party"]
-        return cls(
-            work_matters=data["work_matters"],
-            personal_matters=data["personal_matters"],
-            mentor_areas=data["mentor_areas"],
-            yields_to_risk_of_harm=yields_to["risk_of_harm"],
-            yields_to_legal_duty=yields_to["legal_duty"],
-            yields_to_organisation_duty=yields_to["organisation_duty"],
-            exceptions_notes=data["exceptions_notes"],
-            third_party_allowed=third_party["allowed"],
-            third_party_name=third_party["name"],
-            third_party_limits=third_party["limits"],
-            third_party_consent=third_party["mentee_consent"],
-            line_manager_by_mentor=data["line_manager"]["by_mentor"],
-            line_manager_by_mentee=data["line_manager"]["by_mentee"],
-        )
-
-
-class OffLimitsTopic(models.Model):
-    class Rule(models.TextChoices):
-        NOT_DISCUSSED = "never", "Not discussed"
-        MENTEE_RAISES = "mentee_raises", "Only if the mentee raises it"
-
-    agreement = models.ForeignKey(
-        "Agreement", on_delete=models.CASCADE, related_name="off_limits_topics"
-    )
-    topic = models.CharField(max_length=LINE_LIMIT)
-    rule = models.CharField(max_length=13, choices=Rule.choices)
-    # Set when one party added the topic to an Active agreement: an addition
-    # only narrows what is discussed, so it needs no new signatures.
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    added_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self):
-        return f"Off-limits topic {self.pk}"
-
-    def as_data(self):
-        return {"topic": self.topic, "rule": self.rule}
-
-    @classmethod
-    def from_data(cls, data):
-        return cls(**data)
-
-
 class Term(models.Model):
     agreement = models.OneToOneField("Agreement", on_delete=models.CASCADE, related_name="term")
     start_date = models.DateField(null=True, blank=True)
@@ -491,60 +330,3 @@ class Term(models.Model):
                 "exit_date": _date(data["exit_date"]),
             }
         )
-
-
-def checkin_gaps(start, exit_, dates, weeks):
-    """Each stretch of a term from ``start`` to ``exit_`` that goes more than
-    ``weeks`` weeks without a check-in, in words."""
-    bounds = [
-        (f"the start date, {date_format(start)},", start),
-        *((f"the check-in on {date_format(day)}", day) for day in sorted(dates)),
-        (f"the exit date, {date_format(exit_)},", exit_),
-    ]
-    limit = datetime.timedelta(weeks=weeks)
-    return [
-        f"{(to - since).days} days from {first} to {second}"
-        for (first, since), (second, to) in itertools.pairwise(bounds)
-        if to - since > limit
-    ]
-
-
-# Keys of the canonical data that are not model fields (see the as_data methods).
-EXTRA_LABELS = {
-    "mentor": "Mentor",
-    "mentee": "Mentee",
-    "channels": "channels",
-    "chosen": "chosen",
-    "details": "details",
-    "yields_to": "confidentiality yields to",
-    "risk_of_harm": "risk of harm",
-    "legal_duty": "legal duty",
-    "organisation_duty": "duties to the organisation",
-    "third_party": "third party",
-    "allowed": "allowed",
-    "name": "name",
-    "limits": "limits",
-    "mentee_consent": "mentee's consent",
-    "line_manager": "line manager",
-    "by_mentor": "what the mentor may tell",
-    "by_mentee": "what the mentee may tell",
-}
-
-
-@functools.cache
-def vocabulary():
-    """Human words for the canonical data: (labels by key, choice labels by key)."""
-    labels, choices = dict(EXTRA_LABELS), {}
-    for model in (
-        ContactPreference, MeetingSchedule, Goal, CheckIn, Confidentiality, OffLimitsTopic, Term
-    ):  # fmt: skip
-        for field in model._meta.concrete_fields:
-            labels.setdefault(field.name, str(field.verbose_name))
-            if field.choices:
-                choices[field.name] = {value: str(label) for value, label in field.flatchoices}
-    return labels, choices
-
-
-def describe_changes(before, after):
-    """What changed between two snapshots of a section, in the words of its form."""
-    return content.diff(before, after, *vocabulary())

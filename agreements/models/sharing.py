@@ -8,10 +8,11 @@ Every time an admin opens shared content, the trail records it.
 from django.db import models, transaction
 from django.utils import timezone
 
-from agreements.exceptions import NotEditable
+from agreements.exceptions import AlreadyEnded
 
 from .audit import AuditEvent
-from .sections import Party
+from .drafting import Section
+from .parties import Party
 
 Event = AuditEvent.Kind
 
@@ -42,9 +43,12 @@ class SharingConsent(models.Model):
         return f"Sharing consent {self.pk}"
 
 
-class SharingAgreement:
+class SharingMixin(models.Model):
     """The sharing moves and reads of ``Agreement``; needs ``sharing_consents``
     prefetched for the reads."""
+
+    class Meta:
+        abstract = True
 
     def consents_by_kind(self):
         """{section kind: {party: consent}} from the prefetched consents."""
@@ -56,9 +60,7 @@ class SharingAgreement:
     def shared_kinds(self):
         """The sections both parties share with the program, in section order."""
         consents = self.consents_by_kind()
-        return [
-            kind for kind in _section_kinds().values if len(consents.get(kind, {})) == len(Party)
-        ]
+        return [kind for kind in Section.Kind.values if len(consents.get(kind, {})) == len(Party)]
 
     def consent_to_share(self, kind, *, by, origin=None):
         """Record one party's consent; the section is shared once both consent."""
@@ -66,7 +68,7 @@ class SharingAgreement:
             agreement = self._lock()
             party = agreement.party_of(by)
             if agreement.is_ended:
-                raise NotEditable(
+                raise AlreadyEnded(
                     "The agreement has ended: no more sections can be shared. "
                     "You can still stop sharing."
                 )
@@ -75,13 +77,13 @@ class SharingAgreement:
             )
             if not created:
                 return False
-            label = _section_kinds()(kind).label
+            label = Section.Kind(kind).label
             now_shared = SharingConsent.objects.filter(
                 agreement=agreement, kind=kind
             ).count() == len(Party)
-            event = agreement.record(
+            event = agreement._finish(
                 Event.SHARING_CONSENTED,
-                actor=by,
+                by=by,
                 origin=origin,
                 at=consent.given_at,
                 details={"section": label, "shared": now_shared},
@@ -96,17 +98,12 @@ class SharingAgreement:
             deleted, _ = SharingConsent.objects.filter(agreement=agreement, kind=kind).delete()
             if not deleted:
                 return False
-            event = agreement.record(
+            event = agreement._finish(
                 Event.SHARING_WITHDRAWN,
-                actor=by,
+                by=by,
                 origin=origin,
-                details={"section": _section_kinds()(kind).label},
+                at=timezone.now(),
+                details={"section": Section.Kind(kind).label},
             )
             agreement.tell_other_party("sharing_withdrawn", by=by, event=event, section=kind)
             return True
-
-
-def _section_kinds():
-    from .agreement import Section  # defined after Agreement, which uses this mixin
-
-    return Section.Kind

@@ -7,16 +7,9 @@ canonical JSON, whatever was edited or renamed since.
 
 from dataclasses import dataclass
 
-from .sections import (
-    CheckIn,
-    Confidentiality,
-    ContactPreference,
-    Goal,
-    MeetingSchedule,
-    OffLimitsTopic,
-    Party,
-    Term,
-)
+from .confidentiality import Confidentiality, OffLimitsTopic
+from .parties import Party
+from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 
 
 @dataclass(frozen=True)
@@ -41,7 +34,7 @@ class AgreementContent:
 
     @classmethod
     def live(cls, agreement, statements):
-        """From an agreement loaded with ``with_content()``."""
+        """From an agreement loaded with ``with_working_copy()``."""
         return cls(
             program=agreement.program.name,
             mentor=Person(agreement.mentor.full_name, agreement.mentor.email),

@@ -36,7 +36,7 @@ class AgreementVersion(models.Model):
     agreement = models.ForeignKey("Agreement", on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    content = models.TextField("canonical content")
+    canonical_json = models.TextField("canonical content")
     content_hash = models.CharField("SHA-256 of the canonical content", max_length=64)
     frozen_at = models.DateTimeField(default=timezone.now)
     in_force_at = models.DateTimeField(null=True, blank=True)
@@ -82,7 +82,7 @@ class AgreementVersion(models.Model):
 
     @cached_property
     def data(self):
-        return json.loads(self.content)
+        return json.loads(self.canonical_json)
 
     def as_content(self):
         return AgreementContent.frozen(self.data)
@@ -137,7 +137,7 @@ class AgreementVersion(models.Model):
             version.sealed_at = timezone.now()
             version.seal_timestamped = timestamped
             version.save()
-            agreement.record(
+            agreement.audit(
                 AuditEvent.Kind.PDF_SEALED,
                 details={"version": version.number, "pdf_sha256": digest},
                 at=version.sealed_at,

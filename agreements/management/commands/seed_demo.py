@@ -122,7 +122,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         active = pair("eli", "chen")
         demo.activate(active, start=today - datetime.timedelta(days=62))
-        demo.record_checkins(active, by=users["eli"], today=today)
+        demo.write_checkin_records(active, by=users["eli"], today=today)
         assert Agreement.objects.get(pk=active.pk).status == Agreement.Status.ACTIVE  # noqa: S101
         # They share their goals with the program; the rest stays theirs.
         for person in ("eli", "chen"):
@@ -133,7 +133,7 @@ class Command(BaseCommand):
         # Near its exit date: the dashboard flags it.
         ending = pair("kai", "lena")
         demo.activate(ending, start=today - datetime.timedelta(days=170))
-        demo.record_checkins(ending, by=users["lena"], today=today, answer_both=True)
+        demo.write_checkin_records(ending, by=users["lena"], today=today, answer_both=True)
         # Someone new, invited: the invitation email goes to the console.
         pairing_invite(
             program=program,
@@ -144,7 +144,7 @@ class Command(BaseCommand):
         # Ended on its exit date, after two check-ins and with both closing notes.
         ended = pair("gus", "hana")
         demo.activate(ended, start=today - datetime.timedelta(days=190))
-        demo.record_checkins(ended, by=users["hana"], today=today, answer_both=True)
+        demo.write_checkin_records(ended, by=users["hana"], today=today, answer_both=True)
         demo.close(ended)
         Agreement.objects.get(pk=ended.pk).end_if_due(today)
         return program

@@ -1,0 +1,367 @@
+"""Drafting: the pair writes the working copy section by section, and each
+party agrees each section.
+
+``DraftingMixin`` is a concern of ``Agreement`` (see ``agreement.py``); its
+moves lock the row, check the state, keep the revision, and end through
+``Agreement._finish``, all in one transaction.
+"""
+
+import datetime
+import functools
+import itertools
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from agreements import content
+from agreements.exceptions import (
+    AgreementSigned,
+    SectionChanged,
+    SectionConflict,
+    SectionIncomplete,
+    SectionInvalid,
+)
+
+from .audit import AuditEvent
+from .confidentiality import Confidentiality, OffLimitsTopic
+from .ending import runs_on
+from .parties import Party
+from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
+
+Event = AuditEvent.Kind
+
+
+class DraftingMixin(models.Model):
+    # The program's template clauses locked when the pairing was created
+    # (see ``Program.policy``): the pair cannot change them.
+    policy = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_editable(self):
+        """The working copy can change: a draft, or an amendment of an Active agreement."""
+        return (
+            self.status in {self.Status.DRAFT, self.Status.AWAITING_SIGNATURES} or self.is_amending
+        )
+
+    def all_sections_agreed(self):
+        return all(section.is_agreed for section in self.sections_by_kind.values())
+
+    def section_is_complete(self, kind):
+        Kind = Section.Kind
+        if kind == Kind.CONTACT:
+            return all(p.is_complete() for p in self.contact_preferences.all())
+        if kind == Kind.SCHEDULE:
+            return self.schedule.is_complete()
+        if kind == Kind.GOALS:
+            return bool(self.goals.all())
+        if kind == Kind.CHECKINS:
+            return bool(self.checkins.all()) and not self.checkin_gaps()
+        if kind == Kind.CONFIDENTIALITY:
+            return self.confidentiality.is_complete()
+        if kind == Kind.OFF_LIMITS:
+            return True  # "no off-limits topics" is a valid answer
+        if kind == Kind.TERM:
+            return self.term.is_complete()
+        raise ValueError(kind)
+
+    def dates_outside(self, start, exit_):
+        """(check-in dates, goal target dates) that a term from start to exit_ leaves out."""
+        return (
+            [
+                c.date
+                for c in self.checkins.all()
+                if not (start <= c.date and runs_on(c.date, exit_))
+            ],
+            [g.target_date for g in self.goals.all() if not start <= g.target_date <= exit_],
+        )
+
+    def date_problems(self):
+        """Check-ins and goal dates that fall outside the term."""
+        term = self.term
+        if not (term.start_date and term.exit_date):
+            if self.checkins.all():
+                return ["Check-ins need a start and an exit date under Term and exit."]
+            return []
+        span = f"({term.start_date:%Y-%m-%d} to {term.exit_date:%Y-%m-%d})"
+        checkins, goals = self.dates_outside(term.start_date, term.exit_date)
+        return [
+            f"The check-in on {d:%Y-%m-%d} is outside the term {span}: check-ins come before "
+            "the exit date."
+            for d in checkins
+        ] + [f"The goal due {d:%Y-%m-%d} is outside the term {span}." for d in goals]
+
+    def checkin_gaps(self):
+        """Stretches of the term longer than the program's locked check-in
+        rhythm allows without a check-in, in words. A term change may open
+        one; the check-ins section then counts as unfinished, and signing
+        waits until check-ins fill it."""
+        weeks, term = self.policy.get("checkin_every_weeks"), self.term
+        dates = [checkin.date for checkin in self.checkins.all()]
+        if not (weeks and dates and term.start_date and term.exit_date):
+            return []
+        return checkin_gaps(term.start_date, term.exit_date, dates, weeks)
+
+    def _drafting_todo(self, user):
+        """What the working copy asks of the user: sections to agree, signatures."""
+        party = self.party_of(user)
+        other = Party(party).other
+        sections = list(self.sections.all())
+        todo = []
+        mine = sum(1 for section in sections if not section.agreed_by(party))
+        theirs = sum(1 for section in sections if not section.agreed_by(other))
+        if mine:
+            todo.append(f"Agree {mine} section{pluralize(mine)}")
+        if theirs:
+            todo.append(
+                f"Waiting for {self.user_for(other).full_name} to agree {theirs} "
+                f"section{pluralize(theirs)}"
+            )
+        if self.is_amending and not any(
+            section.updated_at and section.updated_at > self.amending_since for section in sections
+        ):
+            todo.append("Change what the amendment is for, or withdraw it")
+        elif self.awaiting_signatures:
+            pending = self.pending_version
+            signed = {
+                s.party
+                for s in self.signatures.all()
+                if pending and s.version_id == pending.pk and s.voided_at is None
+            }
+            if party not in signed:
+                todo.append("Sign the amendment" if self.is_amending else "Sign the agreement")
+            if other not in signed:
+                todo.append(f"Waiting for {self.user_for(other).full_name} to sign")
+        return todo
+
+    # Moves ------------------------------------------------------------------
+
+    def save_section(self, kind, *, by, expected_revision, save, origin=None):
+        """Run ``save()`` (the form's) unless someone else saved the section first.
+
+        Returns True when the content changed. A real change clears both
+        "agreed" marks on the section and voids every signature on the
+        working copy.
+        """
+        with transaction.atomic():
+            agreement = self._lock()
+            if not agreement.is_editable:
+                raise AgreementSigned("This agreement is signed and can no longer be edited.")
+            section = agreement.sections_by_kind[kind]
+            if section.revision != expected_revision:
+                seen = section.revisions.filter(revision=expected_revision).first()
+                changes = describe_changes(seen.data if seen else {}, agreement.section_data(kind))
+                who = section.updated_by.full_name if section.updated_by else "Someone"
+                raise SectionConflict(
+                    f"{who} saved this section while you were editing it. Nothing of yours "
+                    "was saved: check their changes below, then save again to replace them.",
+                    section=section,
+                    changes=changes,
+                )
+            before = agreement.section_data(kind)
+            try:
+                with transaction.atomic():
+                    save()
+            except IntegrityError:
+                raise SectionInvalid(
+                    "These changes clash with each other (two check-ins on one day?). Nothing "
+                    "was saved: make the change in two steps."
+                ) from None
+            agreement = agreement._reload()
+            # The forms checked dates against the term they loaded; check again
+            # under the lock, in case the other party changed it meanwhile.
+            problems = agreement.date_problems()
+            if problems:
+                raise SectionInvalid(" ".join(problems) + " Nothing was saved.")
+            after = content.normalise(agreement.section_data(kind))
+            if after == content.normalise(before):
+                return False
+            now = timezone.now()
+            agreement._keep_revision(kind, after, by=by, at=now)
+            agreement._finish(
+                Event.SECTION_EDITED,
+                by=by,
+                origin=origin,
+                at=now,
+                details={"section": kind, "changes": describe_changes(before, after)},
+            )
+            agreement._void_working_signatures(
+                now,
+                f"{Section.Kind(kind).label} was changed by {by.full_name} after signing.",
+                origin=origin,
+            )
+            agreement._settle(now)
+            return True
+
+    def _keep_revision(self, kind, data, *, by, at, agreed=False):
+        """Bump the section's revision, the token its edit form carries, and
+        keep ``data`` as that revision.
+
+        ``agreed`` sets both "agreed" marks (True), clears them (False) or,
+        for a change that only narrows what both agreed to, keeps them (None).
+        """
+        section = self.sections_by_kind[kind]
+        section.revision += 1
+        section.updated_by = by
+        section.updated_at = at
+        if agreed is not None:
+            section.mentor_agreed_at = section.mentee_agreed_at = at if agreed else None
+        section.save()
+        section.revisions.create(revision=section.revision, data=data, edited_by=by)
+
+    def agree_section(self, kind, *, by, seen_revision, origin=None):
+        """Agree to the revision of the section the party was shown."""
+        with transaction.atomic():
+            agreement = self._lock()
+            if not agreement.is_editable:
+                raise AgreementSigned("This agreement is signed and can no longer be changed.")
+            party = agreement.party_of(by)
+            section = agreement.sections_by_kind[kind]
+            if section.revision != seen_revision:
+                raise SectionChanged(
+                    f"{section.get_kind_display()} changed since you opened the page. Read it "
+                    "again, then agree."
+                )
+            if not agreement.section_is_complete(kind):
+                raise SectionIncomplete(
+                    f"{section.get_kind_display()} is not complete yet: fill it in before "
+                    "agreeing to it."
+                )
+            now = timezone.now()
+            setattr(section, f"{party}_agreed_at", now)
+            section.save(update_fields=[f"{party}_agreed_at"])
+            agreement._finish(
+                Event.SECTION_AGREED,
+                by=by,
+                origin=origin,
+                at=now,
+                details={"section": kind, "section_revision": section.revision, "party": party},
+            )
+            agreement._settle(now)
+
+
+class Section(models.Model):
+    """Who last changed one section of an agreement, and who agreed to it."""
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", "Contact preferences"
+        SCHEDULE = "schedule", "Meeting schedule"
+        GOALS = "goals", "Goals"
+        CHECKINS = "checkins", "Check-in dates"
+        CONFIDENTIALITY = "confidentiality", "Confidentiality"
+        OFF_LIMITS = "off_limits", "Off-limits topics"
+        TERM = "term", "Term and exit"
+
+    agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="sections")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Bumped by every saved change. The edit form carries it; a save with an
+    # older one is refused.
+    revision = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+    mentor_agreed_at = models.DateTimeField(null=True, blank=True)
+    mentee_agreed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "kind"], name="agreements_section_one_per_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    @property
+    def is_agreed(self):
+        return bool(self.mentor_agreed_at and self.mentee_agreed_at)
+
+    def agreed_by(self, party):
+        return bool(getattr(self, f"{party}_agreed_at"))
+
+
+class SectionRevision(models.Model):
+    """Every saved state of a section, so any change stays visible."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    data = models.JSONField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["section", "revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "revision"], name="agreements_sectionrevision_unique_revision"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.section} revision {self.revision}"
+
+
+def checkin_gaps(start, exit_, dates, weeks):
+    """Each stretch of a term from ``start`` to ``exit_`` that goes more than
+    ``weeks`` weeks without a check-in, in words."""
+    bounds = [
+        (f"the start date, {date_format(start)},", start),
+        *((f"the check-in on {date_format(day)}", day) for day in sorted(dates)),
+        (f"the exit date, {date_format(exit_)},", exit_),
+    ]
+    limit = datetime.timedelta(weeks=weeks)
+    return [
+        f"{(to - since).days} days from {first} to {second}"
+        for (first, since), (second, to) in itertools.pairwise(bounds)
+        if to - since > limit
+    ]
+
+
+# Keys of the canonical data that are not model fields (see the as_data methods).
+EXTRA_LABELS = {
+    "mentor": "Mentor",
+    "mentee": "Mentee",
+    "channels": "channels",
+    "chosen": "chosen",
+    "details": "details",
+    "yields_to": "confidentiality yields to",
+    "risk_of_harm": "risk of harm",
+    "legal_duty": "legal duty",
+    "organisation_duty": "duties to the organisation",
+    "third_party": "third party",
+    "allowed": "allowed",
+    "name": "name",
+    "limits": "limits",
+    "mentee_consent": "mentee's consent",
+    "line_manager": "line manager",
+    "by_mentor": "what the mentor may tell",
+    "by_mentee": "what the mentee may tell",
+}
+
+
+@functools.cache
+def vocabulary():
+    """Human words for the canonical data: (labels by key, choice labels by key)."""
+    labels, choices = dict(EXTRA_LABELS), {}
+    for model in (
+        ContactPreference, MeetingSchedule, Goal, CheckIn, Confidentiality, OffLimitsTopic, Term
+    ):  # fmt: skip
+        for field in model._meta.concrete_fields:
+            labels.setdefault(field.name, str(field.verbose_name))
+            if field.choices:
+                choices[field.name] = {value: str(label) for value, label in field.flatchoices}
+    return labels, choices
+
+
+def describe_changes(before, after):
+    """What changed between two snapshots of a section, in the words of its form."""
+    return content.diff(before, after, *vocabulary())

@@ -1,0 +1,369 @@
+"""Signing: both parties sign the same frozen content, which then goes in force.
+
+The first signature freezes the working copy as an ``AgreementVersion``; the
+second signs that same version and puts it in force. A change to the working
+copy voids the signatures on it. ``SigningMixin`` is a concern of
+``Agreement``; see ``docs/signed-pdf.md`` for the canonical content and the
+evidence a signature keeps.
+"""
+
+import datetime
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from agreements import content
+from agreements.exceptions import ContentChanged, NotReadyToSign
+
+from .audit import AuditEvent
+from .checkins import PlannedCheckIn
+from .drafting import Section
+from .effects import Effect
+from .parties import Party
+from .versions import AgreementVersion
+
+CONSENT_STATEMENT = (
+    "I have read this mentoring agreement in full. I agree to every section and "
+    "sign it with the name I typed."
+)
+
+# Fixed clauses, part of every agreement and of its canonical content.
+STATEMENTS = {
+    "pairing_not_secret": (
+        "The pairing itself is not secret: the program knows that this mentoring "
+        "relationship exists and how it is progressing. Its content is confidential."
+    ),
+    "no_fault_exit": (
+        "Either party may end the relationship before the exit date without giving a "
+        "reason, by giving the agreed notice. Ending early is no one's fault."
+    ),
+}
+
+# How a signer proves who they are, recorded in each signature's evidence.
+AUTHENTICATION = "Signed in with email and password; password entered again to sign."
+
+Event = AuditEvent.Kind
+
+
+class SigningMixin(models.Model):
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # The term of the version in force, as metadata for the program's
+    # dashboard (with ``PlannedCheckIn``): the ``Term`` row is the working copy.
+    start_in_force = models.DateField(null=True, blank=True)
+    exit_in_force = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    # Reading ----------------------------------------------------------------
+
+    def _version_with(self, status):
+        return next((v for v in self.versions.all() if v.status == status), None)
+
+    @cached_property
+    def version_in_force(self):
+        return self._version_with(AgreementVersion.Status.IN_FORCE)
+
+    @cached_property
+    def pending_version(self):
+        return self._version_with(AgreementVersion.Status.PENDING)
+
+    @cached_property
+    def content_in_force(self):
+        """The content in force (an ``AgreementContent``), or None before both
+        signed: what the calendar, the check-ins and the reminders follow."""
+        version = self.version_in_force
+        return version.as_content() if version else None
+
+    def signatures_on(self, version):
+        return [s for s in self.signatures.all() if s.version_id == version.pk]
+
+    def working_signatures(self):
+        """Signatures on the working copy: those of the pending version, while it
+        still matches the content."""
+        pending = self.pending_version
+        if not self.is_editable or not pending or pending.content_hash != self.content_hash:
+            return []
+        return [s for s in self.signatures_on(pending) if s.voided_at is None]
+
+    def stale_signatures(self):
+        """Not voided, yet no longer matching the content: a party or the program
+        was renamed after signing. The next signature voids them."""
+        pending = self.pending_version
+        if not self.is_editable or not pending or pending.content_hash == self.content_hash:
+            return []
+        return [s for s in self.signatures_on(pending) if s.voided_at is None]
+
+    def voided_signatures(self):
+        """Voided since the version in force (or ever, before there is one)."""
+        since = self.version_in_force.in_force_at if self.version_in_force else None
+        return [
+            s
+            for s in self.signatures.all()
+            if s.voided_at is not None and (since is None or s.voided_at > since)
+        ]
+
+    def signature_of(self, party):
+        return next((s for s in self.working_signatures() if s.party == party), None)
+
+    @property
+    def awaiting_signatures(self):
+        """Every section of the working copy is agreed: time to sign it."""
+        return self.is_editable and self.all_sections_agreed()
+
+    def canonical_content(self):
+        """What a signature stands on; see ``agreements/content.py`` for the format."""
+
+        def person(user):
+            return {"name": user.full_name, "email": user.email}
+
+        in_force = self.version_in_force
+        return {
+            "format": content.CANONICAL_FORMAT,
+            "agreement": str(self.uuid),
+            "program": self.program.name,
+            "parties": {"mentor": person(self.mentor), "mentee": person(self.mentee)},
+            "sections": {kind: self.section_data(kind) for kind in Section.Kind.values},
+            "statements": STATEMENTS,
+            "consent_statement": CONSENT_STATEMENT,
+            # An amendment names the version it replaces, so no two versions hash alike.
+            "amends": in_force.content_hash if in_force else None,
+        }
+
+    @cached_property
+    def content_hash(self):
+        return content.content_hash(self.canonical_content())
+
+    # Moves ------------------------------------------------------------------
+
+    def sign(self, *, by, typed_name, seen_hash, origin=None):
+        """Sign the content whose hash the signer was shown.
+
+        The first signature freezes the content as a version; the second one
+        signs that same version and puts it in force.
+        """
+        with transaction.atomic():
+            agreement = self._lock()
+            party = agreement.party_of(by)
+            if not agreement.awaiting_signatures:
+                raise NotReadyToSign(
+                    "Both of you have to agree every section before the agreement can be signed."
+                )
+            if gaps := agreement.checkin_gaps():
+                raise NotReadyToSign(
+                    f"The program's policy is a check-in at least every "
+                    f"{agreement.policy['checkin_every_weeks']} weeks, but there are "
+                    f"{'; '.join(gaps)} without one. Add check-ins under “Check-in dates”."
+                )
+            if agreement.is_amending and not agreement.amended_sections():
+                raise NotReadyToSign(
+                    "Nothing differs from the version in force yet: change a section to amend "
+                    "it, or withdraw the amendment."
+                )
+            if agreement.content_hash != seen_hash:
+                raise ContentChanged(
+                    "The agreement changed while you were reading it. Read it again, then sign."
+                )
+            now = timezone.now()
+            if agreement.stale_signatures():
+                agreement._void_working_signatures(now, agreement._stale_reason(), origin=origin)
+                agreement = agreement._reload()
+            elif agreement.signature_of(party):
+                raise NotReadyToSign("You have already signed this agreement.")
+            version = agreement.pending_version or agreement._freeze(now)
+            signature = Signature.create_with_evidence(
+                agreement=agreement,
+                version=version,
+                signer=by,
+                party=party,
+                typed_name=typed_name,
+                signed_at=now,
+                origin=origin,
+            )
+            agreement._finish(
+                Event.SIGNED,
+                by=by,
+                origin=origin,
+                at=now,
+                details={
+                    "party": party,
+                    "typed_name": typed_name,
+                    "version": version.number,
+                    "content_hash": version.content_hash,
+                    "evidence_hash": signature.evidence_hash,
+                },
+            )
+            agreement = agreement._reload()
+            agreement._settle(now, origin=origin)
+            return signature
+
+    def _stale_reason(self):
+        if self.pending_version.data.get("format") != content.CANONICAL_FORMAT:
+            return (
+                "The agreement's record format changed after signing (meeting times were "
+                "added), so the signature is asked for again on the same terms."
+            )
+        return "The name of a party or of the program changed after signing."
+
+    def _freeze(self, now):
+        numbers = [version.number for version in self.versions.all()]
+        data = self.canonical_content()
+        return self.versions.create(
+            number=max(numbers, default=0) + 1,
+            canonical_json=content.canonical_json(data),
+            content_hash=content.content_hash(data),
+            frozen_at=now,
+        )
+
+    def _void_working_signatures(self, now, reason, *, origin=None):
+        """Void the pending version and its signatures; log each voided signature."""
+        pending = self.pending_version
+        if pending is None:
+            return
+        for signature in self.signatures_on(pending):
+            if signature.voided_at is None:
+                signature.voided_at, signature.void_reason = now, reason
+                signature.save(update_fields=["voided_at", "void_reason"])
+                self.audit(
+                    Event.SIGNATURE_VOIDED,
+                    origin=origin,
+                    at=now,
+                    details={
+                        "party": signature.party,
+                        "signer": signature.typed_name,
+                        "version": pending.number,
+                        "reason": reason,
+                    },
+                )
+        pending.status, pending.voided_at = AgreementVersion.Status.VOID, now
+        pending.save(update_fields=["status", "voided_at"])
+
+    def _settle(self, now, *, origin=None):
+        """Derive the status from the sections and signatures: the version both
+        signed goes in force."""
+        pending = self.pending_version
+        if pending and all(self.signature_of(party) for party in Party.values):
+            self._put_in_force(pending, now, origin=origin)
+        elif not self.is_amending:
+            agreed = self.all_sections_agreed()
+            self.status = self.Status.AWAITING_SIGNATURES if agreed else self.Status.DRAFT
+        self.save(update_fields=["status", "activated_at", "amending_since"])
+
+    def _put_in_force(self, version, now, *, origin=None):
+        previous = self.version_in_force
+        if previous:
+            previous.status = AgreementVersion.Status.SUPERSEDED
+            previous.superseded_at, previous.superseded_by = now, version
+            previous.save(update_fields=["status", "superseded_at", "superseded_by"])
+            self.audit(
+                Event.SUPERSEDED,
+                origin=origin,
+                at=now,
+                details={"version": previous.number, "superseded_by": version.number},
+            )
+        version.status, version.in_force_at = AgreementVersion.Status.IN_FORCE, now
+        version.save(update_fields=["status", "in_force_at"])
+        self.start_in_force, self.exit_in_force = copy_dates_in_force(self.pk, version.data)
+        self.status = self.Status.ACTIVE
+        self.activated_at = self.activated_at or now
+        self.amending_since = None
+        self.audit(
+            Event.IN_FORCE,
+            origin=origin,
+            at=now,
+            details={"version": version.number, "content_hash": version.content_hash},
+        )
+        # Rendered and sealed once, by a worker, only if this transaction commits.
+        Effect.objects.promise(Effect.Kind.SEAL_VERSION, version.seal_key, version_id=version.pk)
+
+
+def copy_dates_in_force(agreement_id, data):
+    """Keep the dates of the version in force (its canonical ``data``) where the
+    program's dashboard reads them; returns (start, exit)."""
+    from .agreement import Agreement  # defined after its concerns
+
+    term, checkins = data["sections"]["term"], data["sections"]["checkins"]
+    start, exit_ = (
+        datetime.date.fromisoformat(term[key]) if term[key] else None
+        for key in ("start_date", "exit_date")
+    )
+    Agreement.objects.filter(pk=agreement_id).update(start_in_force=start, exit_in_force=exit_)
+    PlannedCheckIn.objects.filter(agreement_id=agreement_id).delete()
+    PlannedCheckIn.objects.bulk_create(
+        PlannedCheckIn(agreement_id=agreement_id, date=checkin["date"]) for checkin in checkins
+    )
+    return start, exit_
+
+
+class Signature(models.Model):
+    """One party's signature on one version, with the evidence of how it was made."""
+
+    agreement = models.ForeignKey("Agreement", on_delete=models.PROTECT, related_name="signatures")
+    version = models.ForeignKey(
+        AgreementVersion, on_delete=models.PROTECT, related_name="signatures"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    party = models.CharField(max_length=6, choices=Party.choices)
+    typed_name = models.CharField(max_length=150)
+    consent_statement = models.TextField()
+    signed_at = models.DateTimeField()
+    # The canonical JSON of the evidence (see ``create_with_evidence``) and its SHA-256.
+    evidence = models.TextField(blank=True)
+    evidence_hash = models.CharField(max_length=64, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            # Per version: an amendment is signed while the version in force
+            # keeps its two signatures.
+            models.UniqueConstraint(
+                fields=["version", "party"],
+                condition=Q(voided_at__isnull=True),
+                name="agreements_signature_one_valid_per_party",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Signature of the {self.get_party_display().lower()}"
+
+    @classmethod
+    def create_with_evidence(
+        cls, *, agreement, version, signer, party, typed_name, signed_at, origin
+    ):
+        ip, user_agent = (origin.ip, origin.user_agent) if origin else (None, "")
+        evidence = {
+            "agreement": str(agreement.uuid),
+            "version": version.number,
+            "content_hash": version.content_hash,
+            "party": party,
+            "signer": {"account": signer.pk, "email": signer.email, "name": signer.full_name},
+            "typed_name": typed_name,
+            "consent_statement": CONSENT_STATEMENT,
+            "consent_hash": hashlib.sha256(CONSENT_STATEMENT.encode()).hexdigest(),
+            "signed_at": signed_at.astimezone(datetime.UTC).isoformat(),
+            "ip": ip,
+            "user_agent": user_agent,
+            "authentication": AUTHENTICATION,
+        }
+        return cls.objects.create(
+            agreement=agreement,
+            version=version,
+            signer=signer,
+            party=party,
+            typed_name=typed_name,
+            consent_statement=CONSENT_STATEMENT,
+            signed_at=signed_at,
+            evidence=content.canonical_json(evidence),
+            evidence_hash=content.content_hash(evidence),
+        )
+
+    @cached_property
+    def evidence_data(self):
+        return json.loads(self.evidence) if self.evidence else {}
