@@ -1,11 +1,17 @@
+"""Signing in, resetting a password, and the account's own settings."""
+
 import uuid
 
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
 from django.core.validators import MaxLengthValidator
 
 from agreements.models import Effect
+
+from .widgets import time_zone_choices
 
 # The longest email address an account can have (User.email's max_length).
 LOGIN_NAME_LIMIT = 254
@@ -38,3 +44,14 @@ class PasswordResetForm(BasePasswordResetForm):
         Effect.objects.promise_email(
             "password_reset", to=context["user"], about=f"request:{uuid.uuid4().hex}"
         )
+
+
+class AccountForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        help_text="Meeting times, check-in dates and reminders follow this time zone.",
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = ["time_zone"]

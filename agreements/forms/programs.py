@@ -6,8 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from agreements.models import Program
-
-from . import MAX_CHECKINS
+from agreements.services import MAX_CHECKINS
 
 LOCK_LABEL = "Program policy — the pair cannot change it"
 

@@ -1,11 +1,10 @@
-"""Forms for an agreement in force: check-ins, added topics, the exit, closing notes."""
+"""Recording a check-in of an agreement in force, and answering one the other party recorded."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 
-from agreements.models import ClosingNote, GoalProgress, OffLimitsTopic, StillWorking
+from agreements.models import GoalProgress, StillWorking
 
-from . import DateInput, time_zone_choices
+from .widgets import DateInput
 
 
 class StillWorkingFields(forms.Form):
@@ -88,35 +87,3 @@ class CheckInRecordForm(StillWorkingFields):
 
 class CheckInAnswerForm(StillWorkingFields):
     pass
-
-
-class OffLimitsAdditionForm(forms.ModelForm):
-    class Meta:
-        model = OffLimitsTopic
-        fields = ["topic", "rule"]
-        help_texts = {"topic": "For example: my family, a named colleague, salary."}
-
-
-class ClosingNoteForm(forms.ModelForm):
-    class Meta:
-        model = ClosingNote
-        fields = ["achieved", "stay_in_touch", "how_to_reach"]
-        widgets = {
-            "achieved": forms.Textarea(attrs={"rows": 4}),
-            "how_to_reach": forms.Textarea(attrs={"rows": 2}),
-        }
-        help_texts = {"achieved": "Optional. It goes into the final PDF for both of you."}
-
-    def values(self):
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
-
-
-class AccountForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(
-        choices=time_zone_choices,
-        help_text="Meeting times, check-in dates and reminders follow this time zone.",
-    )
-
-    class Meta:
-        model = get_user_model()
-        fields = ["time_zone"]

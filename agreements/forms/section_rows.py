@@ -1,0 +1,165 @@
+"""The sections kept as rows (goals, check-ins, off-limits topics) and their formsets; and the
+form that adds an off-limits topic to an agreement in force."""
+
+from django import forms
+from django.template.defaultfilters import pluralize
+from django.utils.formats import date_format
+
+from agreements.models import Agreement, CheckIn, Goal, OffLimitsTopic, runs_on
+from agreements.models.drafting import checkin_gaps
+from agreements.services import MAX_CHECKINS
+
+from .widgets import DateInput
+
+
+class TermBoundForm(forms.ModelForm):
+    """A form whose dates must fall in the agreement's term."""
+
+    date_field = "date"
+    # A goal may be due on the exit date; a check-in falls while the agreement
+    # runs (``runs_on``): before the morning of its exit date.
+    exit_date_allowed = True
+
+    def __init__(self, *args, term=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.term = term
+
+    def clean(self):
+        cleaned = super().clean()
+        value = cleaned.get(self.date_field)
+        term = self.term
+        if value and term and term.start_date and term.exit_date:
+            last = term.exit_date
+            if not (
+                term.start_date <= value
+                and (runs_on(value, last) or self.exit_date_allowed and value == last)
+            ):
+                self.add_error(
+                    self.date_field,
+                    forms.ValidationError(
+                        "Choose a date between the start date (%(start)s) and the exit date "
+                        "(%(exit)s)."
+                        if self.exit_date_allowed
+                        else "Choose a date from the start date (%(start)s) to the day before "
+                        "the exit date (%(exit)s): the agreement ends on the exit date.",
+                        code="outside_term",
+                        params={
+                            "start": date_format(term.start_date),
+                            "exit": date_format(term.exit_date),
+                        },
+                    ),
+                )
+        return cleaned
+
+
+class GoalForm(TermBoundForm):
+    date_field = "target_date"
+
+    class Meta:
+        model = Goal
+        fields = ["owner", "description", "success_measure", "target_date"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "success_measure": forms.Textarea(attrs={"rows": 2}),
+            "target_date": DateInput(),
+        }
+
+
+class CheckInForm(TermBoundForm):
+    exit_date_allowed = False
+
+    class Meta:
+        model = CheckIn
+        fields = ["date", "focus"]
+        widgets = {"date": DateInput()}
+
+
+class OffLimitsTopicForm(forms.ModelForm):
+    class Meta:
+        model = OffLimitsTopic
+        fields = ["topic", "rule"]
+
+
+class OffLimitsAdditionForm(forms.ModelForm):
+    class Meta:
+        model = OffLimitsTopic
+        fields = ["topic", "rule"]
+        help_texts = {"topic": "For example: my family, a named colleague, salary."}
+
+
+class SectionFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A row id that no longer exists: the other party deleted that row.
+        form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = (
+            "This row was removed by the other party in the meantime. Open the section "
+            "again to see its current rows."
+        )
+
+    def save_existing_objects(self, commit=True):
+        # Removed rows go first, so another row may take over a removed row's date.
+        for form in self.deleted_forms:
+            if form.instance.pk is not None:
+                self.delete_existing(form.instance, commit=commit)
+        return super().save_existing_objects(commit)
+
+
+class TermAwareFormSet(SectionFormSet):
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "term": self.instance.term}
+
+
+class CheckInFormSet(TermAwareFormSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Suggested rows (``initial``) only on a blank form: posted back
+        # unchanged, a row equal to its initial value would count as empty.
+        if self.initial_extra and not self.is_bound:
+            self.extra = len(self.initial_extra)
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        dates = [
+            form.cleaned_data["date"]
+            for form in self.forms
+            if form.cleaned_data.get("date") and not self._should_delete_form(form)
+        ]
+        if dates and not (self.instance.term.start_date and self.instance.term.exit_date):
+            raise forms.ValidationError(
+                "Set the start and exit dates under “Term and exit” first: every check-in "
+                "falls between them.",
+                code="no_term",
+            )
+        if len(dates) != len(set(dates)):
+            raise forms.ValidationError("Two check-ins are on the same day.", code="duplicate")
+        weeks = self.instance.policy.get("checkin_every_weeks")
+        term = self.instance.term
+        if weeks and term.start_date and term.exit_date:
+            gaps = checkin_gaps(term.start_date, term.exit_date, dates, weeks)
+            if gaps:
+                raise forms.ValidationError(
+                    "The program's policy is a check-in at least every %(weeks)s week%(s)s, "
+                    "but there are %(gaps)s without one. Add check-ins in between.",
+                    code="checkin_gap",
+                    params={"weeks": weeks, "s": pluralize(weeks), "gaps": "; ".join(gaps)},
+                )
+
+
+def _formset(model, form, formset=SectionFormSet, max_num=30):
+    return forms.inlineformset_factory(
+        Agreement,
+        model,
+        form=form,
+        formset=formset,
+        extra=1,
+        can_delete=True,
+        max_num=max_num,
+        validate_max=True,
+    )
+
+
+GoalFormSet = _formset(Goal, GoalForm, TermAwareFormSet)
+CheckInFormSet = _formset(CheckIn, CheckInForm, CheckInFormSet, max_num=MAX_CHECKINS)
+OffLimitsTopicFormSet = _formset(OffLimitsTopic, OffLimitsTopicForm)

@@ -1,0 +1,394 @@
+"""The forms that edit a section of the draft, and the editor that holds them together.
+
+The sections kept as rows (goals, check-ins, off-limits topics) have their forms in
+``section_rows``.
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+from django.db import transaction
+from django.template.defaultfilters import pluralize
+from django.utils.formats import date_format
+
+from agreements.models import (
+    Confidentiality,
+    ContactPreference,
+    MeetingSchedule,
+    Party,
+    Section,
+    Term,
+)
+from agreements.services import MAX_CHECKINS, add_months, checkin_dates
+
+from .section_rows import CheckInFormSet, GoalFormSet, OffLimitsTopicFormSet
+from .widgets import DateInput, time_zone_choices
+
+POLICY_HELP = "Program policy: set by the program; neither of you can change it."
+
+
+def _inline_helper():
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+def suggested_checkins(agreement):
+    """Check-in dates for an empty check-ins section, once the term is known:
+    the locked cadence, else the one the program's template suggests today."""
+    term = agreement.term
+    if agreement.checkins.all() or not (term.start_date and term.exit_date):
+        return []
+    weeks = agreement.policy.get("checkin_every_weeks") or agreement.program.checkin_every_weeks
+    if not weeks:
+        return []
+    return checkin_dates(term.start_date, term.exit_date, weeks)[:MAX_CHECKINS]
+
+
+class ContactPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = ContactPreference
+        fields = [
+            "by_email", "email_details",
+            "by_phone", "phone_details",
+            "by_video", "video_details",
+            "by_chat", "chat_details",
+            "in_person", "in_person_details",
+            "preferred_times", "response_time",
+        ]  # fmt: skip
+
+    def __init__(self, *args, legend="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _inline_helper()
+        rows = [
+            Row(
+                Column(flag, css_class="col-sm-4 pt-sm-4"),
+                Column(details, css_class="col-sm-8"),
+            )
+            for flag, details, _label in ContactPreference.CHANNELS
+        ]
+        self.helper.layout = Layout(
+            Fieldset(legend, *rows, Row(Column("preferred_times"), Column("response_time")))
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = False
+        for flag, details, label in ContactPreference.CHANNELS:
+            if not cleaned.get(flag):
+                # Details of a channel not chosen are shown nowhere: never keep them.
+                cleaned[details] = ""
+                continue
+            chosen = True
+            if flag != "in_person" and not cleaned.get(details):
+                self.add_error(
+                    details,
+                    forms.ValidationError(
+                        f"Give the details for {label.lower()}.", code="required"
+                    ),
+                )
+        if not chosen and self.has_changed():
+            raise forms.ValidationError(
+                "Choose at least one way to be contacted.", code="no_channel"
+            )
+        return cleaned
+
+
+class MeetingScheduleForm(forms.ModelForm):
+    class Meta:
+        model = MeetingSchedule
+        fields = [
+            "frequency",
+            "frequency_custom",
+            "time",
+            "time_zone",
+            "duration_minutes",
+            "format",
+            "location",
+            "arranged_by",
+            "agenda_by",
+            "notice_hours",
+        ]
+
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        required=False,
+        help_text="Where the meeting time is reckoned; each calendar shows it in local time.",
+    )
+
+    def __init__(self, *args, default_time_zone="", **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.time_zone:
+            self.initial["time_zone"] = default_time_zone
+        self.fields["time"].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        # Saved means complete: the pair agrees to a whole schedule.
+        for name in ("frequency", "duration_minutes", "format", "arranged_by", "agenda_by"):
+            self.fields[name].required = True
+        self.fields["notice_hours"].required = True
+        self.fields["duration_minutes"].widget.attrs.update(min=5, max=600)
+        self.fields["notice_hours"].widget.attrs.update(max=720)
+        self.helper = _inline_helper()
+        self.helper.layout = Layout(
+            Row(Column("frequency"), Column("frequency_custom")),
+            Row(Column("time"), Column("time_zone")),
+            Row(Column("duration_minutes"), Column("format")),
+            "location",
+            Row(Column("arranged_by"), Column("agenda_by")),
+            "notice_hours",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("frequency") == MeetingSchedule.Frequency.CUSTOM:
+            if not cleaned.get("frequency_custom"):
+                self.add_error(
+                    "frequency_custom",
+                    forms.ValidationError("Describe how often you will meet.", code="required"),
+                )
+        elif "frequency" in cleaned:
+            cleaned["frequency_custom"] = ""
+            # A regular rhythm goes into both calendars: it needs a time and a zone.
+            for name, message in (
+                ("time", "Give the time of day you meet."),
+                ("time_zone", "Choose the time zone of the meeting time."),
+            ):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, forms.ValidationError(message, code="required"))
+        return cleaned
+
+
+class ConfidentialityForm(forms.ModelForm):
+    class Meta:
+        model = Confidentiality
+        fields = [
+            "work_matters",
+            "personal_matters",
+            "mentor_areas",
+            "yields_to_risk_of_harm",
+            "yields_to_legal_duty",
+            "yields_to_organisation_duty",
+            "exceptions_notes",
+            "third_party_allowed",
+            "third_party_name",
+            "third_party_limits",
+            "third_party_consent",
+            "line_manager_by_mentor",
+            "line_manager_by_mentee",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in (
+                "work_matters",
+                "personal_matters",
+                "mentor_areas",
+                "exceptions_notes",
+                "third_party_limits",
+                "line_manager_by_mentor",
+                "line_manager_by_mentee",
+            )
+        }
+
+    def __init__(self, *args, party, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["work_matters"].required = True
+        self.fields["line_manager_by_mentor"].required = True
+        # Only the mentee can give (or withdraw) consent to a third party.
+        self.party = party
+        self.fields["third_party_consent"].disabled = party != Party.MENTEE
+        if party != Party.MENTEE:
+            self.fields["third_party_consent"].help_text = "Only the mentee can give this consent."
+        policy = self.instance.agreement.policy
+        if "exceptions_notes" in policy:
+            # Disabled: Django keeps the initial value, whatever is posted.
+            self.fields["exceptions_notes"].disabled = True
+            self.fields["exceptions_notes"].help_text = POLICY_HELP
+            self.initial["exceptions_notes"] = policy["exceptions_notes"]
+        self.helper = _inline_helper()
+        self.helper.layout = Layout(
+            Fieldset("What stays between you", "work_matters", "personal_matters", "mentor_areas"),
+            Fieldset(
+                "Where confidentiality yields",
+                "yields_to_risk_of_harm",
+                "yields_to_legal_duty",
+                "yields_to_organisation_duty",
+                "exceptions_notes",
+            ),
+            Fieldset(
+                "Consulting someone else",
+                "third_party_allowed",
+                Row(Column("third_party_name"), Column("third_party_limits")),
+                "third_party_consent",
+            ),
+            Fieldset(
+                "The mentee's line manager", "line_manager_by_mentor", "line_manager_by_mentee"
+            ),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("third_party_allowed"):
+            cleaned.update(third_party_name="", third_party_limits="", third_party_consent=False)
+            return cleaned
+        for name in ("third_party_name", "third_party_limits"):
+            if name in cleaned and not cleaned[name]:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        "Required when the mentor may consult a third party.", code="required"
+                    ),
+                )
+        # Consent is to a named person within stated limits: changing either
+        # withdraws it until the mentee gives it again.
+        if self.party != Party.MENTEE and (
+            {"third_party_allowed", "third_party_name", "third_party_limits"}
+            & set(self.changed_data)
+        ):
+            cleaned["third_party_consent"] = False
+        return cleaned
+
+
+class TermForm(forms.ModelForm):
+    class Meta:
+        model = Term
+        fields = ["start_date", "exit_date", "notice_days", "closing_conversation"]
+        widgets = {"start_date": DateInput(), "exit_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        agreement = self.instance.agreement
+        policy = agreement.policy
+        self.fields["start_date"].required = True
+        self.fields["exit_date"].required = True
+        self.fields["notice_days"].widget.attrs.update(max=365)
+        if policy.get("notice_days") is not None:
+            self.fields["notice_days"].disabled = True
+            self.fields["notice_days"].help_text = POLICY_HELP
+            self.initial["notice_days"] = policy["notice_days"]
+        self.term_months = policy.get("term_months")
+        exit_date = self.fields["exit_date"]
+        if self.term_months:
+            exit_date.disabled, exit_date.required = True, False
+            months = f"{self.term_months} month{pluralize(self.term_months)}"
+            exit_date.help_text = (
+                f"Program policy: the term is {months}, so the exit date is the start date "
+                f"plus {months}. It is set when you save."
+            )
+        elif agreement.program.term_months:
+            months = agreement.program.term_months
+            exit_date.help_text = (
+                f"The program suggests a term of {months} month{pluralize(months)}"
+            )
+            if self.instance.start_date:
+                suggested = add_months(self.instance.start_date, months)
+                if suggested:
+                    exit_date.help_text += f": from this start date, {date_format(suggested)}"
+            exit_date.help_text += "."
+        self.helper = _inline_helper()
+        self.helper.layout = Layout(
+            Row(Column("start_date"), Column("exit_date")),
+            Row(Column("notice_days"), Column("closing_conversation", css_class="pt-md-4")),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.term_months and cleaned.get("start_date"):
+            cleaned["exit_date"] = add_months(cleaned["start_date"], self.term_months)
+            if cleaned["exit_date"] is None:
+                self.add_error("start_date", "This start date is too far in the future.")
+        start, exit_ = cleaned.get("start_date"), cleaned.get("exit_date")
+        if start and exit_:
+            if exit_ <= start:
+                self.add_error(
+                    "exit_date",
+                    forms.ValidationError(
+                        "The exit date must be after the start date.", code="exit_before_start"
+                    ),
+                )
+                return cleaned
+            checkins, goals = self.instance.agreement.dates_outside(start, exit_)
+            for section, outside in (("check-ins", checkins), ("goals' target dates", goals)):
+                if outside:
+                    self.add_error(
+                        None,
+                        forms.ValidationError(
+                            "These %(section)s would fall outside the new term: %(dates)s. "
+                            "Change them first.",
+                            code="outside_new_term",
+                            params={
+                                "section": section,
+                                "dates": ", ".join(date_format(d) for d in outside),
+                            },
+                        ),
+                    )
+        return cleaned
+
+
+class SectionEditor:
+    """The form(s) that edit one section, validated and saved together."""
+
+    def __init__(self, agreement, kind, party, data=None):
+        self.kind = kind
+        self.forms = []  # (heading, form or formset)
+        Kind = Section.Kind
+        if kind == Kind.CONTACT:
+            for each in Party:
+                person = agreement.user_for(each)
+                legend = f"{each.label}: {person.full_name}"
+                self.forms.append(
+                    (
+                        None,
+                        ContactPreferenceForm(
+                            data,
+                            instance=agreement.contact_for(each),
+                            prefix=each.value,
+                            legend=legend,
+                        ),
+                    )
+                )
+        elif kind == Kind.SCHEDULE:
+            self.forms.append(
+                (
+                    None,
+                    MeetingScheduleForm(
+                        data,
+                        instance=agreement.schedule,
+                        default_time_zone=agreement.user_for(party).time_zone,
+                    ),
+                )
+            )
+        elif kind == Kind.GOALS:
+            self.forms.append((None, GoalFormSet(data, instance=agreement, prefix="goals")))
+        elif kind == Kind.CHECKINS:
+            suggested = [] if data is not None else suggested_checkins(agreement)
+            self.forms.append(
+                (
+                    None,
+                    CheckInFormSet(
+                        data,
+                        instance=agreement,
+                        prefix="checkins",
+                        initial=[{"date": day} for day in suggested] or None,
+                    ),
+                )
+            )
+        elif kind == Kind.CONFIDENTIALITY:
+            self.forms.append(
+                (None, ConfidentialityForm(data, instance=agreement.confidentiality, party=party))
+            )
+        elif kind == Kind.OFF_LIMITS:
+            self.forms.append(
+                (None, OffLimitsTopicFormSet(data, instance=agreement, prefix="topics"))
+            )
+        elif kind == Kind.TERM:
+            self.forms.append((None, TermForm(data, instance=agreement.term)))
+        else:
+            raise ValueError(kind)
+
+    def is_valid(self):
+        return all([form.is_valid() for _heading, form in self.forms])
+
+    def save(self):
+        with transaction.atomic():
+            for _heading, form in self.forms:
+                form.save()

@@ -1,0 +1,45 @@
+"""Signing the agreement."""
+
+from django import forms
+from django.contrib.auth import authenticate
+
+
+class SignForm(forms.Form):
+    full_name = forms.CharField(
+        label="Type your full name", max_length=150, help_text="This is your signature."
+    )
+    consent = forms.BooleanField(required=True)
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Entered again to confirm that it is you who signs.",
+    )
+    content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, request, consent_statement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = request.user
+        self.fields["consent"].label = consent_statement
+        self.fields["consent"].error_messages["required"] = "Tick the box to confirm the statement."
+
+    def clean_password(self):
+        # Through authenticate(), so django-axes counts wrong passwords here too.
+        password = self.cleaned_data["password"]
+        user = authenticate(self.request, username=self.user.email, password=password)
+        if user is None or user.pk != self.user.pk:
+            raise forms.ValidationError(
+                "That is not your password. Nothing was signed.", code="wrong_password"
+            )
+        return password
+
+    def clean_full_name(self):
+        typed = " ".join(self.cleaned_data["full_name"].split())
+        if typed.casefold() != " ".join(self.user.full_name.split()).casefold():
+            raise forms.ValidationError(
+                "Type your full name exactly as on your account: %(name)s.",
+                code="name_mismatch",
+                params={"name": self.user.full_name},
+            )
+        return typed
