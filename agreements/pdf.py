@@ -21,6 +21,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from agreements import seal
 from agreements.content import canonical_json
 from agreements.models import Section
+from agreements.templatetags.agreement_tags import printing
 
 # A reserved, never-resolving host (RFC 2606): relative links in the PDF
 # template resolve against it, and the fetcher maps them to static files.
@@ -53,22 +54,29 @@ def _html(html):
     return HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=StaticFilesURLFetcher())
 
 
+def _print_html(context):
+    """The PDF template rendered for print, the one way every PDF's HTML is made:
+    ``for_print`` is set for the templates, and long words may break
+    (``breakable``). The section partials serve the web pages too, where
+    neither is so."""
+    with printing():
+        return render_to_string("agreements/pdf/agreement.html", {**context, "for_print": True})
+
+
 def draft_html(agreement):
-    """The working copy of an agreement loaded with ``with_content()``, marked
+    """The working copy of an agreement loaded with ``with_working_copy()``, marked
     DRAFT, as HTML: the same content always gives the same HTML, so a draft is
     kept by the hash of its HTML (see ``agreements.drafts``)."""
-    return render_to_string(
-        "agreements/pdf/agreement.html",
+    return _print_html(
         {
             "agreement": agreement,
-            "content": agreement.live_content(),
+            "content": agreement.working_copy(),
             "sections": [
                 (section.kind, section.get_kind_display(), section)
                 for section in agreement.ordered_sections()
             ],
             "signatures": agreement.working_signatures(),
             "content_hash": agreement.content_hash,
-            "for_print": True,
         },
     )
 
@@ -109,35 +117,33 @@ def _sealed_record_context(version, signatures):
 
 
 def render_final_pdf(agreement):
-    """The final record of an ended agreement loaded with ``with_content()``:
+    """The final record of an ended agreement loaded with ``with_working_copy()``:
     the version last in force (with topics added to it since), how the
     relationship ended, the goals achieved and both closing notes."""
     version = agreement.version_in_force
     signatures = [s for s in agreement.signatures_on(version) if s.voided_at is None]
-    html = render_to_string(
-        "agreements/pdf/agreement.html",
+    html = _print_html(
         {
             "agreement": agreement,
             "version": version,
             "final": True,
-            "content": agreement.live_content(),
+            "content": agreement.working_copy(),
             "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
             "added_topics": agreement.added_off_limits(),
             "achieved": agreement.achieved_goal_ids(),
             "closing_notes": list(agreement.closing_notes.all()),
-            "checkins_planned": len(agreement.plan.checkins),
+            "checkins_planned": len(agreement.content_in_force.checkins),
             "checkins_held": sorted(
                 record.held_on
                 for _checkin, record, _state in agreement.checkin_timeline(agreement.end_date)
                 if record
             ),
             **_sealed_record_context(version, signatures),
-            "for_print": True,
         },
     )
     attachments = [
         Attachment(
-            string=version.content,
+            string=version.canonical_json,
             name="agreement.json",
             description="The canonical content of the version both parties signed last",
             relationship="Source",
@@ -157,20 +163,18 @@ def render_signed_pdf(version):
     signatures = sorted(
         version.signatures.filter(voided_at__isnull=True), key=lambda s: s.signed_at
     )
-    html = render_to_string(
-        "agreements/pdf/agreement.html",
+    html = _print_html(
         {
             "agreement": agreement,
             "version": version,
             "content": version.as_content(),
             "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
             **_sealed_record_context(version, signatures),
-            "for_print": True,
         },
     )
     attachments = [
         Attachment(
-            string=version.content,
+            string=version.canonical_json,
             name="agreement.json",
             description="The canonical content both parties signed (UTF-8 JSON)",
             relationship="Source",

@@ -2,12 +2,15 @@ from django.urls import include, path, register_converter
 
 from agreements.models import Section
 from agreements.views import (
+    accounts,
     agreements,
     calendar,
+    checkins,
+    ending,
     imports,
-    living,
     program_settings,
     programs,
+    sections,
     sharing,
     versions,
 )
@@ -45,9 +48,9 @@ app_name = "agreements"
 
 agreement_urls = [
     path("", agreements.detail, name="detail"),
-    path("sections/<section:kind>/edit/", agreements.section_edit, name="section_edit"),
-    path("sections/<section:kind>/agree/", agreements.section_agree, name="section_agree"),
-    path("sections/<section:kind>/history/", agreements.section_history, name="section_history"),
+    path("sections/<section:kind>/edit/", sections.section_edit, name="section_edit"),
+    path("sections/<section:kind>/agree/", sections.section_agree, name="section_agree"),
+    path("sections/<section:kind>/history/", sections.section_history, name="section_history"),
     path("sign/", agreements.sign, name="sign"),
     path("pdf/", agreements.pdf, name="pdf"),
     path("amend/", versions.amend, name="amend"),
@@ -57,12 +60,12 @@ agreement_urls = [
     path("versions/<int:number>/", versions.version_detail, name="version_detail"),
     path("versions/<int:number>/pdf/", versions.version_pdf, name="version_pdf"),
     path("trail/", versions.trail, name="trail"),
-    path("checkins/", living.checkins, name="checkins"),
-    path("checkins/<str:date>/record/", living.checkin_record, name="checkin_record"),
-    path("checkins/<str:date>/answer/", living.checkin_answer, name="checkin_answer"),
-    path("off-limits/add/", living.off_limits_add, name="off_limits_add"),
-    path("exit/", living.exit_agreement, name="exit"),
-    path("closing-note/", living.closing_note, name="closing_note"),
+    path("checkins/", checkins.checkins, name="checkins"),
+    path("checkins/<str:date>/record/", checkins.checkin_record, name="checkin_record"),
+    path("checkins/<str:date>/answer/", checkins.checkin_answer, name="checkin_answer"),
+    path("off-limits/add/", sections.off_limits_add, name="off_limits_add"),
+    path("exit/", ending.exit_agreement, name="exit"),
+    path("closing-note/", ending.closing_note, name="closing_note"),
     path("calendar.ics", calendar.agreement_ics, name="calendar_ics"),
     path("sharing/", sharing.sharing, name="sharing"),
     path("sharing/<section:kind>/share/", sharing.share, name="sharing_share"),
@@ -87,7 +90,7 @@ program_urls = [
 
 urlpatterns = [
     path("", agreements.home, name="home"),
-    path("account/", living.account, name="account"),
+    path("account/", accounts.account, name="account"),
     path("calendar/", calendar.calendar_page, name="calendar"),
     path("calendar/regenerate/", calendar.calendar_regenerate, name="calendar_regenerate"),
     path("calendar/feed/<feed_token:token>.ics", calendar.calendar_feed, name="calendar_feed"),

@@ -1,5 +1,7 @@
 import re
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django import template
 from django.utils.html import conditional_escape
@@ -23,11 +25,26 @@ LONG_RUN = re.compile(r"\S{30,}")
 CHUNK = 20
 ZERO_WIDTH_SPACE = "\u200b"
 
+# Set only while the PDF's HTML is rendered (agreements.pdf): the section
+# partials serve the web pages too, which then need to pass nothing.
+_for_print = ContextVar("for_print", default=False)
+
+
+@contextmanager
+def printing():
+    """Render templates for print inside this block: ``breakable`` breaks long words."""
+    token = _for_print.set(True)
+    try:
+        yield
+    finally:
+        _for_print.reset(token)
+
 
 @register.filter(needs_autoescape=True)
-def breakable(value, for_print=False, autoescape=True):
+def breakable(value, for_print=None, autoescape=True):
     """For print, escape the text and allow a line break every 20 characters of
     a long word; on screen just escape it (CSS wraps, and a copied URL stays whole).
+    Print is what ``printing()`` says, unless ``for_print`` is given.
 
     Pasted URLs or hashes otherwise overflow their column, and WeasyPrint's
     line breaking grows quadratically with the length of an unbreakable run
@@ -36,6 +53,8 @@ def breakable(value, for_print=False, autoescape=True):
     """
     escape = conditional_escape if autoescape else str
     value = str(value)
+    if for_print is None:
+        for_print = _for_print.get()
     if not for_print:
         return escape(value)
     parts, position = [], 0

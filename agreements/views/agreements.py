@@ -1,52 +1,27 @@
+"""The pair's pages: their agreements, one agreement's page, signing it and its PDF."""
+
 import logging
+from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST
 
 from agreements import drafts
 from agreements.calendar import next_meeting
-from agreements.exceptions import AgreementError, SectionConflict, SectionInvalid
-from agreements.forms import SectionEditor, SignForm
+from agreements.forms import SignForm
 from agreements.models import CONSENT_STATEMENT, Agreement, AuditEvent, Origin, Program, Section
-from agreements.models.sections import describe_changes
+
+from .access import agreement_for, attempt, detail_url
 
 logger = logging.getLogger(__name__)
 
 # How often the "being prepared" page looks again for the draft PDF.
 DRAFT_REFRESH_SECONDS = 2
-
-
-def _agreement_for(request, agreement_id, *, content=True, life=False):
-    """The agreement if the user is one of its two parties, else 404; with its
-    content, and with its check-ins and closing notes (``life``) if asked."""
-    agreements = Agreement.objects.for_party(request.user)
-    if content or life:
-        agreements = agreements.with_content()
-    if life:
-        agreements = agreements.with_life()
-    return get_object_or_404(agreements, uuid=agreement_id)
-
-
-def _posted_version(request):
-    """The section version the form was built from; a missing or mangled token
-    counts as stale."""
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        return -1
-
-
-def _detail_url(agreement, kind=None):
-    url = reverse("agreements:detail", args=[agreement.uuid])
-    return f"{url}#section-{kind}" if kind else url
 
 
 def pdf_filename(agreement, suffix=""):
@@ -59,7 +34,7 @@ def home(request):
         Agreement.objects.for_party(request.user)
         .select_related("program", "mentor", "mentee", "term")
         .prefetch_related("sections", "signatures", "versions")
-        .with_life()
+        .with_records()
     )
     now, today = timezone.now(), request.user.today()
     rows = [
@@ -71,7 +46,7 @@ def home(request):
 
 
 def detail(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id, life=True)
+    agreement = agreement_for(request, agreement_id, records=True)
     # Which sections the pair shares with the program, for the section cards.
     prefetch_related_objects([agreement], "sharing_consents")
     party = agreement.party_of(request.user)
@@ -82,22 +57,21 @@ def detail(request, agreement_id):
             "agreement": agreement,
             "party": party,
             "other": agreement.other_person(request.user),
-            "content": agreement.live_content(),
+            "content": agreement.working_copy(),
             "my_signature": agreement.signature_of(party),
             "amended": agreement.amended_sections(),
             "incomplete": {
                 kind for kind in Section.Kind.values if not agreement.section_is_complete(kind)
             },
             "agreed_count": sum(s.is_agreed for s in agreement.ordered_sections()),
-            "for_print": False,  # the section partials serve the PDF too
-            **_living_context(agreement, request.user),
+            **_in_force_context(agreement, request.user),
         },
     )
 
 
 def _glance(agreement, now, today):
     """Next meeting, next check-in and days left of an agreement in force."""
-    if agreement.plan is None or agreement.is_ended:
+    if agreement.content_in_force is None or agreement.is_ended:
         return {}
     end = agreement.end_date
     return {
@@ -108,9 +82,9 @@ def _glance(agreement, now, today):
     }
 
 
-def _living_context(agreement, user):
+def _in_force_context(agreement, user):
     """What the agreement page shows of an agreement in force or ended."""
-    if agreement.plan is None:
+    if agreement.content_in_force is None:
         return {}
     today = user.today()
     return {
@@ -122,101 +96,12 @@ def _living_context(agreement, user):
     }
 
 
-def section_edit(request, agreement_id, kind):
-    agreement = _agreement_for(request, agreement_id)
-    if not agreement.is_editable:
-        raise PermissionDenied("A signed agreement can only be changed through an amendment.")
-    party = agreement.party_of(request.user)
-    section = agreement.sections_by_kind[kind]
-    version = section.version
-    conflict = invalid = None
-    if request.method == "POST":
-        editor = SectionEditor(agreement, kind, party, data=request.POST)
-        version = _posted_version(request)
-        if editor.is_valid():
-            try:
-                changed = agreement.save_section(
-                    kind,
-                    by=request.user,
-                    expected_version=version,
-                    save=editor.save,
-                    origin=Origin.of(request),
-                )
-            except SectionConflict as exc:
-                conflict = exc
-                # The next save, made knowingly, replaces their version.
-                version = exc.section.version
-            except SectionInvalid as exc:
-                invalid = exc.message
-            except AgreementError as exc:
-                messages.error(request, exc.message)
-                return redirect(_detail_url(agreement, kind))
-            else:
-                if changed:
-                    messages.success(
-                        request,
-                        f"{section.get_kind_display()} saved. Both of you need to agree to it "
-                        "again.",
-                    )
-                else:
-                    messages.info(request, "Nothing changed.")
-                return redirect(_detail_url(agreement, kind))
-    else:
-        editor = SectionEditor(agreement, kind, party)
-    return render(
-        request,
-        "agreements/section_edit.html",
-        {
-            "agreement": agreement,
-            "section": section,
-            "editor": editor,
-            "version": version,
-            "conflict": conflict,
-            "invalid": invalid,
-            "party": party,
-        },
-        status=409 if conflict else 200,
-    )
-
-
-def section_history(request, agreement_id, kind):
-    agreement = _agreement_for(request, agreement_id, content=False)
-    section = get_object_or_404(agreement.sections, kind=kind)
-    revisions = list(section.revisions.select_related("edited_by").order_by("version"))
-    changes = [
-        (revision, describe_changes(previous.data, revision.data))
-        for previous, revision in zip(revisions, revisions[1:], strict=False)
-    ]
-    return render(
-        request,
-        "agreements/section_history.html",
-        {"agreement": agreement, "section": section, "changes": changes[::-1]},
-    )
-
-
-@require_POST
-def section_agree(request, agreement_id, kind):
-    agreement = _agreement_for(request, agreement_id, content=False)
-    try:
-        agreement.agree_section(
-            kind,
-            by=request.user,
-            seen_version=_posted_version(request),
-            origin=Origin.of(request),
-        )
-    except AgreementError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"You agreed to “{Section.Kind(kind).label}”.")
-    return redirect(_detail_url(agreement, kind))
-
-
 def sign(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id)
+    agreement = agreement_for(request, agreement_id)
     party = agreement.party_of(request.user)
     if not agreement.awaiting_signatures or agreement.signature_of(party):
         messages.info(request, "There is nothing for you to sign on this agreement right now.")
-        return redirect(_detail_url(agreement))
+        return redirect(detail_url(agreement))
     form = SignForm(
         request.POST or None,
         request=request,
@@ -224,27 +109,26 @@ def sign(request, agreement_id):
         initial={"content_hash": agreement.content_hash},
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            agreement.sign(
+        return attempt(
+            request,
+            partial(
+                agreement.sign,
                 by=request.user,
                 typed_name=form.cleaned_data["full_name"],
                 seen_hash=form.cleaned_data["content_hash"],
                 origin=Origin.of(request),
-            )
-        except AgreementError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "You signed the agreement.")
-        return redirect(_detail_url(agreement))
+            ),
+            done="You signed the agreement.",
+            back=detail_url(agreement),
+        )
     return render(
         request,
         "agreements/sign.html",
         {
             "agreement": agreement,
-            "content": agreement.live_content(),
+            "content": agreement.working_copy(),
             "form": form,
             "party": party,
-            "for_print": False,
         },
     )
 
@@ -253,7 +137,7 @@ def pdf(request, agreement_id):
     """The working copy as a draft PDF; a signed agreement's PDF is its sealed
     version, an ended one's its sealed final record (one ended before it was
     ever signed has none: its draft is all there is)."""
-    agreement = _agreement_for(request, agreement_id)
+    agreement = agreement_for(request, agreement_id)
     if agreement.is_ended and agreement.version_in_force:
         return _final_pdf(request, agreement)
     if not agreement.is_editable and agreement.version_in_force:
@@ -275,7 +159,7 @@ def pdf(request, agreement_id):
             "failed": rendering is not None and rendering.state == rendering.State.FAILED,
         }
         return render(request, "agreements/pdf_preparing.html", context, status=202)
-    agreement.record_access(
+    agreement.audit_access(
         AuditEvent.Kind.PDF_DOWNLOADED,
         actor=request.user,
         origin=Origin.of(request),
@@ -297,12 +181,12 @@ def _final_pdf(request, agreement):
             "Sealing the final PDF failed several times. The people who run this site can "
             "see why and will try again.",
         )
-        return redirect(_detail_url(agreement))
+        return redirect(detail_url(agreement))
     if not agreement.final_sealed_at:
         messages.info(
             request, "The final PDF is being sealed; it is usually ready within a minute."
         )
-        return redirect(_detail_url(agreement))
+        return redirect(detail_url(agreement))
     return sealed_pdf_response(
         request,
         agreement,
@@ -336,7 +220,7 @@ def sealed_pdf_response(request, agreement, stored, *, suffix, details, version=
             {"agreement": agreement, "version": version, "final": version is None},
             status=503,
         )
-    agreement.record_access(
+    agreement.audit_access(
         AuditEvent.Kind.PDF_DOWNLOADED,
         actor=request.user,
         origin=Origin.of(request),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from agreements.calendar import agreement_calendar, meetings_left_out
 from agreements.models import Agreement, CalendarFeed
 
-from .agreements import _agreement_for
+from .access import agreement_for
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 
@@ -33,7 +33,7 @@ def _other_name(agreement, user):
 
 
 def agreement_ics(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id, content=False)
+    agreement = agreement_for(request, agreement_id, working_copy=False)
     if agreement.version_in_force is None:
         raise Http404("Nothing is in force yet: both of you sign first.")
     other = _other_name(agreement, request.user)
@@ -56,15 +56,15 @@ def calendar_page(request):
         "program", "mentor", "mentee"
     )
     for agreement in agreements.prefetch_related("versions"):
-        if agreement.plan is None:
+        if agreement.content_in_force is None:
             unsigned.append((agreement, _other_name(agreement, request.user)))
             continue
         rows.append(
             {
                 "agreement": agreement,
                 "other": _other_name(agreement, request.user),
-                "schedule": agreement.plan.schedule,
-                "left_out": meetings_left_out(agreement.plan.schedule),
+                "schedule": agreement.content_in_force.schedule,
+                "left_out": meetings_left_out(agreement.content_in_force.schedule),
                 "end_date": agreement.end_date,
             }
         )

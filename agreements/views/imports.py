@@ -4,10 +4,11 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 
 from agreements import services
-from agreements.forms.imports import MAX_ROWS, PairingConfirmForm, PairingUploadForm
+from agreements.forms.imports import PairingConfirmForm, PairingUploadForm
 from agreements.models import Origin
+from agreements.pairing_import import MAX_ROWS
 
-from .programs import _program_for
+from .access import program_for
 
 EXAMPLE = """\
 mentor_email,mentor_name,mentee_email,mentee_name,start_date,exit_date
@@ -19,7 +20,7 @@ ana.silva@example.org,Ana Silva,sam.okafor@example.org,Sam Okafor,,
 
 def pairing_import(request, program_id):
     """Pairings from a CSV file: checked and shown first, created only on confirmation."""
-    program = _program_for(request, program_id)
+    program = program_for(request, program_id)
     checked = None
     if request.method == "POST" and "csv_text" in request.POST:
         checked = PairingConfirmForm(request.POST, program=program)
@@ -55,7 +56,7 @@ def pairing_import(request, program_id):
         checked.is_valid()
     return render(
         request,
-        "agreements/pairing_import.html",
+        "programs/pairing_import.html",
         {
             "program": program,
             "form": PairingUploadForm(program=program),

@@ -5,11 +5,11 @@ from django.shortcuts import redirect, render
 
 from agreements.forms.programs import ProgramTemplateForm
 
-from .programs import _program_for
+from .access import program_for
 
 
 def edit(request, program_id):
-    program = _program_for(request, program_id)
+    program = program_for(request, program_id)
     form = ProgramTemplateForm(request.POST or None, instance=program)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -19,4 +19,4 @@ def edit(request, program_id):
             "keep what they started with.",
         )
         return redirect("agreements:program_settings", program_id=program.uuid)
-    return render(request, "agreements/program_settings.html", {"program": program, "form": form})
+    return render(request, "programs/settings.html", {"program": program, "form": form})

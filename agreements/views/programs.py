@@ -2,11 +2,14 @@
 pairing's page and the actions on it. Admins see that a pairing exists and how
 it is doing; of its content, only the sections both parties share."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -16,33 +19,26 @@ from agreements.forms.pairings import EndPairingForm, PairingForm, RepairForm
 from agreements.models import Agreement, AuditEvent, Origin, Program, Section
 from agreements.models.sharing import PROGRAM_ADMIN_VIEW
 
+from .access import attempt, pairing_for, program_for
+
 PAIRINGS_PER_PAGE = 50
 
 
-def _program_for(request, program_id):
-    """The program if the user administers it, else 404."""
-    return get_object_or_404(Program.objects.administered_by(request.user), uuid=program_id)
-
-
-def _pairing_for(request, program_id, agreement_id):
-    """A pairing of a program the user administers, else 404; metadata only."""
-    program = _program_for(request, program_id)
-    agreements = Agreement.objects.filter(program=program).select_related(
-        "program", "mentor", "mentee", "term", "notice_given_by"
-    )
-    return get_object_or_404(agreements, uuid=agreement_id)
+def _pairing_url(agreement):
+    """The pairing's page in its program's dashboard."""
+    return reverse("agreements:pairing", args=[agreement.program.uuid, agreement.uuid])
 
 
 def program_list(request):
     programs = Program.objects.administered_by(request.user)
     if len(programs) == 1:
         return redirect("agreements:program", program_id=programs[0].uuid)
-    return render(request, "agreements/program_list.html", {"programs": programs})
+    return render(request, "programs/list.html", {"programs": programs})
 
 
 def detail(request, program_id):
     """The review dashboard."""
-    program = _program_for(request, program_id)
+    program = program_for(request, program_id)
     filters = dashboard.Filters(request.GET)
     today, now = request.user.today(), timezone.now()
     pairings = dashboard.filtered(program, filters, today=today, now=now)
@@ -72,7 +68,7 @@ def detail(request, program_id):
         flag["query"] = filters.query(flag=flag["value"])
     return render(
         request,
-        "agreements/program.html",
+        "programs/detail.html",
         {
             "program": program,
             "page": page,
@@ -88,7 +84,7 @@ def detail(request, program_id):
 
 def export(request, program_id):
     """The dashboard's rows, as filtered and sorted, as CSV: metadata only."""
-    program = _program_for(request, program_id)
+    program = program_for(request, program_id)
     filters = dashboard.Filters(request.GET)
     today = request.user.today()
     pairings = dashboard.filtered(program, filters, today=today)
@@ -100,12 +96,12 @@ def export(request, program_id):
 
 
 def pairing_detail(request, program_id, agreement_id):
-    program = _program_for(request, program_id)
+    program = program_for(request, program_id)
     today = request.user.today()
     row = get_object_or_404(dashboard.pairings(program, today=today), uuid=agreement_id)
     # Content is loaded only to show the sections both parties share.
     agreement = (
-        Agreement.objects.with_content()
+        Agreement.objects.with_working_copy()
         .prefetch_related("sharing_consents", "checkin_records")
         .get(pk=row.pk)
     )
@@ -118,8 +114,8 @@ def pairing_detail(request, program_id, agreement_id):
         (shared if readable else redrafted).append((kind, Section.Kind(kind).label))
     content = None
     if shared:
-        content = in_force.as_content() if in_force else agreement.live_content()
-        agreement.record_access(
+        content = in_force.as_content() if in_force else agreement.working_copy()
+        agreement.audit_access(
             AuditEvent.Kind.VIEWED,
             actor=request.user,
             origin=Origin.of(request),
@@ -127,7 +123,7 @@ def pairing_detail(request, program_id, agreement_id):
         )
     return render(
         request,
-        "agreements/pairing.html",
+        "programs/pairing.html",
         {
             "program": program,
             "agreement": agreement,
@@ -139,7 +135,6 @@ def pairing_detail(request, program_id, agreement_id):
             "redrafted": redrafted,
             "content": content,
             "in_force": in_force,
-            "for_print": False,
             "can_remind": not (agreement.is_ended or agreement.reminded_recently(timezone.now())),
             "invited": [
                 person
@@ -152,51 +147,46 @@ def pairing_detail(request, program_id, agreement_id):
 
 @require_POST
 def pairing_remind(request, program_id, agreement_id):
-    agreement = _pairing_for(request, program_id, agreement_id)
-    try:
-        agreement.remind_by_program(by=request.user, origin=Origin.of(request))
-    except AgreementError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            f"A reminder is on its way to {agreement.mentor.full_name} and "
-            f"{agreement.mentee.full_name}, each with what waits for them.",
-        )
-    return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+    agreement = pairing_for(request, program_id, agreement_id)
+    return attempt(
+        request,
+        partial(agreement.remind_by_program, by=request.user, origin=Origin.of(request)),
+        done=f"A reminder is on its way to {agreement.mentor.full_name} and "
+        f"{agreement.mentee.full_name}, each with what waits for them.",
+        back=_pairing_url(agreement),
+    )
 
 
 def pairing_end(request, program_id, agreement_id):
-    agreement = _pairing_for(request, program_id, agreement_id)
+    agreement = pairing_for(request, program_id, agreement_id)
     if agreement.is_ended:
         messages.info(request, "This pairing has already ended.")
-        return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+        return redirect(_pairing_url(agreement))
     form = EndPairingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            agreement.end_by_program(
-                by=request.user, note=form.cleaned_data["reason"], origin=Origin.of(request)
-            )
-        except AgreementError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                "The pairing has ended. An email with your reason is on its way to both.",
-            )
-        return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+        return attempt(
+            request,
+            partial(
+                agreement.end_by_program,
+                by=request.user,
+                note=form.cleaned_data["reason"],
+                origin=Origin.of(request),
+            ),
+            done="The pairing has ended. An email with your reason is on its way to both.",
+            back=_pairing_url(agreement),
+        )
     return render(
         request,
-        "agreements/pairing_end.html",
+        "programs/pairing_end.html",
         {"program": agreement.program, "agreement": agreement, "form": form},
     )
 
 
 def pairing_repair(request, program_id, agreement_id):
-    agreement = _pairing_for(request, program_id, agreement_id)
+    agreement = pairing_for(request, program_id, agreement_id)
     if agreement.is_ended:
         messages.info(request, "This pairing has already ended.")
-        return redirect("agreements:pairing", program_id=program_id, agreement_id=agreement.uuid)
+        return redirect(_pairing_url(agreement))
     form = RepairForm(request.POST or None, agreement=agreement)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -221,13 +211,13 @@ def pairing_repair(request, program_id, agreement_id):
             return redirect("agreements:pairing", program_id=program_id, agreement_id=new.uuid)
     return render(
         request,
-        "agreements/pairing_repair.html",
+        "programs/pairing_repair.html",
         {"program": agreement.program, "agreement": agreement, "form": form},
     )
 
 
 def pairing_new(request, program_id):
-    program = _program_for(request, program_id)
+    program = program_for(request, program_id)
     form = PairingForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
         mentor, mentee = form.people()
@@ -252,4 +242,4 @@ def pairing_new(request, program_id):
                 "note that the pairing is ready.",
             )
             return redirect("agreements:program", program_id=program.uuid)
-    return render(request, "agreements/pairing_new.html", {"program": program, "form": form})
+    return render(request, "programs/pairing_new.html", {"program": program, "form": form})

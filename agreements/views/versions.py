@@ -1,11 +1,12 @@
 """Signed versions, amendments and the audit trail of one agreement."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from agreements.exceptions import AgreementError
 from agreements.models import (
     AgreementVersion,
     Origin,
@@ -13,9 +14,10 @@ from agreements.models import (
     SectionRevision,
     verify_chain,
 )
-from agreements.models.sections import describe_changes
+from agreements.models.drafting import describe_changes
 
-from .agreements import _agreement_for, _detail_url, sealed_pdf_response
+from .access import agreement_for, attempt, detail_url, moved
+from .agreements import sealed_pdf_response
 
 
 def _signed_version_for(agreement, number):
@@ -30,7 +32,7 @@ def _signed_version_for(agreement, number):
 
 
 def version_list(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id, content=False)
+    agreement = agreement_for(request, agreement_id, working_copy=False)
     versions = list(agreement.versions.select_related("superseded_by").order_by("-number"))
     signatures = {}
     for signature in agreement.signatures.order_by("signed_at"):
@@ -47,7 +49,7 @@ def version_list(request, agreement_id):
 
 
 def version_detail(request, agreement_id, number):
-    agreement = _agreement_for(request, agreement_id)
+    agreement = agreement_for(request, agreement_id)
     version = _signed_version_for(agreement, number)
     return render(
         request,
@@ -58,14 +60,13 @@ def version_detail(request, agreement_id, number):
             "content": version.as_content(),
             "signatures": [s for s in agreement.signatures_on(version) if s.voided_at is None],
             "kinds": Section.Kind.choices,
-            "for_print": False,
         },
     )
 
 
 def version_pdf(request, agreement_id, number):
     """Exactly the bytes that were sealed: nothing is rendered here."""
-    agreement = _agreement_for(request, agreement_id, content=False)
+    agreement = agreement_for(request, agreement_id, working_copy=False)
     version = _signed_version_for(agreement, number)
     if version.seal_failed:
         messages.warning(
@@ -94,7 +95,7 @@ def version_pdf(request, agreement_id, number):
 def version_compare(request, agreement_id):
     """Two versions side by side, section by section. The working copy of an
     amendment can be compared too, as "draft"."""
-    agreement = _agreement_for(request, agreement_id)
+    agreement = agreement_for(request, agreement_id)
     signed = {
         str(version.number): version for version in agreement.versions.all() if version.is_signed
     }
@@ -113,7 +114,7 @@ def version_compare(request, agreement_id):
 
     def side(key):
         if key == "draft":
-            return "Amendment draft", agreement.live_content(), agreement.canonical_content()
+            return "Amendment draft", agreement.working_copy(), agreement.canonical_content()
         version = signed[key]
         return f"Version {version.number}", version.as_content(), version.data
 
@@ -138,7 +139,6 @@ def version_compare(request, agreement_id):
             "new_content": new_content,
             "sections": sections,
             "parties_changed": old_data["parties"] != new_data["parties"],
-            "for_print": False,
         },
     )
 
@@ -166,37 +166,34 @@ def _editors_between(agreement, old, new):
 
 @require_POST
 def amend(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id, content=False)
-    try:
-        agreement.start_amendment(by=request.user, origin=Origin.of(request))
-    except AgreementError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    started = moved(
+        request,
+        partial(agreement.start_amendment, by=request.user, origin=Origin.of(request)),
+        done=lambda _: (
             "You started an amendment. Change what needs changing; version "
-            f"{agreement.version_in_force.number} stays in force until both of you sign.",
-        )
-        if request.POST.get("then") == Section.Kind.TERM:
-            # "Extend the term": straight to the exit date.
-            return redirect("agreements:section_edit", agreement.uuid, Section.Kind.TERM)
-    return redirect(_detail_url(agreement))
+            f"{agreement.version_in_force.number} stays in force until both of you sign."
+        ),
+    )
+    if started and request.POST.get("then") == Section.Kind.TERM:
+        # "Extend the term": straight to the exit date.
+        return redirect("agreements:section_edit", agreement.uuid, Section.Kind.TERM)
+    return redirect(detail_url(agreement))
 
 
 @require_POST
 def withdraw_amendment(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id, content=False)
-    try:
-        agreement.withdraw_amendment(by=request.user, origin=Origin.of(request))
-    except AgreementError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "The amendment is withdrawn; the version in force is unchanged.")
-    return redirect(_detail_url(agreement))
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    return attempt(
+        request,
+        partial(agreement.withdraw_amendment, by=request.user, origin=Origin.of(request)),
+        done="The amendment is withdrawn; the version in force is unchanged.",
+        back=detail_url(agreement),
+    )
 
 
 def trail(request, agreement_id):
-    agreement = _agreement_for(request, agreement_id, content=False)
+    agreement = agreement_for(request, agreement_id, working_copy=False)
     events = list(agreement.audit_events.select_related("actor").order_by("sequence"))
     return render(
         request,

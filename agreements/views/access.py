@@ -1,0 +1,103 @@
+"""How views reach what they show, and how they make a move.
+
+Every view gets its agreement or program here: scoped to the user, a 404 for
+anyone else (whether it exists is nobody else's business). A view that moves
+an agreement does it through ``attempt`` (or ``moved``): make the move, say
+what happened, go back.
+"""
+
+from django.contrib import messages
+from django.db.models import prefetch_related_objects
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+
+from agreements.exceptions import AgreementError
+from agreements.models import Agreement, Program
+
+
+def agreement_for(request, agreement_id, *, working_copy=True, records=False):
+    """The agreement if the user is its mentor or its mentee, else 404.
+
+    Preloads its working copy (sections, parties, program, term, versions,
+    signatures: what the agreement page and the PDF show) unless
+    ``working_copy=False``, and its check-ins and
+    closing notes if ``records=True``.
+    """
+    agreements = Agreement.objects.for_party(request.user)
+    if working_copy or records:
+        agreements = agreements.with_working_copy()
+    if records:
+        agreements = agreements.with_records()
+    return get_object_or_404(agreements, uuid=agreement_id)
+
+
+def sharing_agreement_for(request, agreement_id):
+    """The agreement if the user is one of its two parties, else 404; with what
+    the sharing page and its moves read: the parties, the program and the
+    sharing consents (not its content)."""
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    prefetch_related_objects([agreement], "mentor", "mentee", "program", "sharing_consents")
+    return agreement
+
+
+def program_for(request, program_id):
+    """The program if the user administers it, else 404; nothing preloaded."""
+    return get_object_or_404(Program.objects.administered_by(request.user), uuid=program_id)
+
+
+def pairing_for(request, program_id, agreement_id):
+    """An agreement of a program the user administers, else 404.
+
+    Metadata only: the program, the parties, the term and who gave notice;
+    never the content, which an admin reads only where both parties share it.
+    """
+    program = program_for(request, program_id)
+    agreements = Agreement.objects.filter(program=program).select_related(
+        "program", "mentor", "mentee", "term", "notice_given_by"
+    )
+    return get_object_or_404(agreements, uuid=agreement_id)
+
+
+def detail_url(agreement, kind=None):
+    """The agreement's page, at the card of section ``kind`` if given."""
+    url = reverse("agreements:detail", args=[agreement.uuid])
+    return f"{url}#section-{kind}" if kind else url
+
+
+def attempt(request, move, *, done, back, unchanged=None, refused=None, reraise=()):
+    """Make the move, say what happened, and go back to ``back`` either way.
+
+    The other arguments are those of ``moved``.
+    """
+    moved(request, move, done=done, unchanged=unchanged, refused=refused, reraise=reraise)
+    return redirect(back)
+
+
+def moved(request, move, *, done, unchanged=None, refused=None, reraise=()):
+    """Make the move and say what happened; True if it was made.
+
+    ``move`` takes no arguments. On success ``done`` is shown as a success
+    message: a text, or a function of what the move returned that gives one.
+    A move that returns a false value when there was nothing to do says
+    ``unchanged`` instead, as information, if it is given.
+
+    A refusal (an ``AgreementError``) changed nothing: its message is shown as
+    an error, or handed to ``refused`` (for example to put it on a form shown
+    again). Refusals of the classes in ``reraise`` are raised for the view to
+    handle itself.
+    """
+    try:
+        result = move()
+    except AgreementError as exc:
+        if isinstance(exc, reraise):
+            raise
+        if refused is None:
+            messages.error(request, exc.message)
+        else:
+            refused(exc.message)
+        return False
+    if unchanged is not None and not result:
+        messages.info(request, unchanged)
+    else:
+        messages.success(request, done(result) if callable(done) else done)
+    return True
