@@ -30,7 +30,7 @@ class Origin:
 
     @classmethod
     def of(cls, request):
-        user_agent = request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")
+        user_agent = request.headers.get("user-agent", "").replace("\x00", "")
         return cls(ip=client_ip(request), user_agent=user_agent[:USER_AGENT_LIMIT])
 
 
@@ -47,9 +47,7 @@ def client_ip(request):
     address = request.META.get("REMOTE_ADDR", "")
     count = settings.TRUSTED_PROXY_COUNT
     if count:
-        forwarded = [
-            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        ]
+        forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
         forwarded = [part for part in forwarded if part]
         if len(forwarded) >= count:
             address = forwarded[-count]

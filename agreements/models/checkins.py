@@ -254,10 +254,10 @@ class CheckInRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
-    mentor_working = models.CharField(max_length=13, choices=StillWorking.choices, blank=True)
+    mentor_working = models.CharField(max_length=13, choices=StillWorking, blank=True)
     mentor_note = long_text(blank=True)
     mentor_answered_at = models.DateTimeField(null=True, blank=True)
-    mentee_working = models.CharField(max_length=13, choices=StillWorking.choices, blank=True)
+    mentee_working = models.CharField(max_length=13, choices=StillWorking, blank=True)
     mentee_note = long_text(blank=True)
     mentee_answered_at = models.DateTimeField(null=True, blank=True)
 

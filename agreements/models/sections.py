@@ -155,11 +155,9 @@ class MeetingSchedule(models.Model):
     format = models.CharField(max_length=10, choices=Format.choices, blank=True)
     location = models.CharField("place or link", max_length=LINE_LIMIT, blank=True)
     arranged_by = models.CharField(
-        "who arranges meetings", max_length=6, choices=Arranger.choices, blank=True
+        "who arranges meetings", max_length=6, choices=Arranger, blank=True
     )
-    agenda_by = models.CharField(
-        "who sets the agenda", max_length=6, choices=Arranger.choices, blank=True
-    )
+    agenda_by = models.CharField("who sets the agenda", max_length=6, choices=Arranger, blank=True)
     notice_hours = models.PositiveSmallIntegerField(
         "notice to cancel or move a meeting (hours)",
         null=True,
