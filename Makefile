@@ -1,18 +1,50 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` and `make test`; `make check`
+# runs the checks of .pre-commit-config.yaml on every file.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 DEV := DEBUG=true
+# What the venv was last installed from; installing again only when one changed.
+STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+# One pytest worker per core (two on the project's machines); XDIST=-n0 runs
+# the suite in this process, ARGS picks tests: make test ARGS=tests/test_pdf.py
+XDIST ?= -n auto
+ARGS ?=
 
-.PHONY: demo test install system-packages test-packages lint
+.PHONY: demo test install system-packages test-packages lint check format lock lock-check
 
 $(BIN)/python: | system-packages
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-# --build-constraint: XStatic-Bootstrap's sdist needs a setuptools with pkg_resources.
-install: $(BIN)/python
-	$(BIN)/pip install --quiet --build-constraint build-constraints.txt -e ".[test]"
+# CI and every machine install exactly what the lock pins (uv: seconds, where
+# pip takes minutes), then the project itself. --build-constraints:
+# XStatic-Bootstrap's sdist needs a setuptools with pkg_resources.
+$(STAMP): pyproject.toml $(LOCK) build-constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $$(grep -o '^uv==[^ ]*' $(LOCK))
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --build-constraints build-constraints.txt $(LOCK)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --build-constraints build-constraints.txt \
+		--no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+# After a change to the ranges in pyproject.toml: pins again only what must
+# change (add --upgrade, or --upgrade-package NAME, to move pins on).
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	--build-constraints build-constraints.txt --generate-hashes --custom-compile-command "make lock" \
+	--quiet
+lock: $(BIN)/python
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(UV_COMPILE) $(UV_ARGS) -o $(LOCK)
+
+# Fails when the lock no longer satisfies pyproject.toml (run `make lock`).
+lock-check: install
+	@tmp=$$(mktemp) && cp $(LOCK) $$tmp && $(UV_COMPILE) -o $$tmp && \
+	if ! cmp -s $(LOCK) $$tmp; then \
+		diff -u $(LOCK) $$tmp | head -40; rm -f $$tmp; \
+		echo "$(LOCK) is out of date with pyproject.toml: run make lock." >&2; exit 1; \
+	fi; rm -f $$tmp
 
 # Installs what is missing from the listed apt files (needs root, or sudo).
 define apt_install
@@ -43,11 +75,24 @@ demo: system-packages install
 	trap 'kill -KILL -$$! 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The quick part of `make check`, run before every `make test`.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	# On SQLite: the check needs no server, whatever DATABASE_URL says.
 	env -u DATABASE_URL $(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
+# Every hook of .pre-commit-config.yaml on every tracked file, as CI runs them.
+check: install
+	$(BIN)/pre-commit run --all-files
+
+# Fixes what the checks can fix: lint autofixes, formatting, template indentation.
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/djhtml templates
+	git ls-files -z '*.py' | xargs -0 $(BIN)/django-upgrade --target-version 5.2 \
+		--exit-zero-even-if-changed
+
 test: test-packages install lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST) $(ARGS)
