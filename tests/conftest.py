@@ -1,34 +1,48 @@
+"""Fixtures: the test settings, the personas (mentor, mentee, outsider, program
+admin, other program's admin) and agreements in each state. Plain helpers
+(``fresh``, ``make_user``, ``assert_unchanged``...) live in tests/helpers.py."""
+
 import datetime
 import io
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from agreements import demo
-from agreements.models import Agreement, Program, User
-from agreements.services import pairing_create, pairing_invite
-
-PASSWORD = "correct horse battery staple"
-START = datetime.date(2027, 1, 4)
-
-
-def fresh(agreement):
-    """The agreement as a request would load it now."""
-    return Agreement.objects.with_content().get(pk=agreement.pk)
+from tests.helpers import (
+    client_for,
+    make_active,
+    make_agreement,
+    make_persona,
+    make_program,
+    make_ready,
+)
 
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     # SQLite tests use a file of their own: in the shared-cache in-memory
     # database a second writer fails at once instead of waiting, so the
-    # concurrency tests could not run there.
+    # concurrency tests could not run there. Each xdist worker has its own
+    # tmp_path_factory folder, so its own file; on PostgreSQL the parallel
+    # suffix gives each worker its own database (test_<name>_gw0, ...).
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         path = tmp_path_factory.mktemp("db") / "test.sqlite3"
         database["TEST"] = {**database.get("TEST", {}), "NAME": str(path)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_static_root(tmp_path_factory):
+    # WhiteNoise indexes STATIC_ROOT whenever a test client (or the live
+    # server) builds its middleware: a `collectstatic` output in the work tree
+    # would cost every test. Tests serve static files from the finders.
+    with override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static-root")):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -49,89 +63,89 @@ def _seal_paths(directory):
     }
 
 
+def settings_for_tests(seal_dir, media_root):
+    return {
+        # Argon2 is deliberately slow; tests do not need that.
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "SECURE_SSL_REDIRECT": False,
+        "ALLOWED_HOSTS": ["testserver", "localhost", "127.0.0.1"],
+        # No collectstatic in tests: serve static files from the finders.
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        # Stored PDFs go to a folder of their own; every test seals with the same keys.
+        "MEDIA_ROOT": media_root,
+        **_seal_paths(seal_dir),
+        "SEAL_TSA_URL": "",
+    }
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, seal_dir, tmp_path):
-    # Argon2 is deliberately slow; tests do not need that.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SECURE_SSL_REDIRECT = False
-    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
-    # No collectstatic in tests: serve static files from the finders.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    # Stored PDFs go to a fresh folder per test; every test seals with the same keys.
-    settings.MEDIA_ROOT = tmp_path / "media"
-    for name, path in _seal_paths(seal_dir).items():
-        setattr(settings, name, path)
-    settings.SEAL_TSA_URL = ""
+    for name, value in settings_for_tests(seal_dir, tmp_path / "media").items():
+        setattr(settings, name, value)
 
 
-def invite_newcomers(program, admin, number=1):
-    """A pairing of two people new to the app: each is emailed an invitation."""
-    return pairing_invite(
-        program=program,
-        mentor=(f"New Mentor {number}", f"new-mentor{number}@example.com"),
-        mentee=(f"New Mentee {number}", f"new-mentee{number}@example.com"),
-        created_by=admin,
-    )
-
-
-def make_user(email, full_name):
-    return User.objects.create_user(email, PASSWORD, full_name=full_name)
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker, seal_dir, tmp_path_factory):
+    """For rows that a module's tests only read, built once per module: a
+    module-scoped fixture that asks for this one builds them under
+    ``django_db_blocker.unblock()``, inside a transaction rolled back after the
+    module's last test; each test's own transaction (``db``) sits on top. It
+    builds with the test settings, and its files go to ``media_root`` (a test
+    that reads them sets MEDIA_ROOT to it)."""
+    media_root = tmp_path_factory.mktemp("module-media")
+    with override_settings(**settings_for_tests(seal_dir, media_root)):
+        with django_db_blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+        try:
+            yield SimpleNamespace(media_root=media_root)
+        finally:
+            with django_db_blocker.unblock():
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
 
 
 @pytest.fixture
 def mentor(db):
-    return make_user("mentor@example.com", "Maria Mentor")
+    return make_persona("mentor")
 
 
 @pytest.fixture
 def mentee(db):
-    return make_user("mentee@example.com", "Milo Mentee")
+    return make_persona("mentee")
 
 
 @pytest.fixture
 def outsider(db):
-    return make_user("outsider@example.com", "Olga Outsider")
+    return make_persona("outsider")
 
 
 @pytest.fixture
 def program_admin(db):
-    return make_user("admin@example.com", "Ada Admin")
+    return make_persona("program_admin")
 
 
 @pytest.fixture
 def other_admin(db):
-    return make_user("other-admin@example.com", "Otto Otheradmin")
+    return make_persona("other_admin")
 
 
 @pytest.fixture
 def program(program_admin):
-    program = Program.objects.create(name="Test Programme")
-    program.admins.add(program_admin)
-    return program
+    return make_program("Test Programme", program_admin)
 
 
 @pytest.fixture
 def other_program(other_admin):
-    program = Program.objects.create(name="Other Programme")
-    program.admins.add(other_admin)
-    return program
+    return make_program("Other Programme", other_admin)
 
 
 @pytest.fixture
 def agreement(program, mentor, mentee, program_admin):
-    created = pairing_create(
-        program=program, mentor=mentor, mentee=mentee, created_by=program_admin
-    )
-    # Without prefetched content, so `agreement.goals.exists()` asks the database.
-    return Agreement.objects.get(pk=created.pk)
-
-
-def client_for(client, user):
-    client.force_login(user)
-    return client
+    return make_agreement(program, mentor, mentee, program_admin)
 
 
 @pytest.fixture
@@ -140,23 +154,22 @@ def mentor_client(client, mentor):
 
 
 @pytest.fixture
-def ready(agreement, mentor):
+def ready(agreement):
     """Every section written and agreed by both: awaiting signatures."""
-    demo.write_all(agreement, by=mentor, start=START)
-    demo.agree_all(agreement)
-    return fresh(agreement)
-
-
-def make_active(agreement, *, start):
-    """Written, agreed and signed by both, with the term starting on ``start``."""
-    demo.write_all(agreement, by=agreement.mentor, start=start)
-    demo.agree_all(agreement)
-    demo.sign_as(agreement, agreement.mentor)
-    demo.sign_as(agreement, agreement.mentee)
-    return fresh(agreement)
+    return make_ready(agreement)
 
 
 @pytest.fixture
 def active(agreement):
     """In force since 60 days ago: its first check-in (day 60) is due today."""
     return make_active(agreement, start=timezone.localdate() - datetime.timedelta(days=60))
+
+
+# Long tests that mostly wait for other processes (a browser, task workers, a
+# backup's subprocesses) start first: xdist's workers then share out the short
+# ones and finish together, instead of one of them ending alone on a long test.
+WAITING_MODULES = ("test_backup_restore.py", "test_browser.py", "test_faults.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in WAITING_MODULES)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from agreements import demo
 from agreements.models import AuditEvent, verify_chain
-from tests.conftest import START, client_for, fresh
+from tests.helpers import START, client_for, fresh
 
 Kind = AuditEvent.Kind
 
@@ -58,7 +58,7 @@ def test_requests_record_actor_address_and_user_agent(client, agreement, mentor)
     client.post(
         reverse("agreements:section_edit", args=[agreement.uuid, "term"]),
         {
-            "version": section.version,
+            "revision": section.revision,
             "start_date": START.isoformat(),
             "exit_date": START.replace(year=START.year + 1).isoformat(),
             "notice_days": 14,

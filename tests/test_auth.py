@@ -2,7 +2,7 @@ from django.core import mail
 from django.urls import reverse
 
 from agreements.models import User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_login_with_email_address(client, mentor):
@@ -79,3 +79,43 @@ def test_repeated_wrong_passwords_lock_the_account_out(client, mentor):
     assert response.status_code == 429
     assert "Too many attempts" in response.text
     assert "_auth_user_id" not in client.session
+
+
+def test_lockouts_count_the_address_the_audit_trail_records(client, mentor, settings, rf):
+    """Behind a proxy, django-axes and the audit trail agree on the client's
+    address: a forged X-Forwarded-For entry neither escapes a lockout nor
+    locks out someone else."""
+    from axes.models import AccessAttempt
+
+    from agreements.models import Origin
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    headers = {"REMOTE_ADDR": "10.0.0.2"}
+    for forged in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "x"]:
+        client.post(
+            reverse("login"),
+            {"username": mentor.email, "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"{forged}, 192.0.2.10",
+            **headers,
+        )
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.9, 192.0.2.10", **headers)
+    assert (
+        list(AccessAttempt.objects.values_list("ip_address", flat=True))
+        == [Origin.of(request).ip]
+        == ["192.0.2.10"]
+    )
+    response = client.post(
+        reverse("login"),
+        {"username": mentor.email, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.50, 192.0.2.10",
+        **headers,
+    )
+    assert response.status_code == 429
+    # The same account from another client address is not locked out.
+    response = client.post(
+        reverse("login"),
+        {"username": mentor.email, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="192.0.2.10, 192.0.2.99",
+        **headers,
+    )
+    assert response.status_code == 302

@@ -21,7 +21,7 @@ from agreements import demo
 from agreements.invitations import invitation_tokens
 from agreements.models import Agreement, CalendarFeed, User
 from agreements.services import pairing_create
-from tests.conftest import fresh, make_active, make_user
+from tests.helpers import fresh, make_active, make_user
 
 pytestmark = pytest.mark.django_db
 

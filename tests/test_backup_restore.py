@@ -1,4 +1,4 @@
-"""The README's backup and restore, rehearsed end to end by
+"""The backup and restore of docs/operations.md, rehearsed end to end by
 `scripts/backup_restore_check.py` on the database the suite runs on (SQLite by
 default; PostgreSQL with DATABASE_URL): pg_dump/pg_restore or SQLite's backup
 API, the PDFs, the keys, then verify_audit, verify_storage and every seal."""

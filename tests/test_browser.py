@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from agreements import demo
 from agreements.models import Agreement, Section
 from agreements.seal import validate_sealed_pdf
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -253,7 +253,7 @@ def test_pair_writes_agrees_signs_and_downloads_the_agreement(
     ):
         assert expected in text
 
-    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
     assert agreement.status == Agreement.Status.ACTIVE
     assert sorted(s.typed_name for s in agreement.signatures_on(agreement.version_in_force)) == [
         "Maria Mentor",

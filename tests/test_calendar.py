@@ -16,7 +16,7 @@ from agreements import demo
 from agreements.calendar import meeting_starts, meetings_left_out, next_meeting
 from agreements.models import Agreement, CalendarFeed, MeetingSchedule, Section
 from agreements.services import pairing_create
-from tests.conftest import client_for, fresh, make_active, make_user
+from tests.helpers import client_for, fresh, make_active, make_user
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -39,7 +39,7 @@ def set_schedule(agreement, *, by, **fields):
         agreement.schedule.save()
 
     agreement.save_section(
-        Section.Kind.SCHEDULE, by=by, expected_version=section.version, save=save
+        Section.Kind.SCHEDULE, by=by, expected_revision=section.revision, save=save
     )
 
 
@@ -195,7 +195,7 @@ def test_next_meeting_is_the_first_after_now(active):
     assert now < upcoming <= now + datetime.timedelta(days=14)
     assert (upcoming.hour, upcoming.minute) == (17, 30)
     assert upcoming in meeting_starts(
-        active.plan.schedule, active.plan.term.start_date, active.end_date
+        active.content_in_force.schedule, active.content_in_force.term.start_date, active.end_date
     )
 
 
@@ -223,7 +223,7 @@ def test_party_downloads_the_agreement_as_ics(client, active, mentee):
     assert str(series["LOCATION"]) == "Café on the ground floor, or Teams"
     assert series["SEQUENCE"] == 1
     assert series.end - series.start == datetime.timedelta(minutes=60)
-    start = active.plan.term.start_date
+    start = active.content_in_force.term.start_date
     assert day_events(calendar) == [
         (start + datetime.timedelta(days=60), "Check-in with Maria Mentor"),
         (start + datetime.timedelta(days=120), "Check-in with Maria Mentor"),
@@ -267,7 +267,7 @@ def test_monthly_on_the_31st_reads_the_same_in_three_parsers(client, agreement, 
         client_for(client, mentor), reverse("agreements:calendar_ics", args=[active.uuid])
     )
 
-    expected = meeting_starts(active.plan.schedule, start, active.end_date)
+    expected = meeting_starts(active.content_in_force.schedule, start, active.end_date)
     assert [d.date() for d in expected[:4]] == [
         datetime.date(2027, 1, 31),
         datetime.date(2027, 2, 28),
@@ -318,7 +318,7 @@ def test_meetings_across_a_change_of_time_in_another_zone(client, agreement, men
         (18, "GMT"),
         (18, "GMT"),
     ]
-    expected = meeting_starts(active.plan.schedule, start, active.end_date)
+    expected = meeting_starts(active.content_in_force.schedule, start, active.end_date)
     assert expand_with_vobject(data) == expected
     # The series runs through the spring change too, still at 18:00 London time.
     assert all(s.astimezone(LONDON).time() == datetime.time(18) for s in expand_with_vobject(data))
@@ -333,11 +333,11 @@ def test_notice_ends_the_series_and_drops_later_check_ins(client, active, mentee
     )
     calendar = Calendar.from_ical(data)
 
-    start = ended.plan.term.start_date
-    starts = expand_with_recurring_ical_events(data, start, ended.plan.term.exit_date)
+    start = ended.content_in_force.term.start_date
+    starts = expand_with_recurring_ical_events(data, start, ended.content_in_force.term.exit_date)
     assert starts and starts[-1].date() <= ends_on
     assert starts[-1].date() > ends_on - datetime.timedelta(days=14)  # fortnightly
-    assert starts == meeting_starts(ended.plan.schedule, start, ends_on)
+    assert starts == meeting_starts(ended.content_in_force.schedule, start, ends_on)
     assert expand_with_vobject(data) == starts
     # The check-in of day 120 comes after the end: gone. Day 60 (today) stays.
     assert day_events(calendar) == [
@@ -348,7 +348,7 @@ def test_notice_ends_the_series_and_drops_later_check_ins(client, active, mentee
 
 
 def test_an_ended_agreement_ends_its_calendar_on_the_day_it_ended(client, active, mentor):
-    exit_date = active.plan.term.exit_date
+    exit_date = active.content_in_force.term.exit_date
     # The end command ran a few days late: the agreement still ended on its exit date.
     fresh(active).end_if_due(exit_date + datetime.timedelta(days=3))
     ended = fresh(active)
@@ -357,7 +357,7 @@ def test_an_ended_agreement_ends_its_calendar_on_the_day_it_ended(client, active
     client_for(client, mentor)
     data = get_ics(client, reverse("agreements:calendar_ics", args=[ended.uuid]))
     calendar = Calendar.from_ical(data)
-    start = ended.plan.term.start_date
+    start = ended.content_in_force.term.start_date
     assert day_events(calendar) == [
         (start + datetime.timedelta(days=60), "Check-in with Milo Mentee"),
         (start + datetime.timedelta(days=120), "Check-in with Milo Mentee"),
@@ -369,8 +369,8 @@ def test_an_ended_agreement_ends_its_calendar_on_the_day_it_ended(client, active
 
 
 def test_a_held_check_in_says_so(client, active, mentee):
-    checkin = active.plan.checkins[0]
-    fresh(active).record_checkin(
+    checkin = active.content_in_force.checkins[0]
+    fresh(active).write_checkin_record(
         planned_date=checkin.date,
         held_on=checkin.date,
         progress=[(goal, "on_track", "") for goal in fresh(active).goals_in_force()],
@@ -388,14 +388,14 @@ def test_a_held_check_in_says_so(client, active, mentee):
         if "-checkin-" in str(event["UID"])
     }
     assert f"Held on {checkin.date:%d %B %Y}." in descriptions[checkin.date]
-    assert "Held on" not in descriptions[active.plan.checkins[1].date]
+    assert "Held on" not in descriptions[active.content_in_force.checkins[1].date]
 
 
 def test_an_amendment_moves_the_exit_date_under_the_same_uid(client, active, mentor, mentee):
     client_for(client, mentor)
     url = reverse("agreements:calendar_ics", args=[active.uuid])
     before = Calendar.from_ical(get_ics(client, url))
-    exit_date = active.plan.term.exit_date
+    exit_date = active.content_in_force.term.exit_date
     later = exit_date + datetime.timedelta(days=28)
 
     active.start_amendment(by=mentor)
@@ -406,7 +406,9 @@ def test_an_amendment_moves_the_exit_date_under_the_same_uid(client, active, men
         amending.term.exit_date = later
         amending.term.save()
 
-    amending.save_section(Section.Kind.TERM, by=mentee, expected_version=section.version, save=save)
+    amending.save_section(
+        Section.Kind.TERM, by=mentee, expected_revision=section.revision, save=save
+    )
     demo.agree_all(amending, kinds=[Section.Kind.TERM])
     # Until both sign, the calendar follows the version in force.
     assert day_events(Calendar.from_ical(get_ics(client, url)))[-1] == (
@@ -488,7 +490,7 @@ def test_anyone_with_the_feed_url_reads_it_without_logging_in(client, active, me
     assert str(calendar["X-WR-CALNAME"]) == "Mentoring"
     assert str(meeting_series(calendar)["SUMMARY"]) == "Mentoring with Maria Mentor"
     assert expand_with_vobject(response.content) == meeting_starts(
-        active.plan.schedule, active.plan.term.start_date, active.end_date
+        active.content_in_force.schedule, active.content_in_force.term.start_date, active.end_date
     )
 
 

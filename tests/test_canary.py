@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 
 from agreements import dashboard, demo
 from agreements.models import Effect, Section
-from tests.conftest import client_for, fresh
+from tests.helpers import client_for, fresh
 
 CANARY = "CANARY7f3a"
 
@@ -82,15 +82,15 @@ def secret(agreement):
         current.save_section(
             kind,
             by=agreement.mentor,
-            expected_version=current.sections_by_kind[kind].version,
+            expected_revision=current.sections_by_kind[kind].revision,
             save=lambda current=current, kind=kind: _hide(current, kind),
         )
     demo.agree_all(agreement)
     demo.sign_as(agreement, agreement.mentor)
     demo.sign_as(agreement, agreement.mentee)
     current = fresh(agreement)
-    checkin = current.plan.checkins[0]
-    current.record_checkin(
+    checkin = current.content_in_force.checkins[0]
+    current.write_checkin_record(
         planned_date=checkin.date,
         held_on=checkin.date,
         progress=[(goal, "at_risk", canary("progress-note")) for goal in current.goals_in_force()],

@@ -24,7 +24,7 @@ from agreements.models import (
     Signature,
     verify_chain,
 )
-from tests.conftest import PASSWORD, client_for
+from tests.helpers import PASSWORD, client_for
 
 # What the pair writes into each section, in an order the forms accept:
 # the term comes first because goals and check-ins must fall inside it.
@@ -127,8 +127,8 @@ def parse(response):
 
 
 def edit_form(response):
-    """The fields of the section form on an edit page, version token included."""
-    return next(form for form in parse(response).forms if "version" in form)
+    """The fields of the section form on an edit page, revision token included."""
+    return next(form for form in parse(response).forms if "revision" in form)
 
 
 def edit_url(agreement, kind):
@@ -196,7 +196,7 @@ def test_stale_save_is_refused_with_their_changes_and_my_input_kept(agreement, m
     url = edit_url(agreement, "schedule")
     mentor_form = open_editor(mentor_client, agreement, "schedule")
     mentee_form = open_editor(mentee_client, agreement, "schedule")
-    assert mentor_form["version"] == mentee_form["version"] == "0"
+    assert mentor_form["revision"] == mentee_form["revision"] == "0"
 
     mentor_input = {**SECTION_INPUT["schedule"], "location": "Room 4.12, Library building"}
     response = mentor_client.post(url, {**mentor_form, **mentor_input})
@@ -217,13 +217,13 @@ def test_stale_save_is_refused_with_their_changes_and_my_input_kept(agreement, m
     changes = {row[0]: row[1:] for row in page.rows if len(row) == 3}
     assert changes["Place or link"] == ["—", "Room 4.12, Library building"]
     refreshed = edit_form(response)
-    assert refreshed["version"] == "1"
+    assert refreshed["revision"] == "1"
     assert refreshed["location"] == "Café Noor & Sons, upstairs"
     assert refreshed["frequency"] == "weekly"
 
     section = Section.objects.get(agreement=agreement, kind="schedule")
-    assert (section.version, section.updated_by) == (1, mentor)
-    assert list(section.revisions.values_list("version", flat=True)) == [0, 1]
+    assert (section.revision, section.updated_by) == (1, mentor)
+    assert list(section.revisions.values_list("revision", flat=True)) == [0, 1]
     schedule = Agreement.objects.get(pk=agreement.pk).schedule
     assert (schedule.location, schedule.frequency) == ("Room 4.12, Library building", "fortnightly")
 
@@ -231,7 +231,7 @@ def test_stale_save_is_refused_with_their_changes_and_my_input_kept(agreement, m
     response = mentee_client.post(url, refreshed)
     assert response.status_code == 302
     section.refresh_from_db()
-    assert (section.version, section.updated_by) == (2, mentee)
+    assert (section.revision, section.updated_by) == (2, mentee)
     schedule.refresh_from_db()
     assert (schedule.location, schedule.frequency) == ("Café Noor & Sons, upstairs", "weekly")
 
@@ -273,32 +273,32 @@ def test_simultaneous_saves_with_one_token_let_exactly_one_through(
     assert codes == [302, 409]
     winner = next(party for party, response in responses.items() if response.status_code == 302)
     section = Section.objects.get(agreement=agreement, kind=kind)
-    assert section.version == 1
+    assert section.revision == 1
     assert section.updated_by == {"mentor": mentor, "mentee": mentee}[winner]
     revisions = SectionRevision.objects.filter(section=section)
-    assert list(revisions.values_list("version", flat=True)) == [0, 1]
-    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    assert list(revisions.values_list("revision", flat=True)) == [0, 1]
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
     if kind == "schedule":
         assert agreement.schedule.location == inputs[winner]["location"]
     else:
         assert [topic.topic for topic in agreement.off_limits_topics.all()] == [
             inputs[winner]["topics-0-topic"]
         ]
-    assert revisions.get(version=1).data == content.normalise(agreement.section_data(kind))
+    assert revisions.get(revision=1).data == content.normalise(agreement.section_data(kind))
 
 
 @pytest.mark.django_db(transaction=True)
 def test_both_agreeing_every_section_at_once_opens_signing(agreement, mentor, mentee):
     fill_in(make_client(mentor), agreement)
     clients = [make_client(mentor), make_client(mentee)]
-    versions = dict(Section.objects.filter(agreement=agreement).values_list("kind", "version"))
+    revisions = dict(Section.objects.filter(agreement=agreement).values_list("kind", "revision"))
 
     def agree_all(client):
         def agree():
             return [
                 client.post(
                     reverse("agreements:section_agree", args=[agreement.uuid, kind]),
-                    {"version": versions[kind]},
+                    {"revision": revisions[kind]},
                 )
                 for kind in Section.Kind.values
             ]
@@ -337,7 +337,7 @@ def test_both_signing_at_once_activates_the_agreement_once(
     for response in responses:
         assert response.status_code == 200
         assert "You signed the agreement." in response.content.decode()
-    agreement = Agreement.objects.with_content().get(pk=agreement.pk)
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
     assert agreement.status == Agreement.Status.ACTIVE
     assert agreement.activated_at == max(s.signed_at for s in agreement.signatures.all())
     version = agreement.version_in_force

@@ -12,7 +12,7 @@ from django.utils import timezone
 from agreements import dashboard, demo
 from agreements.models import Agreement, AuditEvent, Program, Section, User
 from agreements.services import pairing_create
-from tests.conftest import client_for, fresh, make_active, make_user
+from tests.helpers import client_for, fresh, make_active, make_user
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def flagged(program, program_admin):
     overdue = make_active(pair(program, program_admin, 3, mentor="Overdue"), start=days_ago(70))
     # Exit in 12 days; its check-ins were 110 and 50 days ago.
     ending = make_active(pair(program, program_admin, 4, mentor="Ending"), start=days_ago(170))
-    demo.record_checkins(ending, by=ending.mentor, today=timezone.localdate())
+    demo.write_checkin_records(ending, by=ending.mentor, today=timezone.localdate())
     return {"old": old_draft, "fresh": fresh_draft, "overdue": overdue, "ending": ending}
 
 
@@ -409,7 +409,7 @@ def test_a_shared_draft_section_shows_only_what_both_agreed(admin_client, ready)
     current.save_section(
         Section.Kind.GOALS,
         by=ready.mentor,
-        expected_version=current.sections_by_kind[Section.Kind.GOALS].version,
+        expected_revision=current.sections_by_kind[Section.Kind.GOALS].revision,
         save=lambda: current.goals.update(description="Changed by one of them"),
     )
     page = admin_client.get(pairing_url(ready)).text
@@ -432,7 +432,7 @@ def test_dashboard_dates_are_those_in_force_during_an_amendment(admin_client, pr
     current.save_section(
         Section.Kind.CHECKINS,
         by=overdue.mentor,
-        expected_version=current.sections_by_kind[Section.Kind.CHECKINS].version,
+        expected_revision=current.sections_by_kind[Section.Kind.CHECKINS].revision,
         save=lambda: current.checkins.filter(date__lt=timezone.localdate()).delete(),
     )
     after = dashboard.pairings(program, today=timezone.localdate()).get(pk=overdue.pk)

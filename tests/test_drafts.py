@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agreements import demo, pdf, tasks
 from agreements.models import AuditEvent, Effect
-from tests.conftest import START, client_for, fresh
+from tests.helpers import START, client_for, fresh
 
 Kind = AuditEvent.Kind
 

@@ -12,7 +12,7 @@ from django_q.models import OrmQ, Schedule
 from agreements import tasks
 from agreements.models import Effect
 from agreements.models.effects import retry_delay
-from tests.conftest import invite_newcomers
+from tests.helpers import invite_newcomers
 
 # Long enough ago that every clock, the database's too, agrees the lease is over.
 LEASE_RAN_OUT = datetime.timedelta(seconds=5)

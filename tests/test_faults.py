@@ -17,8 +17,8 @@ from agreements import demo, pdf, seal
 from agreements.models import AgreementVersion, AuditEvent, Effect
 from agreements.services import pairing_create
 from tests import faults
-from tests.conftest import START, fresh, invite_newcomers, make_user
 from tests.faults import SETTLE, expected_emails, wait_until
+from tests.helpers import START, fresh, invite_newcomers, make_user
 
 pytestmark = [
     pytest.mark.skipif(

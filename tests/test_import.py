@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from agreements.models import Agreement, User
 from agreements.services import pairing_create, pairing_invite
-from tests.conftest import client_for, make_user
+from tests.helpers import client_for, make_user
 
 HEADER = "mentor_email,mentor_name,mentee_email,mentee_name,start_date,exit_date\n"
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from agreements.invitations import invitation_tokens
 from agreements.models import Agreement, User
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 NEW_PASSWORD = "a long and fresh passphrase 42"
 

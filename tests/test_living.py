@@ -11,7 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from agreements import demo
-from agreements.exceptions import CheckInInvalid, NotEditable
+from agreements.exceptions import CheckInInvalid, NotActive, NotAmendable
 from agreements.models import (
     Agreement,
     AuditEvent,
@@ -20,7 +20,7 @@ from agreements.models import (
     OffLimitsTopic,
     Section,
 )
-from tests.conftest import client_for, fresh, make_active, make_user
+from tests.helpers import client_for, fresh, make_active, make_user
 
 CANARY = "canary-7f3a-never-leaves-the-pair"
 
@@ -34,12 +34,12 @@ def today():
 
 
 def first_checkin(agreement):
-    return agreement.plan.checkins[0].date
+    return agreement.content_in_force.checkins[0].date
 
 
 def record_first_checkin(agreement, by, *, status="on_track", note="", working="yes"):
     agreement = fresh(agreement)
-    return agreement.record_checkin(
+    return agreement.write_checkin_record(
         planned_date=first_checkin(agreement),
         held_on=today(),
         progress=[(goal, status, note) for goal in agreement.goals_in_force()],
@@ -123,7 +123,7 @@ def test_an_addition_during_an_amendment_voids_signatures_on_it(active, mentor, 
         agreement.term.save()
 
     agreement.save_section(
-        Section.Kind.TERM, by=mentor, expected_version=section.version, save=later_exit
+        Section.Kind.TERM, by=mentor, expected_revision=section.revision, save=later_exit
     )
     demo.agree_all(agreement, kinds=[Section.Kind.TERM])
     demo.sign_as(agreement, mentor)
@@ -138,7 +138,7 @@ def test_an_addition_during_an_amendment_voids_signatures_on_it(active, mentor, 
 def test_topics_are_added_this_way_only_to_active_agreements(client, ready, mentor):
     client_for(client, mentor)
     assert client.get(url("off_limits_add", ready)).status_code == 404
-    with pytest.raises(NotEditable):
+    with pytest.raises(NotActive):
         ready.add_off_limits_topic(topic="Money", rule="never", by=mentor)
 
 
@@ -180,9 +180,9 @@ def test_recording_a_due_checkin_with_goal_progress(client, active, mentor, ment
 
 def test_a_checkin_cannot_be_recorded_before_its_date_or_twice(client, active, mentor):
     agreement = fresh(active)
-    later = agreement.plan.checkins[1].date
+    later = agreement.content_in_force.checkins[1].date
     with pytest.raises(CheckInInvalid, match="on or after its date"):
-        agreement.record_checkin(
+        agreement.write_checkin_record(
             planned_date=later, held_on=today(), progress=[], working="yes", note="", by=mentor
         )
     client_for(client, mentor)
@@ -304,7 +304,7 @@ def test_no_fault_exit_shows_the_notice_then_ends_after_it(
     assert "is ending your mentoring agreement" in mail.outbox[0].subject
 
     # No amendments under notice, and notice is given once.
-    with pytest.raises(NotEditable):
+    with pytest.raises(NotAmendable):
         agreement.start_amendment(by=mentee)
     assert client.get(url("exit", agreement)).status_code == 404
 
@@ -317,7 +317,7 @@ def test_no_fault_exit_shows_the_notice_then_ends_after_it(
 
 
 def test_an_agreement_ends_on_its_exit_date_on_its_own(active):
-    exit_date = active.plan.term.exit_date
+    exit_date = active.content_in_force.term.exit_date
     assert not fresh(active).end_if_due(exit_date - datetime.timedelta(days=1))
     assert fresh(active).end_if_due(exit_date)
     ended = fresh(active)
@@ -327,7 +327,7 @@ def test_an_agreement_ends_on_its_exit_date_on_its_own(active):
 
 def test_an_unsigned_amendment_is_dropped_when_the_agreement_ends(active, mentor):
     active.start_amendment(by=mentor)
-    assert fresh(active).end_if_due(active.plan.term.exit_date)
+    assert fresh(active).end_if_due(active.content_in_force.term.exit_date)
     ended = fresh(active)
     assert ended.amending_since is None
     assert ended.audit_events.filter(kind=AuditEvent.Kind.AMENDMENT_WITHDRAWN).exists()
@@ -343,13 +343,13 @@ def test_zero_days_notice_ends_at_once(active, mentor, mentee):
         agreement.term.save()
 
     agreement.save_section(
-        Section.Kind.TERM, by=mentor, expected_version=section.version, save=no_notice
+        Section.Kind.TERM, by=mentor, expected_revision=section.revision, save=no_notice
     )
     demo.agree_all(agreement, kinds=[Section.Kind.TERM])
     demo.sign_as(agreement, mentor)
     demo.sign_as(agreement, mentee)
     agreement = fresh(agreement)
-    assert agreement.plan.term.notice_days == 0
+    assert agreement.content_in_force.term.notice_days == 0
 
     agreement.give_notice(by=mentee)
     ended = fresh(agreement)
@@ -377,7 +377,7 @@ def test_ended_agreements_are_read_only_and_say_how_they_ended(client, active, m
     ]:
         assert client.get(url(name, agreement, *args)).status_code == 404, name
     assert client.get(url("section_edit", agreement, "goals")).status_code == 403
-    with pytest.raises(NotEditable):
+    with pytest.raises(NotActive):
         fresh(agreement).write_closing_note(
             by=mentor, achieved="late", stay_in_touch="", how_to_reach=""
         )
@@ -441,7 +441,7 @@ def test_extend_the_term_starts_an_amendment_of_the_term(client, active, mentor)
 def test_home_shows_what_comes_next_and_what_waits(client, active, mentor):
     client_for(client, mentor)
     page = client.get(reverse("agreements:home")).content.decode()
-    exit_date = active.plan.term.exit_date
+    exit_date = active.content_in_force.term.exit_date
     assert "Next check-in" in page
     assert f"{(exit_date - today()).days} days" in page
     assert "Record the check-in of" in page
@@ -495,10 +495,10 @@ def test_today_follows_the_users_time_zone(mentor):
 
 
 def test_an_added_topic_stays_out_of_the_signed_version(active, mentee):
-    signed = active.version_in_force.content
+    signed = active.version_in_force.canonical_json
     fresh(active).add_off_limits_topic(topic="Money", rule="mentee_raises", by=mentee)
     agreement = fresh(active)
-    assert agreement.version_in_force.content == signed
+    assert agreement.version_in_force.canonical_json == signed
     live = agreement.section_data("off_limits")
     assert live[-1] == {"topic": "Money", "rule": "mentee_raises"}  # no "added" marks
     assert agreement.content_hash != agreement.version_in_force.content_hash
@@ -518,7 +518,7 @@ def test_withdrawing_an_amendment_of_the_goals_keeps_achieved_goals(active, ment
         goal.save()
 
     agreement.save_section(
-        Section.Kind.GOALS, by=mentor, expected_version=section.version, save=reword
+        Section.Kind.GOALS, by=mentor, expected_revision=section.revision, save=reword
     )
     fresh(agreement).withdraw_amendment(by=mentor)
     agreement = fresh(agreement)
@@ -550,7 +550,7 @@ def test_no_checkin_on_the_exit_date_the_agreement_ends_that_morning(client, rea
     response = client.post(
         url("section_edit", ready, "checkins"),
         {
-            "version": ready.sections_by_kind["checkins"].version,
+            "revision": ready.sections_by_kind["checkins"].revision,
             "checkins-TOTAL_FORMS": "1",
             "checkins-INITIAL_FORMS": "0",
             "checkins-0-date": exit_date.isoformat(),
@@ -590,9 +590,9 @@ def test_the_program_sees_that_checkins_were_held_or_are_overdue_and_nothing_els
     client, agreement, mentor, program, program_admin
 ):
     agreement = make_active(agreement, start=today() - datetime.timedelta(days=130))
-    agreement.record_checkin(
-        planned_date=agreement.plan.checkins[0].date,
-        held_on=agreement.plan.checkins[0].date,
+    agreement.write_checkin_record(
+        planned_date=agreement.content_in_force.checkins[0].date,
+        held_on=agreement.content_in_force.checkins[0].date,
         progress=[(goal, "at_risk", CANARY) for goal in agreement.goals_in_force()],
         working="needs_changes",
         note=CANARY,
@@ -614,11 +614,11 @@ def test_a_signature_made_under_the_old_format_is_asked_again_with_the_true_reas
 
     demo.sign_as(ready, mentor)
     pending = fresh(ready).pending_version
-    data = json.loads(pending.content)
+    data = json.loads(pending.canonical_json)
     data["format"] = "mentorship-agreement/2"
     del data["sections"]["schedule"]["time"], data["sections"]["schedule"]["time_zone"]
     AgreementVersion.objects.filter(pk=pending.pk).update(
-        content=json.dumps(data), content_hash="0" * 64
+        canonical_json=json.dumps(data), content_hash="0" * 64
     )
     demo.sign_as(ready, mentee)
     voided = Signature.objects.get(party="mentor", voided_at__isnull=False)

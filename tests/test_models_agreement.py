@@ -6,10 +6,15 @@ import pytest
 from django.db import IntegrityError
 
 from agreements import content, demo
-from agreements.exceptions import ContentChanged, NotEditable, NotReadyToSign, SectionIncomplete
+from agreements.exceptions import (
+    AgreementSigned,
+    ContentChanged,
+    NotReadyToSign,
+    SectionIncomplete,
+)
 from agreements.models import CONSENT_STATEMENT, Agreement, AgreementVersion, Section, Signature
 from agreements.services import pairing_create
-from tests.conftest import START, fresh
+from tests.helpers import START, fresh
 
 
 def test_new_pairing_has_every_section_empty_and_unagreed(agreement):
@@ -41,7 +46,7 @@ def test_canonical_text_is_normalised():
 
 def test_agreeing_an_incomplete_section_is_refused(agreement, mentor):
     with pytest.raises(SectionIncomplete):
-        agreement.agree_section(Section.Kind.TERM, by=mentor, seen_version=0)
+        agreement.agree_section(Section.Kind.TERM, by=mentor, seen_revision=0)
     assert fresh(agreement).sections_by_kind["term"].mentor_agreed_at is None
 
 
@@ -52,8 +57,8 @@ def test_all_sections_agreed_by_both_awaits_signatures(ready):
 def test_agreed_by_one_party_only_stays_draft(agreement, mentor):
     demo.write_all(agreement, by=mentor, start=START)
     for kind in Section.Kind.values:
-        version = fresh(agreement).sections_by_kind[kind].version
-        agreement.agree_section(kind, by=mentor, seen_version=version)
+        revision = fresh(agreement).sections_by_kind[kind].revision
+        agreement.agree_section(kind, by=mentor, seen_revision=revision)
     assert fresh(agreement).status == Agreement.Status.DRAFT
 
 
@@ -140,11 +145,11 @@ def test_active_agreement_cannot_be_edited_or_agreed(ready, mentor, mentee):
     demo.sign_as(ready, mentee)
     active = fresh(ready)
     before = active.content_hash
-    with pytest.raises(NotEditable):
-        active.save_section("term", by=mentor, expected_version=1, save=lambda: None)
-    with pytest.raises(NotEditable):
+    with pytest.raises(AgreementSigned):
+        active.save_section("term", by=mentor, expected_revision=1, save=lambda: None)
+    with pytest.raises(AgreementSigned):
         active.agree_section(
-            "term", by=mentor, seen_version=active.sections_by_kind["term"].version
+            "term", by=mentor, seen_revision=active.sections_by_kind["term"].revision
         )
     assert fresh(ready).content_hash == before
 
@@ -173,8 +178,8 @@ def test_every_save_is_kept_as_a_revision(agreement, mentor, mentee):
     demo.write_section(agreement, Section.Kind.TERM, by=mentor, start=START)
     demo.write_section(agreement, Section.Kind.TERM, by=mentee, start=START + datetime.timedelta(1))
     section = fresh(agreement).sections_by_kind["term"]
-    assert list(section.revisions.values_list("version", flat=True)) == [0, 1, 2]
-    assert section.revisions.get(version=1).data["start_date"] == "2027-01-04"
+    assert list(section.revisions.values_list("revision", flat=True)) == [0, 1, 2]
+    assert section.revisions.get(revision=1).data["start_date"] == "2027-01-04"
     assert section.updated_by == mentee
 
 
@@ -211,8 +216,8 @@ def test_active_agreement_keeps_its_signatures_when_names_change(ready, mentor, 
 def test_signature_stores_exactly_the_content_it_hashes(ready, mentor):
     demo.sign_as(ready, mentor)
     version = Signature.objects.get().version
-    assert hashlib.sha256(version.content.encode()).hexdigest() == version.content_hash
-    data = json.loads(version.content)
+    assert hashlib.sha256(version.canonical_json.encode()).hexdigest() == version.content_hash
+    data = json.loads(version.canonical_json)
     assert data["parties"]["mentor"]["name"] == "Maria Mentor"
     assert data["consent_statement"] == CONSENT_STATEMENT
     assert data["amends"] is None

@@ -29,7 +29,7 @@ from agreements.pdf import (
     draft_pdf,
     render_signed_pdf,
 )
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 START = datetime.date(2026, 3, 2)
 
@@ -46,7 +46,7 @@ EMOJI = "🎉🌍"
 
 
 def reload(agreement):
-    return Agreement.objects.with_content().get(pk=agreement.pk)
+    return Agreement.objects.with_working_copy().get(pk=agreement.pk)
 
 
 def render(agreement):
@@ -58,7 +58,7 @@ def edit(agreement, kind, *, by, change):
     agreement = reload(agreement)
     section = agreement.sections_by_kind[kind]
     assert agreement.save_section(
-        kind, by=by, expected_version=section.version, save=lambda: change(agreement)
+        kind, by=by, expected_revision=section.revision, save=lambda: change(agreement)
     )
 
 

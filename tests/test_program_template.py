@@ -13,7 +13,7 @@ from agreements.exceptions import NotReadyToSign
 from agreements.models import Agreement, AuditEvent
 from agreements.pdf import draft_html, draft_pdf
 from agreements.services import pairing_create
-from tests.conftest import client_for, fresh, make_active
+from tests.helpers import client_for, fresh, make_active
 
 START = datetime.date(2027, 1, 4)
 POLICY_TEXT = "The mentor tells the mentee first, then the wellbeing lead."
@@ -69,9 +69,9 @@ def pair(program, mentor, mentee, program_admin, start=None):
     return Agreement.objects.get(pk=created.pk)
 
 
-def term_data(start, exit_="", notice="14", version=0):
+def term_data(start, exit_="", notice="14", revision=0):
     return {
-        "version": version,
+        "revision": revision,
         "start_date": start,
         "exit_date": exit_,
         "notice_days": notice,
@@ -79,9 +79,9 @@ def term_data(start, exit_="", notice="14", version=0):
     }
 
 
-def confidentiality_data(agreement, exceptions_notes, version=0):
+def confidentiality_data(agreement, exceptions_notes, revision=0):
     return {
-        "version": version,
+        "revision": revision,
         "work_matters": "Career plans.",
         "yields_to_risk_of_harm": "on",
         "exceptions_notes": exceptions_notes,
@@ -89,9 +89,9 @@ def confidentiality_data(agreement, exceptions_notes, version=0):
     }
 
 
-def checkin_data(dates, version):
+def checkin_data(dates, revision):
     data = {
-        "version": version,
+        "revision": revision,
         "checkins-TOTAL_FORMS": len(dates),
         "checkins-INITIAL_FORMS": 0,
         "checkins-MIN_NUM_FORMS": 0,
@@ -301,7 +301,7 @@ def test_negotiable_clauses_are_only_starting_values(
         3,
     )
     # No cadence lock: one check-in in two months is fine.
-    data = checkin_data(["2027-02-15"], version=0)
+    data = checkin_data(["2027-02-15"], revision=0)
     assert client.post(edit_url(agreement, "checkins"), data).status_code == 302
 
 
@@ -326,7 +326,7 @@ def test_checkins_editor_suggests_the_template_dates(
     suggested = re.findall(r'name="checkins-\d+-date" value="([\d-]+)"', form)
     assert suggested == ["2027-02-01", "2027-03-01", "2027-03-29"]
     # Saved as suggested, they are saved: posted rows carry no initial values.
-    response = client.post(edit_url(agreement, "checkins"), checkin_data(suggested, version=0))
+    response = client.post(edit_url(agreement, "checkins"), checkin_data(suggested, revision=0))
     assert response.status_code == 302
     assert len(fresh(agreement).checkins.all()) == 3
     form = client.get(edit_url(agreement, "checkins")).text
@@ -339,7 +339,7 @@ def test_cadence_lock_refuses_a_gap(client, program, mentor, mentee, program_adm
     client_for(client, mentor)
     client.post(edit_url(agreement, "term"), term_data("2027-01-04", "2027-04-01"))
     response = client.post(
-        edit_url(agreement, "checkins"), checkin_data(["2027-02-01", "2027-03-29"], version=0)
+        edit_url(agreement, "checkins"), checkin_data(["2027-02-01", "2027-03-29"], revision=0)
     )
     assert response.status_code == 200
     assert (
@@ -350,9 +350,9 @@ def test_cadence_lock_refuses_a_gap(client, program, mentor, mentee, program_adm
     events = AuditEvent.objects.filter(agreement=agreement, details__section="checkins")
     assert not events.exists()
     # Nothing at all is a gap too: from the start to the exit.
-    response = client.post(edit_url(agreement, "checkins"), checkin_data([], version=0))
+    response = client.post(edit_url(agreement, "checkins"), checkin_data([], revision=0))
     assert "there are 87 days from the start date, 4 Jan 2027, to the exit date" in response.text
-    data = checkin_data(["2027-02-01", "2027-03-01", "2027-03-29"], version=0)
+    data = checkin_data(["2027-02-01", "2027-03-01", "2027-03-29"], revision=0)
     assert client.post(edit_url(agreement, "checkins"), data).status_code == 302
 
 
@@ -385,9 +385,9 @@ def test_a_longer_term_goes_through_and_signing_waits_for_check_ins(
     agreement.start_amendment(by=mentor)
     client_for(client, mentor)
     # Extending the term by months is one step, even under the lock.
-    version = fresh(agreement).sections_by_kind["term"].version
+    revision = fresh(agreement).sections_by_kind["term"].revision
     response = client.post(
-        edit_url(agreement, "term"), term_data("2027-01-04", "2027-12-20", version=version)
+        edit_url(agreement, "term"), term_data("2027-01-04", "2027-12-20", revision=revision)
     )
     assert response.status_code == 302
     agreement = fresh(agreement)
@@ -407,12 +407,12 @@ def test_an_amendment_keeps_the_policy_locks(client, program, mentor, mentee, pr
     agreement = make_active(pair(program, mentor, mentee, program_admin), start=START)
     agreement.start_amendment(by=mentor)
     client_for(client, mentor)
-    version = fresh(agreement).sections_by_kind["term"].version
-    data = term_data("2027-01-04", "2027-07-05", notice="1", version=version)
+    revision = fresh(agreement).sections_by_kind["term"].revision
+    data = term_data("2027-01-04", "2027-07-05", notice="1", revision=revision)
     assert client.post(edit_url(agreement, "term"), data).status_code == 302
     assert fresh(agreement).term.notice_days == 30
-    version = fresh(agreement).sections_by_kind["confidentiality"].version
-    data = confidentiality_data(agreement, "Amended away.", version=version)
+    revision = fresh(agreement).sections_by_kind["confidentiality"].revision
+    data = confidentiality_data(agreement, "Amended away.", revision=revision)
     assert client.post(edit_url(agreement, "confidentiality"), data).status_code == 302
     assert fresh(agreement).confidentiality.exceptions_notes == POLICY_TEXT
 

@@ -30,7 +30,7 @@ from agreements.models import (
 )
 from agreements.reminders import due_reminders
 from agreements.services import pairing_create
-from tests.conftest import START, fresh, make_active, make_user
+from tests.helpers import START, fresh, make_active, make_user
 from tests.test_concurrency import run_at_once
 
 Kind = Reminder.Kind
@@ -38,7 +38,7 @@ Kind = Reminder.Kind
 
 def day(agreement, number):
     """The date ``number`` days after the agreement's start."""
-    return agreement.plan.term.start_date + datetime.timedelta(days=number)
+    return agreement.content_in_force.term.start_date + datetime.timedelta(days=number)
 
 
 def send(today=None):
@@ -281,8 +281,8 @@ def test_reminder_emails_hold_nothing_the_pair_wrote(agreement, mentor, mentee, 
     demo.sign_as(agreement, mentor)
     demo.sign_as(agreement, mentee)
     active = fresh(agreement)
-    assert canary in active.version_in_force.content
-    active.record_checkin(
+    assert canary in active.version_in_force.canonical_json
+    active.write_checkin_record(
         planned_date=day(active, 60),
         held_on=day(active, 60),
         progress=[

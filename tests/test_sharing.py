@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agreements.models import AuditEvent, SharingConsent
 from agreements.services import pairing_create
-from tests.conftest import client_for, fresh, make_user
+from tests.helpers import client_for, fresh, make_user
 
 CANARY = "canary-5e1d-goal-text-stays-with-the-pair"
 Kind = AuditEvent.Kind
@@ -37,7 +37,7 @@ def flash(response):
 
 
 def record_admin_view(agreement, admin, sections=("Goals",)):
-    agreement.record_access(
+    agreement.audit_access(
         Kind.VIEWED,
         actor=admin,
         origin=None,
@@ -266,7 +266,7 @@ def test_admin_views_of_shared_content_are_listed_newest_first(
     record_admin_view(agreement, program_admin, ["Goals"])
     record_admin_view(agreement, other_admin, ["Goals", "Term and exit"])
     # A site admin opening the pairing is in the trail, not in this list.
-    agreement.record_access(
+    agreement.audit_access(
         Kind.VIEWED, actor=program_admin, origin=None, details={"where": "site administration"}
     )
     text = page(client, agreement)

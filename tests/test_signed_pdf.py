@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
@@ -20,10 +21,18 @@ from pypdf import PdfReader
 
 from agreements import demo, tasks
 from agreements.content import canonical_json
-from agreements.models import AgreementVersion, AuditEvent, Effect
+from agreements.models import AgreementVersion, AuditEvent, Effect, User
 from agreements.seal import SealError, validate_sealed_pdf
 from agreements.seal import seal_pdf as real_seal_pdf
-from tests.conftest import client_for, fresh
+from tests.helpers import (
+    PERSONAS,
+    client_for,
+    fresh,
+    make_agreement,
+    make_program,
+    make_ready,
+    make_user,
+)
 
 # Long enough ago that every clock, the database's too, agrees the lease is over.
 LEASE_RAN_OUT = datetime.timedelta(seconds=5)
@@ -106,8 +115,39 @@ def break_sealing(monkeypatch):
     monkeypatch.setattr(tasks.seal, "seal_pdf", refuse)
 
 
+@pytest.fixture(scope="module")
+def _sealed_once(module_db, django_db_blocker):
+    """Signed by both and sealed once for the module (about a second), for the
+    tests that only read it: the personas' names, at addresses of their own so
+    that the persona fixtures of the other tests can live beside them."""
+    with django_db_blocker.unblock():
+        people = {
+            role: make_user(f"signed-{email}", name) for role, (email, name) in PERSONAS.items()
+        }
+        program = make_program("Test Programme", people["program_admin"])
+        agreement = make_agreement(
+            program, people["mentor"], people["mentee"], people["program_admin"]
+        )
+        version = sign_both(make_ready(agreement), TestCase.captureOnCommitCallbacks)
+    return {"version": version.pk, "people": {role: user.pk for role, user in people.items()}}
+
+
 @pytest.fixture
-def sealed(ready, django_capture_on_commit_callbacks):
+def sealed(_sealed_once, module_db, settings, db):
+    """The sealed version, shared by the module's tests: read it, never change it."""
+    settings.MEDIA_ROOT = module_db.media_root
+    return AgreementVersion.objects.get(pk=_sealed_once["version"])
+
+
+@pytest.fixture
+def shared_person(_sealed_once, db):
+    """One of the personas of the shared sealed agreement, by fixture name."""
+    return lambda role: User.objects.get(pk=_sealed_once["people"][role])
+
+
+@pytest.fixture
+def sealed_to_amend(ready, django_capture_on_commit_callbacks):
+    """A sealed version of the test's own, for a test that changes it."""
     return sign_both(ready, django_capture_on_commit_callbacks)
 
 
@@ -134,7 +174,7 @@ def test_embedded_content_rehashes_to_the_hash_printed_on_the_completion_page(se
     pdf = stored(sealed.pdf)
     content = attachment(pdf, "agreement.json")
 
-    assert content == sealed.content.encode("utf-8")
+    assert content == sealed.canonical_json.encode("utf-8")
     assert sha256(content) == sealed.content_hash
     assert sealed.content_hash in last_page(pdf)
 
@@ -330,7 +370,13 @@ def test_verify_finds_the_sealed_file_and_reveals_no_content(
     assert response.status_code == 200
     assert "Genuine, and in force" in response.text
     assert "This exact file is the sealed PDF of version 1" in response.text
-    secrets = ["Maria Mentor", "Milo Mentee", "mentor@example.com", "Test Programme"]
+    agreement = sealed.agreement
+    secrets = [
+        agreement.mentor.full_name,
+        agreement.mentee.full_name,
+        agreement.mentor.email,
+        agreement.program.name,
+    ]
     for secret in [*secrets, GOAL_TEXT, CONFIDENTIALITY_TEXT, "Salary negotiations"]:
         assert secret not in response.text
 
@@ -350,8 +396,9 @@ def test_verify_accepts_an_upper_case_fingerprint(client, sealed):
 
 
 def test_after_an_amendment_the_old_file_is_amended_and_the_new_one_in_force(
-    client, sealed, mentor, django_capture_on_commit_callbacks
+    client, sealed_to_amend, mentor, django_capture_on_commit_callbacks
 ):
+    sealed = sealed_to_amend
     agreement = fresh(sealed.agreement)
     agreement.start_amendment(by=mentor)
     agreement = fresh(agreement)
@@ -364,7 +411,7 @@ def test_after_an_amendment_the_old_file_is_amended_and_the_new_one_in_force(
     assert agreement.save_section(
         "schedule",
         by=mentor,
-        expected_version=schedule.version,
+        expected_revision=schedule.revision,
         save=lambda: move_meetings(agreement),
     )
     demo.agree_all(fresh(agreement), kinds=["schedule"])
@@ -460,8 +507,8 @@ VERSION_VIEWS = ["version_pdf", "version_detail"]
 
 
 @pytest.mark.parametrize("user", ["outsider", "program_admin"])
-def test_non_party_gets_404_for_versions_and_the_signed_pdf(client, sealed, user, request):
-    client_for(client, request.getfixturevalue(user))
+def test_non_party_gets_404_for_versions_and_the_signed_pdf(client, sealed, user, shared_person):
+    client_for(client, shared_person(user))
     urls = [version_url(name, sealed) for name in VERSION_VIEWS]
     urls.append(reverse("agreements:version_list", args=[sealed.agreement.uuid]))
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from agreements.models import AgreementVersion
 from agreements.storage import AtomicFileSystemStorage
-from tests.conftest import fresh, make_active
+from tests.helpers import fresh, make_active
 
 BIG = os.urandom(256 * 1024)
 
@@ -117,7 +117,7 @@ def ended(agreement, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         active = make_active(agreement, start=start)
     with django_capture_on_commit_callbacks(execute=True):
-        assert active.end_if_due(active.plan.term.exit_date)
+        assert active.end_if_due(active.content_in_force.term.exit_date)
     ended = fresh(agreement)
     assert ended.final_sealed_at and ended.final_pdf
     assert AgreementVersion.objects.get(agreement=ended).is_sealed

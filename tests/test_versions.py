@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from agreements import content, demo
-from agreements.exceptions import NotEditable, NotReadyToSign
+from agreements.exceptions import NotAmendable, NotReadyToSign
 from agreements.models import Agreement, AgreementVersion, AuditEvent, Section, Signature
-from tests.conftest import client_for, fresh
+from tests.helpers import client_for, fresh
 
 NEW_GOAL = "Present the project at the all-hands meeting."
 
@@ -21,14 +21,14 @@ def reword_first_goal(agreement, *, by, text=NEW_GOAL):
         goal.save()
 
     assert agreement.save_section(
-        Section.Kind.GOALS, by=by, expected_version=section.version, save=save
+        Section.Kind.GOALS, by=by, expected_revision=section.revision, save=save
     )
 
 
 def agree(agreement, kind):
-    version = fresh(agreement).sections_by_kind[kind].version
+    revision = fresh(agreement).sections_by_kind[kind].revision
     for party in (agreement.mentor, agreement.mentee):
-        fresh(agreement).agree_section(kind, by=party, seen_version=version)
+        fresh(agreement).agree_section(kind, by=party, seen_revision=revision)
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_withdrawing_restores_the_version_in_force(amending, mentor, mentee):
 
 
 def test_only_an_active_agreement_can_be_amended(ready, mentor):
-    with pytest.raises(NotEditable):
+    with pytest.raises(NotAmendable):
         ready.start_amendment(by=mentor)
 
 

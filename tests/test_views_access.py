@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from agreements import demo
 from agreements.models import Section
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 SECRET = "Quarterly review went badly"
 
@@ -54,7 +54,7 @@ def test_non_party_gets_404_for_agreement_edit_forms_and_pdf(
         url = reverse("agreements:section_agree", args=[agreement.uuid, kind])
         assert client.post(url).status_code == 404, url
         edit = reverse("agreements:section_edit", args=[agreement.uuid, kind])
-        assert client.post(edit, {"version": 0}).status_code == 404, edit
+        assert client.post(edit, {"revision": 0}).status_code == 404, edit
 
 
 @pytest.mark.parametrize("persona", ["mentor", "mentee"])

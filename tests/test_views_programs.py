@@ -7,7 +7,7 @@ from django.utils import timezone
 from agreements import demo
 from agreements.models import Agreement
 from agreements.services import pairing_create
-from tests.conftest import START, client_for, make_user
+from tests.helpers import START, client_for, make_user
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.urls import reverse
 from agreements import demo
 from agreements.exceptions import SectionInvalid
 from agreements.models import Agreement
-from tests.conftest import START, client_for, fresh
+from tests.helpers import START, client_for, fresh
 
 
 def edit_url(agreement, kind):
@@ -17,9 +17,9 @@ def agree_url(agreement, kind):
     return reverse("agreements:section_agree", args=[agreement.uuid, kind])
 
 
-def term_data(start="2027-01-04", exit_="2027-07-01", version=0, **extra):
+def term_data(start="2027-01-04", exit_="2027-07-01", revision=0, **extra):
     return {
-        "version": version,
+        "revision": revision,
         "start_date": start,
         "exit_date": exit_,
         "notice_days": 14,
@@ -28,9 +28,9 @@ def term_data(start="2027-01-04", exit_="2027-07-01", version=0, **extra):
     }
 
 
-def formset_data(prefix, rows, version, initial=0):
+def formset_data(prefix, rows, revision, initial=0):
     data = {
-        "version": version,
+        "revision": revision,
         f"{prefix}-TOTAL_FORMS": len(rows),
         f"{prefix}-INITIAL_FORMS": initial,
         f"{prefix}-MIN_NUM_FORMS": 0,
@@ -53,7 +53,7 @@ def test_saving_a_section_records_who_and_when(mentor_client, agreement, mentor)
     assert response["Location"].endswith("#section-term")
     section = fresh(agreement).sections_by_kind["term"]
     assert section.updated_by == mentor
-    assert section.version == 1
+    assert section.revision == 1
     page = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
     assert "Last changed by Maria Mentor" in page.text
 
@@ -69,7 +69,7 @@ def test_exit_before_start_is_a_clear_form_error(mentor_client, agreement):
 
 def test_checkin_outside_the_term_is_a_clear_form_error(mentor_client, agreement):
     mentor_client.post(edit_url(agreement, "term"), term_data())
-    data = formset_data("checkins", [{"date": "2027-09-01", "focus": "Late"}], version=0)
+    data = formset_data("checkins", [{"date": "2027-09-01", "focus": "Late"}], revision=0)
     response = mentor_client.post(edit_url(agreement, "checkins"), data)
     assert response.status_code == 200
     assert "Choose a date from the start date" in response.text
@@ -77,7 +77,7 @@ def test_checkin_outside_the_term_is_a_clear_form_error(mentor_client, agreement
 
 
 def test_checkins_need_a_term_first(mentor_client, agreement):
-    data = formset_data("checkins", [{"date": "2027-03-01", "focus": ""}], version=0)
+    data = formset_data("checkins", [{"date": "2027-03-01", "focus": ""}], revision=0)
     response = mentor_client.post(edit_url(agreement, "checkins"), data)
     assert "Set the start and exit dates" in response.text
     assert not agreement.checkins.exists()
@@ -85,10 +85,10 @@ def test_checkins_need_a_term_first(mentor_client, agreement):
 
 def test_term_change_that_strands_a_checkin_is_refused(mentor_client, agreement):
     mentor_client.post(edit_url(agreement, "term"), term_data())
-    data = formset_data("checkins", [{"date": "2027-06-01", "focus": ""}], version=0)
+    data = formset_data("checkins", [{"date": "2027-06-01", "focus": ""}], revision=0)
     assert mentor_client.post(edit_url(agreement, "checkins"), data).status_code == 302
     response = mentor_client.post(
-        edit_url(agreement, "term"), term_data(exit_="2027-05-01", version=1)
+        edit_url(agreement, "term"), term_data(exit_="2027-05-01", revision=1)
     )
     assert "would fall outside the new term" in response.text
     assert fresh(agreement).term.exit_date == datetime.date(2027, 7, 1)
@@ -129,14 +129,14 @@ def test_bad_text_is_a_form_error_and_changes_nothing(mentor_client, agreement, 
     assert response.status_code == 200
     assert message in response.text
     assert not agreement.off_limits_topics.exists()
-    assert fresh(agreement).sections_by_kind["off_limits"].version == 0
+    assert fresh(agreement).sections_by_kind["off_limits"].revision == 0
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\u2028", "\x0c"])
 def test_a_text_of_more_than_fifty_lines_is_a_form_error_and_changes_nothing(
     mentor_client, agreement, newline
 ):
-    """The line limit bounds the longest PDF the forms allow (README)."""
+    """The line limit bounds the longest PDF the forms allow (docs/how-it-works.md)."""
 
     def goals(lines):
         text = newline.join(f"Step {number}" for number in range(lines))
@@ -148,7 +148,7 @@ def test_a_text_of_more_than_fifty_lines_is_a_form_error_and_changes_nothing(
     assert response.status_code == 200
     assert "Keep this to at most 50 lines (it has 51)" in response.text
     assert not agreement.goals.exists()
-    assert fresh(agreement).sections_by_kind["goals"].version == 0
+    assert fresh(agreement).sections_by_kind["goals"].revision == 0
 
     assert mentor_client.post(edit_url(agreement, "goals"), goals(50)).status_code == 302
     assert len(agreement.goals.get().description.splitlines()) == 50
@@ -179,7 +179,7 @@ def test_markup_and_any_script_are_stored_and_shown_literally(mentor_client, agr
 
 def test_contact_needs_details_for_a_chosen_channel(mentor_client, agreement):
     data = {
-        "version": 0,
+        "revision": 0,
         "mentor-by_email": "on",
         "mentor-email_details": "",
         "mentor-response_time": "one_day",
@@ -191,7 +191,7 @@ def test_contact_needs_details_for_a_chosen_channel(mentor_client, agreement):
 
 def test_custom_frequency_needs_a_description(mentor_client, agreement):
     data = {
-        "version": 0, "frequency": "custom", "frequency_custom": "", "duration_minutes": 60,
+        "revision": 0, "frequency": "custom", "frequency_custom": "", "duration_minutes": 60,
         "format": "video", "arranged_by": "mentee", "agenda_by": "both", "notice_hours": 24,
     }  # fmt: skip
     response = mentor_client.post(edit_url(agreement, "schedule"), data)
@@ -201,21 +201,21 @@ def test_custom_frequency_needs_a_description(mentor_client, agreement):
 
 def test_only_the_mentee_can_consent_to_a_third_party(client, agreement, mentor, mentee):
     data = {
-        "version": 0, "work_matters": "Feedback", "line_manager_by_mentor": "Nothing",
+        "revision": 0, "work_matters": "Feedback", "line_manager_by_mentor": "Nothing",
         "yields_to_risk_of_harm": "on", "third_party_allowed": "on",
         "third_party_name": "Dr Supervisor", "third_party_limits": "No names",
         "third_party_consent": "on",
     }  # fmt: skip
     client_for(client, mentor).post(edit_url(agreement, "confidentiality"), data)
     assert fresh(agreement).confidentiality.third_party_consent is False
-    client_for(client, mentee).post(edit_url(agreement, "confidentiality"), {**data, "version": 1})
+    client_for(client, mentee).post(edit_url(agreement, "confidentiality"), {**data, "revision": 1})
     assert fresh(agreement).confidentiality.third_party_consent is True
 
 
 def test_status_cannot_be_set_through_a_form(mentor_client, ready):
     # Awaiting signatures; an unchanged save carrying a status must not activate it.
-    version = ready.sections_by_kind["term"].version
-    data = term_data(exit_="2027-07-05", version=version, status="active", activated_at="2027")
+    revision = ready.sections_by_kind["term"].revision
+    data = term_data(exit_="2027-07-05", revision=revision, status="active", activated_at="2027")
     response = mentor_client.post(edit_url(ready, "term"), data, follow=True)
     assert "Nothing changed." in response.text
     assert fresh(ready).status == Agreement.Status.AWAITING_SIGNATURES
@@ -229,7 +229,7 @@ def test_agree_is_post_only(mentor_client, agreement):
 
 def test_agreeing_an_empty_section_shows_why_not(mentor_client, agreement):
     url = agree_url(agreement, "term")
-    response = mentor_client.post(url, {"version": 0}, follow=True)
+    response = mentor_client.post(url, {"revision": 0}, follow=True)
     assert "is not complete yet" in response.text
     assert fresh(agreement).sections_by_kind["term"].mentor_agreed_at is None
 
@@ -238,7 +238,7 @@ def test_agree_marks_the_section_for_me_only(client, agreement, mentor, mentee):
     demo.write_all(agreement, by=mentee, start=START)
     client_for(client, mentor)
     url = agree_url(agreement, "term")
-    assert client.post(url, {"version": 1}).status_code == 302
+    assert client.post(url, {"revision": 1}).status_code == 302
     section = fresh(agreement).sections_by_kind["term"]
     assert section.mentor_agreed_at and not section.mentee_agreed_at
 
@@ -247,11 +247,11 @@ def test_agreeing_a_version_i_did_not_see_is_refused(client, agreement, mentor, 
     demo.write_all(agreement, by=mentee, start=START)
     client_for(client, mentor)
     page = client.get(reverse("agreements:detail", args=[agreement.uuid]))
-    assert 'name="version" value="1"' in page.text
+    assert 'name="revision" value="1"' in page.text
     # Meanwhile the mentee adds a topic, so the mentor's page is out of date.
     demo.write_section(agreement, "off_limits", by=mentee, start=START)
     url = agree_url(agreement, "off_limits")
-    response = client.post(url, {"version": 1}, follow=True)
+    response = client.post(url, {"revision": 1}, follow=True)
     assert "Off-limits topics changed since you opened the page." in response.text
     assert fresh(agreement).sections_by_kind["off_limits"].mentor_agreed_at is None
 
@@ -259,9 +259,9 @@ def test_agreeing_a_version_i_did_not_see_is_refused(client, agreement, mentor, 
 def test_edit_through_the_form_clears_both_marks(client, agreement, mentor, mentee):
     demo.write_all(agreement, by=mentee, start=START)
     demo.agree_all(agreement)
-    version = fresh(agreement).sections_by_kind["term"].version
+    revision = fresh(agreement).sections_by_kind["term"].revision
     client_for(client, mentor)
-    client.post(edit_url(agreement, "term"), term_data(start="2027-01-05", version=version))
+    client.post(edit_url(agreement, "term"), term_data(start="2027-01-05", revision=revision))
     section = fresh(agreement).sections_by_kind["term"]
     assert not section.mentor_agreed_at and not section.mentee_agreed_at
 
@@ -269,10 +269,10 @@ def test_edit_through_the_form_clears_both_marks(client, agreement, mentor, ment
 def test_saving_unchanged_content_keeps_the_marks(client, agreement, mentor, mentee):
     demo.write_all(agreement, by=mentee, start=START)
     demo.agree_all(agreement)
-    version = fresh(agreement).sections_by_kind["term"].version
+    revision = fresh(agreement).sections_by_kind["term"].revision
     client_for(client, mentor)
     response = client.post(
-        edit_url(agreement, "term"), term_data(exit_="2027-07-05", version=version), follow=True
+        edit_url(agreement, "term"), term_data(exit_="2027-07-05", revision=revision), follow=True
     )
     assert "Nothing changed." in response.text
     assert fresh(agreement).sections_by_kind["term"].is_agreed
@@ -290,8 +290,8 @@ def active(agreement, mentor, mentee):
 def test_active_agreement_cannot_be_edited(mentor_client, active):
     url = edit_url(active, "term")
     assert mentor_client.get(url).status_code == 403
-    version = active.sections_by_kind["term"].version
-    response = mentor_client.post(url, term_data(start="2027-02-01", version=version))
+    revision = active.sections_by_kind["term"].revision
+    response = mentor_client.post(url, term_data(start="2027-02-01", revision=revision))
     assert response.status_code == 403
     assert fresh(active).term.start_date == START
     page = mentor_client.get(reverse("agreements:detail", args=[active.uuid]))
@@ -322,9 +322,9 @@ def test_history_shows_every_change_with_who_and_when(client, agreement, mentor,
     url = reverse("agreements:section_history", args=[agreement.uuid, "term"])
     response = client_for(client, mentor).get(url)
     assert response.status_code == 200
-    versions = [(revision.version, diff) for revision, diff in response.context["changes"]]
-    assert [version for version, _diff in versions] == [2, 1]
-    assert {"field": "Start date", "before": "2027-01-04", "after": "2027-01-05"} in versions[0][1]
+    revisions = [(revision.revision, diff) for revision, diff in response.context["changes"]]
+    assert [revision for revision, _diff in revisions] == [2, 1]
+    assert {"field": "Start date", "before": "2027-01-04", "after": "2027-01-05"} in revisions[0][1]
     assert "Milo Mentee" in response.text and "Maria Mentor" in response.text
 
 
@@ -344,7 +344,7 @@ def test_outsider_gets_404_for_history(client, agreement, outsider):
 )
 def test_schedule_values_out_of_range_are_refused(mentor_client, agreement, field, value, message):
     data = {
-        "version": 0, "frequency": "weekly", "duration_minutes": 60, "format": "video",
+        "revision": 0, "frequency": "weekly", "duration_minutes": 60, "format": "video",
         "arranged_by": "mentee", "agenda_by": "both", "notice_hours": 24, field: value,
     }  # fmt: skip
     response = mentor_client.post(edit_url(agreement, "schedule"), data)
@@ -365,12 +365,12 @@ def test_changes_are_shown_in_words_not_stored_values(client, agreement, mentor,
 @pytest.mark.parametrize(
     "data",
     [
-        {"version": 0},  # no management form at all
-        {"version": "9" * 30, "goals-TOTAL_FORMS": "x", "goals-INITIAL_FORMS": "0"},
-        {"version": 0, "goals-TOTAL_FORMS": "1", "goals-INITIAL_FORMS": "0",
+        {"revision": 0},  # no management form at all
+        {"revision": "9" * 30, "goals-TOTAL_FORMS": "x", "goals-INITIAL_FORMS": "0"},
+        {"revision": 0, "goals-TOTAL_FORMS": "1", "goals-INITIAL_FORMS": "0",
          "goals-0-owner": "boss", "goals-0-target_date": "2027-02-30",
          "goals-0-description": "A", "goals-0-success_measure": "B"},
-        {"version": 0, "goals-TOTAL_FORMS": "1", "goals-INITIAL_FORMS": "1",
+        {"revision": 0, "goals-TOTAL_FORMS": "1", "goals-INITIAL_FORMS": "1",
          "goals-0-id": "999999", "goals-0-owner": "mentee", "goals-0-target_date": "2027-02-01",
          "goals-0-description": "A", "goals-0-success_measure": "B"},
     ],
@@ -385,12 +385,12 @@ def test_tampered_or_invalid_formset_is_a_form_error_not_a_500(mentor_client, ag
 def test_saving_a_row_the_other_party_deleted_says_so(client, agreement, mentor, mentee):
     demo.write_all(agreement, by=mentor, start=START)
     goal = fresh(agreement).goals.all()[0]
-    version = fresh(agreement).sections_by_kind["goals"].version
+    revision = fresh(agreement).sections_by_kind["goals"].revision
     data = formset_data(
         "goals",
         [{"id": goal.pk, "owner": "mentee", "description": "Mine", "success_measure": "M",
           "target_date": "2027-02-01"}],
-        version,
+        revision,
         initial=1,
     )  # fmt: skip
     goal.delete()  # the other party removed it meanwhile
@@ -401,7 +401,7 @@ def test_saving_a_row_the_other_party_deleted_says_so(client, agreement, mentor,
 
 def test_details_of_a_channel_not_chosen_are_not_kept(mentor_client, agreement):
     data = {
-        "version": 0, "mentor-by_email": "on", "mentor-email_details": "m@example.com",
+        "revision": 0, "mentor-by_email": "on", "mentor-email_details": "m@example.com",
         "mentor-phone_details": "HIDDEN CLAUSE", "mentor-response_time": "one_day",
     }  # fmt: skip
     assert mentor_client.post(edit_url(agreement, "contact"), data).status_code == 302
@@ -420,7 +420,7 @@ def test_swapping_two_checkin_dates_is_a_clear_error_not_a_500(mentor_client, ag
         {"id": first.pk, "date": "2027-03-01", "focus": ""},
         {"id": second.pk, "date": "2027-02-01", "focus": ""},
     ]
-    data = formset_data("checkins", rows, version=0, initial=2)
+    data = formset_data("checkins", rows, revision=0, initial=2)
     response = mentor_client.post(edit_url(agreement, "checkins"), data)
     assert response.status_code == 200
     assert "These changes clash with each other" in response.text
@@ -438,7 +438,7 @@ def test_moving_a_checkin_onto_a_deleted_ones_date_works(mentor_client, agreemen
         {"id": first.pk, "date": "2027-03-01", "focus": "Moved"},
         {"id": second.pk, "date": "2027-03-01", "focus": "", "DELETE": "on"},
     ]
-    data = formset_data("checkins", rows, version=0, initial=2)
+    data = formset_data("checkins", rows, revision=0, initial=2)
     assert mentor_client.post(edit_url(agreement, "checkins"), data).status_code == 302
     assert list(agreement.checkins.values_list("date", "focus")) == [
         (datetime.date(2027, 3, 1), "Moved")
@@ -447,9 +447,9 @@ def test_moving_a_checkin_onto_a_deleted_ones_date_works(mentor_client, agreemen
 
 def test_narrowing_the_term_past_a_goal_is_refused(mentor_client, agreement, mentor):
     demo.write_all(agreement, by=mentor, start=START)
-    version = fresh(agreement).sections_by_kind["term"].version
+    revision = fresh(agreement).sections_by_kind["term"].revision
     response = mentor_client.post(
-        edit_url(agreement, "term"), term_data(exit_="2027-05-01", version=version)
+        edit_url(agreement, "term"), term_data(exit_="2027-05-01", revision=revision)
     )
     assert "These goals&#x27; target dates would fall outside the new term" in response.text
     assert fresh(agreement).term.exit_date == datetime.date(2027, 7, 5)
@@ -464,7 +464,7 @@ def test_dates_are_checked_again_under_the_lock(agreement, mentor):
 
     with pytest.raises(SectionInvalid, match="is outside the term"):
         fresh(agreement).save_section(
-            "checkins", by=mentor, expected_version=0, save=save_late_checkin
+            "checkins", by=mentor, expected_revision=0, save=save_late_checkin
         )
     assert not agreement.checkins.exists()
-    assert fresh(agreement).sections_by_kind["checkins"].version == 0
+    assert fresh(agreement).sections_by_kind["checkins"].revision == 0

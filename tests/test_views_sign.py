@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agreements import demo
 from agreements.models import AUTHENTICATION, CONSENT_STATEMENT, Agreement, Origin, Signature
-from tests.conftest import PASSWORD, START, client_for, fresh
+from tests.helpers import PASSWORD, START, client_for, fresh
 
 
 def sign_data(agreement, name, **extra):

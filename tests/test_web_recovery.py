@@ -23,7 +23,7 @@ from django.urls import reverse
 from agreements import demo
 from agreements.invitations import invitation_path
 from agreements.models import AgreementVersion, AuditEvent, CalendarFeed, User
-from tests.conftest import PASSWORD, client_for, fresh
+from tests.helpers import PASSWORD, client_for, fresh
 
 BASE_DIR = Path(settings.BASE_DIR)
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -260,8 +260,8 @@ def test_gunicorn_reads_the_checked_in_settings_the_readme_describes():
     assert config["max_requests_jitter"] == "100"
     assert config["worker_tmp_dir"] == "/dev/shm"  # noqa: S108
     assert config["accesslog"] == "-"
-    readme = (BASE_DIR / "README.md").read_text()
-    assert "gunicorn -c mentorship/gunicorn.conf.py mentorship.wsgi" in readme
+    operations = (BASE_DIR / "docs" / "operations.md").read_text()
+    assert "gunicorn -c mentorship/gunicorn.conf.py mentorship.wsgi" in operations
 
 
 @pytest.mark.parametrize(
