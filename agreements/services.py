@@ -1,4 +1,11 @@
+"""Workflows over several models: pairing a mentor and a mentee, importing
+pairings, pairing a mentee again; and the dates a program's template gives."""
+
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -19,11 +26,18 @@ from agreements.models import (
     runs_on,
 )
 
+if TYPE_CHECKING:
+    from agreements.models import Origin, Program
+    from agreements.pairing_import import ImportRow
+
+# A person to pair, as (full name, email).
+Named = tuple[str, str]
+
 # The most check-ins an agreement holds (the check-ins editor's limit).
 MAX_CHECKINS = 60
 
 
-def add_months(day, months):
+def add_months(day: datetime.date, months: int) -> datetime.date | None:
     """``day`` plus ``months`` calendar months, or None past the year 9999."""
     try:
         return day + relativedelta(months=months)
@@ -31,7 +45,9 @@ def add_months(day, months):
         return None
 
 
-def template_dates(program, start_date, exit_date=None):
+def template_dates(
+    program: Program, start_date: datetime.date | None, exit_date: datetime.date | None = None
+) -> tuple[datetime.date | None, list[datetime.date]]:
     """(exit date, check-in dates) the program's template gives a start date.
 
     A locked term length decides the exit date whatever was asked; otherwise
@@ -46,7 +62,9 @@ def template_dates(program, start_date, exit_date=None):
     return exit_date, checkin_dates(start_date, exit_date, program.checkin_every_weeks)
 
 
-def checkin_dates(start_date, exit_date, weeks):
+def checkin_dates(
+    start_date: datetime.date, exit_date: datetime.date, weeks: int
+) -> list[datetime.date]:
     """A check-in every ``weeks`` weeks from the start, before the exit date (the
     agreement ends on its morning). One more than an agreement holds, at most,
     so a caller can tell the term is too long for the rhythm."""
@@ -58,7 +76,9 @@ def checkin_dates(start_date, exit_date, weeks):
     return dates
 
 
-def template_problems(program, start_date, exit_date):
+def template_problems(
+    program: Program, start_date: datetime.date | None, exit_date: datetime.date | None
+) -> list[str]:
     """Why the program's template cannot start an agreement with these dates."""
     if start_date is None:
         return []
@@ -81,8 +101,15 @@ def template_problems(program, start_date, exit_date):
 
 
 def pairing_create(
-    *, program, mentor, mentee, created_by, origin=None, start_date=None, exit_date=None
-):
+    *,
+    program: Program,
+    mentor: User,
+    mentee: User,
+    created_by: User | None,
+    origin: Origin | None = None,
+    start_date: datetime.date | None = None,
+    exit_date: datetime.date | None = None,
+) -> Agreement:
     """Pair a mentor with a mentee and open their agreement, started from the
     program's template; its locked clauses become the agreement's policy."""
     exit_date, checkin_dates = template_dates(program, start_date, exit_date)
@@ -134,7 +161,7 @@ def pairing_create(
         return agreement
 
 
-def person_for(email, name):
+def person_for(email: str, name: str) -> User:
     """The account with this email, or a new one, without a password until
     the person accepts their invitation. An existing account keeps its name."""
     user = User.objects.filter(email__iexact=email).first()
@@ -144,8 +171,15 @@ def person_for(email, name):
 
 
 def pairing_invite(
-    *, program, mentor, mentee, created_by, origin=None, start_date=None, exit_date=None
-):
+    *,
+    program: Program,
+    mentor: Named,
+    mentee: Named,
+    created_by: User | None,
+    origin: Origin | None = None,
+    start_date: datetime.date | None = None,
+    exit_date: datetime.date | None = None,
+) -> Agreement:
     """Pair two people given as (name, email), creating accounts as needed.
 
     Once committed, each gets an email: an invitation to choose a password,
@@ -167,7 +201,13 @@ def pairing_invite(
         return agreement
 
 
-def pairings_import(*, program, rows, created_by, origin=None):
+def pairings_import(
+    *,
+    program: Program,
+    rows: Iterable[ImportRow],
+    created_by: User,
+    origin: Origin | None = None,
+) -> None:
     """All the checked CSV rows' pairings, or none of them."""
     with transaction.atomic():
         for row in rows:
@@ -182,7 +222,9 @@ def pairings_import(*, program, rows, created_by, origin=None):
             )
 
 
-def pairing_repair(*, agreement, mentor, note, by, origin=None):
+def pairing_repair(
+    *, agreement: Agreement, mentor: Named, note: str, by: User, origin: Origin | None = None
+) -> Agreement:
     """Pair the mentee with another mentor, given as (name, email): the current
     pairing ends with the admin's reason and a new agreement opens, from the
     program's template (nothing of the old agreement carries over)."""

@@ -11,7 +11,12 @@ through ``_finish``, which stamps the activity and writes the audit entry;
 emails and seals are promised as ``Effect`` rows in the same transaction.
 """
 
+from __future__ import annotations
+
+import datetime
 import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -34,6 +39,10 @@ from .sections import CheckIn
 from .sharing import SharingMixin
 from .signing import STATEMENTS, Signature, SigningMixin
 from .snapshot import AgreementContent
+
+if TYPE_CHECKING:
+    from .audit import Origin
+    from .users import User
 
 
 class AgreementQuerySet(models.QuerySet):
@@ -150,21 +159,24 @@ class Agreement(
 
     # The parties ------------------------------------------------------------
 
-    def party_of(self, user):
+    def party_of(self, user: User) -> Party | None:
         if user.pk == self.mentor_id:
             return Party.MENTOR
         if user.pk == self.mentee_id:
             return Party.MENTEE
         return None
 
-    def user_for(self, party):
+    def user_for(self, party: str) -> User:
         return self.mentor if party == Party.MENTOR else self.mentee
 
-    def other_person(self, user):
+    def other_person(self, user: User) -> User:
         """The other party of the agreement, for one of its parties."""
-        return self.user_for(Party(self.party_of(user)).other)
+        party = self.party_of(user)
+        if party is None:
+            raise ValueError(f"{user} is not a party to {self}.")
+        return self.user_for(party.other)
 
-    def todo_for(self, user):
+    def todo_for(self, user: User) -> list[str]:
         """What waits for the user, from the prefetched sections and signatures
         (and check-ins and closing notes, once it is in force)."""
         todo = self._drafting_todo(user) if self.is_editable else []
@@ -205,7 +217,16 @@ class Agreement(
         if self.status != self.Status.ACTIVE:
             raise NotActive(f"{what} only on an Active agreement.")
 
-    def _finish(self, kind, *, by, origin, at, details=None, changed=()):
+    def _finish(
+        self,
+        kind: str,
+        *,
+        by: User | None,
+        origin: Origin | None,
+        at: datetime.datetime,
+        details: dict[str, Any] | None = None,
+        changed: Iterable[str] = (),
+    ) -> AuditEvent:
         """End a move of a party: stamp the activity, save the ``changed``
         fields, and write the move's audit entry; returns the entry. The
         caller holds the row lock."""
@@ -213,7 +234,15 @@ class Agreement(
         self.save(update_fields=[*changed, "last_activity_at"])
         return self.audit(kind, actor=by, origin=origin, at=at, details=details)
 
-    def audit(self, kind, *, actor=None, origin=None, details=None, at=None):
+    def audit(
+        self,
+        kind: str,
+        *,
+        actor: User | None = None,
+        origin: Origin | None = None,
+        details: dict[str, Any] | None = None,
+        at: datetime.datetime | None = None,
+    ) -> AuditEvent:
         """Append to the audit trail; the caller holds the row lock."""
         return AuditEvent.append(self, kind, actor=actor, origin=origin, details=details, at=at)
 
@@ -223,12 +252,12 @@ class Agreement(
             agreement = Agreement.objects.select_for_update().get(pk=self.pk)
             agreement.audit(kind, actor=actor, origin=origin, details=details)
 
-    def tell_both(self, name, *, about, **args):
+    def tell_both(self, name: str, *, about: str, **args: Any) -> None:
         """Promise each party the email ``name``, once for ``about``."""
         for user in (self.mentor, self.mentee):
             Effect.objects.promise_email(name, to=user, about=about, **args)
 
-    def tell_other_party(self, name, *, by, event, **args):
+    def tell_other_party(self, name: str, *, by: User, event: AuditEvent, **args: Any) -> None:
         """Promise the other party the email ``name`` about what ``by`` just
         did, once for the trail's ``event``."""
         Effect.objects.promise_email(

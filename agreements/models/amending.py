@@ -6,6 +6,10 @@ sections are restored. An off-limits topic can be added without one: it only
 narrows what both agreed to. ``AmendingMixin`` is a concern of ``Agreement``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -19,6 +23,11 @@ from .drafting import Section, describe_changes
 from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 
 Event = AuditEvent.Kind
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .audit import Origin
+    from .users import User
 
 
 class AmendingMixin(models.Model):
@@ -59,7 +68,7 @@ class AmendingMixin(models.Model):
 
     # Moves ------------------------------------------------------------------
 
-    def start_amendment(self, *, by, origin=None):
+    def start_amendment(self: Agreement, *, by: User, origin: Origin | None = None) -> None:
         """Open the Active agreement for changes; its version stays in force."""
         with transaction.atomic():
             agreement = self._lock()
@@ -80,7 +89,7 @@ class AmendingMixin(models.Model):
                 changed=["amending_since"],
             )
 
-    def withdraw_amendment(self, *, by, origin=None):
+    def withdraw_amendment(self: Agreement, *, by: User, origin: Origin | None = None) -> None:
         """Drop the amendment: the content returns to the version in force."""
         with transaction.atomic():
             agreement = self._lock()
@@ -90,7 +99,9 @@ class AmendingMixin(models.Model):
                 timezone.now(), f"{by.full_name} withdrew the amendment.", by=by, origin=origin
             )
 
-    def add_off_limits_topic(self, *, topic, rule, by, origin=None):
+    def add_off_limits_topic(
+        self: Agreement, *, topic: str, rule: str, by: User, origin: Origin | None = None
+    ) -> None:
         """Add a topic to an Active agreement. It only narrows what may be
         discussed, so nobody signs again; the other party is told."""
         kind = Section.Kind.OFF_LIMITS

@@ -6,7 +6,10 @@ the agreement still works for each party. What the pair writes is private
 to the pair. ``CheckInsMixin`` is a concern of ``Agreement``.
 """
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -23,6 +26,12 @@ from .parties import Party
 from .text import long_text
 
 Event = AuditEvent.Kind
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .audit import Origin
+    from .sections import Goal
+    from .users import User
 
 
 class CheckInState:
@@ -128,8 +137,16 @@ class CheckInsMixin(models.Model):
     # Moves ------------------------------------------------------------------
 
     def write_checkin_record(
-        self, *, planned_date, held_on, progress, working, note, by, origin=None
-    ):
+        self: Agreement,
+        *,
+        planned_date: datetime.date,
+        held_on: datetime.date,
+        progress: list[tuple[Goal, str, str]],
+        working: str,
+        note: str,
+        by: User,
+        origin: Origin | None = None,
+    ) -> CheckInRecord:
         """Record a check-in held on or after its date.
 
         ``progress`` is [(goal, status, note)] for the goals in force; the
@@ -187,7 +204,15 @@ class CheckInsMixin(models.Model):
             )
             return record
 
-    def answer_checkin(self, *, planned_date, working, note, by, origin=None):
+    def answer_checkin(
+        self: Agreement,
+        *,
+        planned_date: datetime.date,
+        working: str,
+        note: str,
+        by: User,
+        origin: Origin | None = None,
+    ) -> None:
         """A party's own answer to "is this agreement still working for you?"."""
         with transaction.atomic():
             agreement = self._lock()

@@ -6,9 +6,12 @@ moves lock the row, check the state, keep the revision, and end through
 ``Agreement._finish``, all in one transaction.
 """
 
+from __future__ import annotations
+
 import datetime
 import functools
 import itertools
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -33,6 +36,13 @@ from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 
 Event = AuditEvent.Kind
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .agreement import Agreement
+    from .audit import Origin
+    from .users import User
+
 
 class DraftingMixin(models.Model):
     # The program's template clauses locked when the pairing was created
@@ -52,7 +62,7 @@ class DraftingMixin(models.Model):
     def all_sections_agreed(self):
         return all(section.is_agreed for section in self.sections_by_kind.values())
 
-    def section_is_complete(self, kind):
+    def section_is_complete(self: Agreement, kind: str) -> bool:
         Kind = Section.Kind
         if kind == Kind.CONTACT:
             return all(p.is_complete() for p in self.contact_preferences.all())
@@ -81,7 +91,7 @@ class DraftingMixin(models.Model):
             [g.target_date for g in self.goals.all() if not start <= g.target_date <= exit_],
         )
 
-    def date_problems(self):
+    def date_problems(self: Agreement) -> list[str]:
         """Check-ins and goal dates that fall outside the term."""
         term = self.term
         if not (term.start_date and term.exit_date):
@@ -96,7 +106,7 @@ class DraftingMixin(models.Model):
             for d in checkins
         ] + [f"The goal due {d:%Y-%m-%d} is outside the term {span}." for d in goals]
 
-    def checkin_gaps(self):
+    def checkin_gaps(self: Agreement) -> list[str]:
         """Stretches of the term longer than the program's locked check-in
         rhythm allows without a check-in, in words. A term change may open
         one; the check-ins section then counts as unfinished, and signing
@@ -141,7 +151,15 @@ class DraftingMixin(models.Model):
 
     # Moves ------------------------------------------------------------------
 
-    def save_section(self, kind, *, by, expected_revision, save, origin=None):
+    def save_section(
+        self: Agreement,
+        kind: str,
+        *,
+        by: User,
+        expected_revision: int,
+        save: Callable[[], object],
+        origin: Origin | None = None,
+    ) -> bool:
         """Run ``save()`` (the form's) unless someone else saved the section first.
 
         Returns True when the content changed. A real change clears both
@@ -214,7 +232,9 @@ class DraftingMixin(models.Model):
         section.save()
         section.revisions.create(revision=section.revision, data=data, edited_by=by)
 
-    def agree_section(self, kind, *, by, seen_revision, origin=None):
+    def agree_section(
+        self: Agreement, kind: str, *, by: User, seen_revision: int, origin: Origin | None = None
+    ) -> None:
         """Agree to the revision of the section the party was shown."""
         with transaction.atomic():
             agreement = self._lock()
@@ -310,7 +330,9 @@ class SectionRevision(models.Model):
         return f"{self.section} revision {self.revision}"
 
 
-def checkin_gaps(start, exit_, dates, weeks):
+def checkin_gaps(
+    start: datetime.date, exit_: datetime.date, dates: list[datetime.date], weeks: int
+) -> list[str]:
     """Each stretch of a term from ``start`` to ``exit_`` that goes more than
     ``weeks`` weeks without a check-in, in words."""
     bounds = [

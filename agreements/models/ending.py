@@ -7,8 +7,11 @@ agreement that was in force gets a sealed final record. ``EndingMixin`` is a
 concern of ``Agreement``.
 """
 
+from __future__ import annotations
+
 import datetime
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,8 +29,13 @@ from .text import long_text
 
 Event = AuditEvent.Kind
 
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .audit import Origin
+    from .users import User
 
-def runs_on(day, end):
+
+def runs_on(day: datetime.date, end: datetime.date | None) -> bool:
     """Whether an agreement ending on ``end`` (None: no end yet) still runs on
     ``day``. It ends on the morning of its end date, so nothing is held that day:
     no check-in, no meeting."""
@@ -132,7 +140,15 @@ class EndingMixin(models.Model):
 
     # Moves ------------------------------------------------------------------
 
-    def write_closing_note(self, *, by, achieved, stay_in_touch, how_to_reach, origin=None):
+    def write_closing_note(
+        self: Agreement,
+        *,
+        by: User,
+        achieved: str,
+        stay_in_touch: str,
+        how_to_reach: str,
+        origin: Origin | None = None,
+    ) -> None:
         """Write or rewrite one's closing note, until the agreement ends."""
         with transaction.atomic():
             agreement = self._lock()
@@ -165,7 +181,13 @@ class EndingMixin(models.Model):
                 return  # nothing written, nothing to record
         self._finish(Event.CLOSING_NOTE, by=by, origin=origin, at=now, details={"party": party})
 
-    def give_notice(self, *, by, closing_note=None, origin=None):
+    def give_notice(
+        self: Agreement,
+        *,
+        by: User,
+        closing_note: dict[str, str] | None = None,
+        origin: Origin | None = None,
+    ) -> datetime.date:
         """The no-fault exit: no reason asked. The agreement ends once the
         agreed notice has run (or on the exit date, if that comes first)."""
         with transaction.atomic():
@@ -200,7 +222,7 @@ class EndingMixin(models.Model):
                 agreement._end(now, origin=origin)
             return ends_on
 
-    def end_if_due(self, today):
+    def end_if_due(self: Agreement, today: datetime.date) -> bool:
         """End the agreement if its end date has come; returns True if it ended."""
         with transaction.atomic():
             agreement = self._lock()
@@ -211,7 +233,9 @@ class EndingMixin(models.Model):
             agreement._end(timezone.now())
             return True
 
-    def end_by_program(self, *, by, note, origin=None):
+    def end_by_program(
+        self: Agreement, *, by: User, note: str, origin: Origin | None = None
+    ) -> Agreement:
         """A program admin ends the pairing, in any state but ended, saying why.
         The pair sees the reason; a signed agreement gets its final record."""
         with transaction.atomic():
@@ -256,7 +280,7 @@ class EndingMixin(models.Model):
             )
         self.tell_both("agreement_ended", about=f"agreement:{self.pk}", agreement_id=self.pk)
 
-    def store_final_pdf(self, sealed):
+    def store_final_pdf(self: Agreement, sealed: bytes) -> Agreement:
         """Keep the sealed final record of the ended agreement, and audit it; once."""
         with transaction.atomic():
             agreement = type(self).objects.select_for_update().get(pk=self.pk)

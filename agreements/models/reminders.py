@@ -2,7 +2,10 @@
 (``Reminder``, one row per email), and a program admin's nudge to a pair
 (``RemindersMixin``, a concern of ``Agreement``)."""
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -14,6 +17,12 @@ from .audit import AuditEvent
 
 # A program admin reminds a pair at most this often.
 PROGRAM_REMINDER_INTERVAL = datetime.timedelta(hours=24)
+
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .audit import Origin
+    from .users import User
 
 
 class RemindersMixin(models.Model):
@@ -28,7 +37,7 @@ class RemindersMixin(models.Model):
         last = self.program_reminded_at
         return last is not None and now - last < PROGRAM_REMINDER_INTERVAL
 
-    def remind_by_program(self, *, by, origin=None):
+    def remind_by_program(self: Agreement, *, by: User, origin: Origin | None = None) -> Agreement:
         """A program admin nudges the pair: each gets what waits for them.
         What the program does is not the pair's activity: ``last_activity_at``
         stays as it is."""

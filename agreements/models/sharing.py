@@ -5,6 +5,10 @@ parties consent to it; either may withdraw, which clears both consents.
 Every time an admin opens shared content, the trail records it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -15,6 +19,11 @@ from .drafting import Section
 from .parties import Party
 
 Event = AuditEvent.Kind
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .audit import Origin
+    from .users import User
 
 # ``details["by"]`` of the VIEWED entry written each time a program admin
 # reads shared sections; the pair's sharing page lists these entries.
@@ -62,7 +71,9 @@ class SharingMixin(models.Model):
         consents = self.consents_by_kind()
         return [kind for kind in Section.Kind.values if len(consents.get(kind, {})) == len(Party)]
 
-    def consent_to_share(self, kind, *, by, origin=None):
+    def consent_to_share(
+        self: Agreement, kind: str, *, by: User, origin: Origin | None = None
+    ) -> bool:
         """Record one party's consent; the section is shared once both consent."""
         with transaction.atomic():
             agreement = self._lock()
@@ -91,7 +102,9 @@ class SharingMixin(models.Model):
             agreement.tell_other_party("sharing_consented", by=by, event=event, section=kind)
             return True
 
-    def withdraw_sharing(self, kind, *, by, origin=None):
+    def withdraw_sharing(
+        self: Agreement, kind: str, *, by: User, origin: Origin | None = None
+    ) -> bool:
         """Either party stops sharing: both consents go, from the next request on."""
         with transaction.atomic():
             agreement = self._lock()

@@ -7,9 +7,12 @@ copy voids the signatures on it. ``SigningMixin`` is a concern of
 evidence a signature keeps.
 """
 
+from __future__ import annotations
+
 import datetime
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -48,6 +51,11 @@ STATEMENTS = {
 AUTHENTICATION = "Signed in with email and password; password entered again to sign."
 
 Event = AuditEvent.Kind
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .audit import Origin
+    from .users import User
 
 
 class SigningMixin(models.Model):
@@ -116,7 +124,7 @@ class SigningMixin(models.Model):
         """Every section of the working copy is agreed: time to sign it."""
         return self.is_editable and self.all_sections_agreed()
 
-    def canonical_content(self):
+    def canonical_content(self: Agreement) -> dict:
         """What a signature stands on; see ``agreements/content.py`` for the format."""
 
         def person(user):
@@ -141,7 +149,14 @@ class SigningMixin(models.Model):
 
     # Moves ------------------------------------------------------------------
 
-    def sign(self, *, by, typed_name, seen_hash, origin=None):
+    def sign(
+        self: Agreement,
+        *,
+        by: User,
+        typed_name: str,
+        seen_hash: str,
+        origin: Origin | None = None,
+    ) -> Signature:
         """Sign the content whose hash the signer was shown.
 
         The first signature freezes the content as a version; the second one
@@ -282,7 +297,9 @@ class SigningMixin(models.Model):
         Effect.objects.promise(Effect.Kind.SEAL_VERSION, version.seal_key, version_id=version.pk)
 
 
-def copy_dates_in_force(agreement_id, data):
+def copy_dates_in_force(
+    agreement_id: int, data: dict
+) -> tuple[datetime.date | None, datetime.date | None]:
     """Keep the dates of the version in force (its canonical ``data``) where the
     program's dashboard reads them; returns (start, exit)."""
     from .agreement import Agreement  # defined after its concerns
