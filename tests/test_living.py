@@ -20,7 +20,7 @@ from agreements.models import (
     OffLimitsTopic,
     Section,
 )
-from tests.helpers import client_for, fresh, make_active, make_user
+from tests.helpers import assert_unchanged, client_for, fresh, make_active, make_user
 
 CANARY = "canary-7f3a-never-leaves-the-pair"
 
@@ -138,7 +138,7 @@ def test_an_addition_during_an_amendment_voids_signatures_on_it(active, mentor, 
 def test_topics_are_added_this_way_only_to_active_agreements(client, ready, mentor):
     client_for(client, mentor)
     assert client.get(url("off_limits_add", ready)).status_code == 404
-    with pytest.raises(NotActive):
+    with assert_unchanged(ready), pytest.raises(NotActive):
         ready.add_off_limits_topic(topic="Money", rule="never", by=mentor)
 
 
@@ -181,7 +181,7 @@ def test_recording_a_due_checkin_with_goal_progress(client, active, mentor, ment
 def test_a_checkin_cannot_be_recorded_before_its_date_or_twice(client, active, mentor):
     agreement = fresh(active)
     later = agreement.content_in_force.checkins[1].date
-    with pytest.raises(CheckInInvalid, match="on or after its date"):
+    with assert_unchanged(agreement), pytest.raises(CheckInInvalid, match="on or after its date"):
         agreement.write_checkin_record(
             planned_date=later, held_on=today(), progress=[], working="yes", note="", by=mentor
         )
@@ -191,7 +191,7 @@ def test_a_checkin_cannot_be_recorded_before_its_date_or_twice(client, active, m
     assert CheckInRecord.objects.count() == 0
 
     record_first_checkin(agreement, mentor)
-    with pytest.raises(CheckInInvalid, match="already recorded"):
+    with assert_unchanged(agreement), pytest.raises(CheckInInvalid, match="already recorded"):
         record_first_checkin(agreement, mentor)
 
 
@@ -304,7 +304,7 @@ def test_no_fault_exit_shows_the_notice_then_ends_after_it(
     assert "is ending your mentoring agreement" in mail.outbox[0].subject
 
     # No amendments under notice, and notice is given once.
-    with pytest.raises(NotAmendable):
+    with assert_unchanged(agreement), pytest.raises(NotAmendable):
         agreement.start_amendment(by=mentee)
     assert client.get(url("exit", agreement)).status_code == 404
 
@@ -377,7 +377,7 @@ def test_ended_agreements_are_read_only_and_say_how_they_ended(client, active, m
     ]:
         assert client.get(url(name, agreement, *args)).status_code == 404, name
     assert client.get(url("section_edit", agreement, "goals")).status_code == 403
-    with pytest.raises(NotActive):
+    with assert_unchanged(agreement), pytest.raises(NotActive):
         fresh(agreement).write_closing_note(
             by=mentor, achieved="late", stay_in_touch="", how_to_reach=""
         )

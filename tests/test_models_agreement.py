@@ -14,7 +14,7 @@ from agreements.exceptions import (
 )
 from agreements.models import CONSENT_STATEMENT, Agreement, AgreementVersion, Section, Signature
 from agreements.services import pairing_create
-from tests.helpers import START, fresh
+from tests.helpers import START, assert_unchanged, fresh
 
 
 def test_new_pairing_has_every_section_empty_and_unagreed(agreement):
@@ -45,7 +45,7 @@ def test_canonical_text_is_normalised():
 
 
 def test_agreeing_an_incomplete_section_is_refused(agreement, mentor):
-    with pytest.raises(SectionIncomplete):
+    with assert_unchanged(agreement), pytest.raises(SectionIncomplete):
         agreement.agree_section(Section.Kind.TERM, by=mentor, seen_revision=0)
     assert fresh(agreement).sections_by_kind["term"].mentor_agreed_at is None
 
@@ -121,21 +121,21 @@ def test_edit_after_signature_leaves_no_signature_on_the_new_content(ready, ment
 
 
 def test_signing_content_other_than_the_one_seen_is_refused(ready, mentor):
-    with pytest.raises(ContentChanged):
+    with assert_unchanged(ready), pytest.raises(ContentChanged):
         ready.sign(by=mentor, typed_name="Maria Mentor", seen_hash="0" * 64)
     assert not Signature.objects.exists()
 
 
 def test_signing_before_everything_is_agreed_is_refused(agreement, mentor):
     agreement = fresh(agreement)
-    with pytest.raises(NotReadyToSign):
+    with assert_unchanged(agreement), pytest.raises(NotReadyToSign):
         agreement.sign(by=mentor, typed_name="Maria Mentor", seen_hash=agreement.content_hash)
     assert not Signature.objects.exists()
 
 
 def test_signing_twice_is_refused(ready, mentor):
     demo.sign_as(ready, mentor)
-    with pytest.raises(NotReadyToSign):
+    with assert_unchanged(ready), pytest.raises(NotReadyToSign):
         demo.sign_as(ready, mentor)
     assert Signature.objects.count() == 1
 
@@ -145,9 +145,9 @@ def test_active_agreement_cannot_be_edited_or_agreed(ready, mentor, mentee):
     demo.sign_as(ready, mentee)
     active = fresh(ready)
     before = active.content_hash
-    with pytest.raises(AgreementSigned):
+    with assert_unchanged(active), pytest.raises(AgreementSigned):
         active.save_section("term", by=mentor, expected_revision=1, save=lambda: None)
-    with pytest.raises(AgreementSigned):
+    with assert_unchanged(active), pytest.raises(AgreementSigned):
         active.agree_section(
             "term", by=mentor, seen_revision=active.sections_by_kind["term"].revision
         )

@@ -6,7 +6,7 @@ from django.urls import reverse
 from agreements import demo
 from agreements.exceptions import SectionInvalid
 from agreements.models import Agreement
-from tests.helpers import START, client_for, fresh
+from tests.helpers import START, assert_unchanged, client_for, fresh
 
 
 def edit_url(agreement, kind):
@@ -462,7 +462,7 @@ def test_dates_are_checked_again_under_the_lock(agreement, mentor):
     def save_late_checkin():
         agreement.checkins.create(date=datetime.date(2027, 12, 1))
 
-    with pytest.raises(SectionInvalid, match="is outside the term"):
+    with assert_unchanged(agreement), pytest.raises(SectionInvalid, match="is outside the term"):
         fresh(agreement).save_section(
             "checkins", by=mentor, expected_revision=0, save=save_late_checkin
         )
