@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 def runs_on(day: datetime.date, end: datetime.date | None) -> bool:
     """Whether an agreement ending on ``end`` (None: no end yet) still runs on
-    ``day``. It ends on the morning of its end date, so nothing is held that day:
-    no check-in, no meeting."""
+    ``day``. It ends on the morning of its end date, so no check-in falls on
+    that day: the forms refuse one, the timeline cancels it, no reminder is
+    sent and the calendar leaves it out."""
     return end is None or day < end
 
 

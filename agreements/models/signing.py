@@ -283,7 +283,7 @@ class SigningMixin(models.Model):
             )
         version.status, version.in_force_at = AgreementVersion.Status.IN_FORCE, now
         version.save(update_fields=["status", "in_force_at"])
-        self.start_in_force, self.exit_in_force = copy_dates_in_force(self.pk, version.data)
+        self._copy_dates_in_force(version)
         self.status = self.Status.ACTIVE
         self.activated_at = self.activated_at or now
         self.amending_since = None
@@ -296,25 +296,22 @@ class SigningMixin(models.Model):
         # Rendered and sealed once, by a worker, only if this transaction commits.
         Effect.objects.promise(Effect.Kind.SEAL_VERSION, version.seal_key, version_id=version.pk)
 
-
-def copy_dates_in_force(
-    agreement_id: int, data: dict
-) -> tuple[datetime.date | None, datetime.date | None]:
-    """Keep the dates of the version in force (its canonical ``data``) where the
-    program's dashboard reads them; returns (start, exit)."""
-    from .agreement import Agreement  # defined after its concerns
-
-    term, checkins = data["sections"]["term"], data["sections"]["checkins"]
-    start, exit_ = (
-        datetime.date.fromisoformat(term[key]) if term[key] else None
-        for key in ("start_date", "exit_date")
-    )
-    Agreement.objects.filter(pk=agreement_id).update(start_in_force=start, exit_in_force=exit_)
-    PlannedCheckIn.objects.filter(agreement_id=agreement_id).delete()
-    PlannedCheckIn.objects.bulk_create(
-        PlannedCheckIn(agreement_id=agreement_id, date=checkin["date"]) for checkin in checkins
-    )
-    return start, exit_
+    def _copy_dates_in_force(self, version):
+        """Keep the dates of the version in force where the program's
+        dashboard reads them: the term, and the planned check-ins."""
+        sections = version.data["sections"]
+        term, checkins = sections["term"], sections["checkins"]
+        self.start_in_force, self.exit_in_force = (
+            datetime.date.fromisoformat(term[key]) if term[key] else None
+            for key in ("start_date", "exit_date")
+        )
+        type(self).objects.filter(pk=self.pk).update(
+            start_in_force=self.start_in_force, exit_in_force=self.exit_in_force
+        )
+        PlannedCheckIn.objects.filter(agreement_id=self.pk).delete()
+        PlannedCheckIn.objects.bulk_create(
+            PlannedCheckIn(agreement_id=self.pk, date=checkin["date"]) for checkin in checkins
+        )
 
 
 class Signature(models.Model):
