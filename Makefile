@@ -7,8 +7,9 @@ DEV := DEBUG=true
 # What the venv was last installed from; installing again only when one changed.
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
-# One pytest worker per core (two on the project's machines); XDIST=-n0 runs
-# the suite in this process, ARGS picks tests: make test ARGS=tests/test_pdf.py
+# One pytest-xdist worker per core (two on the project's machines); XDIST=-n0
+# runs the suite in this process, ARGS picks tests:
+# make test ARGS=tests/test_pdf.py
 XDIST ?= -n auto
 ARGS ?=
 

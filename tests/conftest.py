@@ -165,9 +165,10 @@ def active(agreement):
     return make_active(agreement, start=timezone.localdate() - datetime.timedelta(days=60))
 
 
-# Long tests that mostly wait for other processes (a browser, task workers, a
-# backup's subprocesses) start first: xdist's workers then share out the short
-# ones and finish together, instead of one of them ending alone on a long test.
+# The longest tests, which mostly wait for other processes (a browser, task
+# workers, a backup's subprocesses), start first: with xdist's queue of single
+# tests (--dist loadgroup) each goes to another worker, and the short ones
+# fill in around them, instead of a worker ending alone on a long test.
 WAITING_MODULES = ("test_backup_restore.py", "test_browser.py", "test_faults.py")
 
 

@@ -29,12 +29,6 @@ DEADLINE = 90
 SETTLE = 4
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Worker:
     """One ``manage.py qcluster`` in a process group of its own, so the whole
     cluster (main process, sentinel, pusher, monitor, workers) dies at once."""
@@ -111,7 +105,12 @@ class MailSink:
     subject; the port is chosen up front, so it can be down, then up."""
 
     def __init__(self):
-        self.port = free_port()
+        # While the server is down its port stays taken by a socket that is
+        # bound but not listening: a connection is refused, as by a closed
+        # port, and no other test (another xdist worker's) can be given it.
+        self._reservation = socket.socket()
+        self._reservation.bind(("127.0.0.1", 0))
+        self.port = self._reservation.getsockname()[1]
         self.received = []
         self._lock = threading.Lock()
         self._controller = None
@@ -124,10 +123,12 @@ class MailSink:
         return "250 Message accepted for delivery"
 
     def start(self):
+        self._reservation.close()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
 
     def stop(self):
+        self._reservation.close()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None

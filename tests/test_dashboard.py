@@ -12,7 +12,7 @@ from django.utils import timezone
 from agreements import dashboard, demo
 from agreements.models import Agreement, AuditEvent, Program, Section, User
 from agreements.services import pairing_create
-from tests.helpers import client_for, fresh, make_active, make_user
+from tests.helpers import assert_unchanged, client_for, fresh, make_active, make_user
 
 
 @pytest.fixture
@@ -275,7 +275,8 @@ def test_remind_emails_both_with_what_waits_and_no_content(
     assert "Lead a project" not in body and "Performance feedback" not in body
     assert ready.audit_events.filter(kind=AuditEvent.Kind.PROGRAM_REMINDER).count() == 1
     # A second reminder within a day is refused, and nothing is sent.
-    response = admin_client.post(pairing_url(ready, "pairing_remind"), follow=True)
+    with assert_unchanged(ready):
+        response = admin_client.post(pairing_url(ready, "pairing_remind"), follow=True)
     assert "A reminder already went to this pair in the last 24 hours." in response.text
     assert len(mailoutbox) == 2
 
@@ -379,11 +380,13 @@ def test_repair_refuses_bad_mentors(admin_client, agreement, email, message):
 
 def test_actions_on_an_ended_pairing_change_nothing(admin_client, agreement):
     agreement.end_by_program(by=agreement.program.admins.get(), note="Done.")
-    response = admin_client.post(pairing_url(agreement, "pairing_end"), {"reason": "Again."})
+    with assert_unchanged(agreement):
+        response = admin_client.post(pairing_url(agreement, "pairing_end"), {"reason": "Again."})
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.end_note == "Done."
-    response = admin_client.post(pairing_url(agreement, "pairing_remind"), follow=True)
+    with assert_unchanged(agreement):
+        response = admin_client.post(pairing_url(agreement, "pairing_remind"), follow=True)
     assert "This pairing has ended" in response.text
 
 

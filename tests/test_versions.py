@@ -6,7 +6,7 @@ from django.urls import reverse
 from agreements import content, demo
 from agreements.exceptions import NotAmendable, NotReadyToSign
 from agreements.models import Agreement, AgreementVersion, AuditEvent, Section, Signature
-from tests.helpers import client_for, fresh
+from tests.helpers import assert_unchanged, client_for, fresh
 
 NEW_GOAL = "Present the project at the all-hands meeting."
 
@@ -119,9 +119,10 @@ def test_only_an_active_agreement_can_be_amended(ready, mentor):
 
 def test_amend_and_withdraw_are_post_only(client, active, mentor):
     client_for(client, mentor)
-    for name in ("amend", "withdraw_amendment"):
-        response = client.get(reverse(f"agreements:{name}", args=[active.uuid]))
-        assert response.status_code == 405
+    with assert_unchanged(active):
+        for name in ("amend", "withdraw_amendment"):
+            response = client.get(reverse(f"agreements:{name}", args=[active.uuid]))
+            assert response.status_code == 405
     assert not fresh(active).is_amending
 
 
@@ -145,7 +146,10 @@ def test_party_starts_and_withdraws_an_amendment_from_the_page(client, active, m
 
 def test_outsiders_cannot_amend(client, active, outsider, program_admin):
     for user in (outsider, program_admin):
-        response = client_for(client, user).post(reverse("agreements:amend", args=[active.uuid]))
+        with assert_unchanged(active):
+            response = client_for(client, user).post(
+                reverse("agreements:amend", args=[active.uuid])
+            )
         assert response.status_code == 404
     assert not fresh(active).is_amending
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agreements import demo
 from agreements.models import AUTHENTICATION, CONSENT_STATEMENT, Agreement, Origin, Signature
-from tests.helpers import PASSWORD, START, client_for, fresh
+from tests.helpers import PASSWORD, START, assert_unchanged, client_for, fresh
 
 
 def sign_data(agreement, name, **extra):
@@ -106,10 +106,11 @@ def test_both_parties_are_told_when_a_signature_is_voided(client, ready, mentor,
 
 def test_wrong_password_is_refused_and_nothing_is_signed(client, ready, mentor):
     client_for(client, mentor)
-    response = client.post(
-        reverse("agreements:sign", args=[ready.uuid]),
-        sign_data(ready, "Maria Mentor", password="not my password"),
-    )
+    with assert_unchanged(ready):
+        response = client.post(
+            reverse("agreements:sign", args=[ready.uuid]),
+            sign_data(ready, "Maria Mentor", password="not my password"),
+        )
     assert response.status_code == 200
     assert "That is not your password. Nothing was signed." in response.text
     assert not Signature.objects.exists()
