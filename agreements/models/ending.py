@@ -84,10 +84,14 @@ class EndingMixin(models.Model):
         return self.notice_given_at is not None and not self.is_ended
 
     @property
+    def _exit_date_in_force(self):
+        in_force = self.content_in_force
+        return in_force.term.exit_date if in_force else None
+
+    @property
     def ends_early(self):
         """Notice takes effect before the exit date in force (or there is none)."""
-        in_force = self.content_in_force
-        exit_date = in_force.term.exit_date if in_force else None
+        exit_date = self._exit_date_in_force
         return self.ends_on is not None and (exit_date is None or self.ends_on < exit_date)
 
     @property
@@ -99,7 +103,7 @@ class EndingMixin(models.Model):
         if self.end_reason == self.EndReason.EARLY_EXIT:
             return self.ends_on
         if self.end_reason == self.EndReason.COMPLETED and self.content_in_force:
-            return self.content_in_force.term.exit_date
+            return self._exit_date_in_force
         return timezone.localdate(self.ended_at)
 
     @property
@@ -109,9 +113,7 @@ class EndingMixin(models.Model):
         comes first."""
         if self.is_ended:
             return self.ended_on
-        in_force = self.content_in_force
-        exit_date = in_force.term.exit_date if in_force else None
-        return min(filter(None, [exit_date, self.ends_on]), default=None)
+        return min(filter(None, [self._exit_date_in_force, self.ends_on]), default=None)
 
     def notice_end_date(self, today):
         """The day a notice given ``today`` takes effect: after the agreed
