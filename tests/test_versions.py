@@ -6,7 +6,7 @@ from django.urls import reverse
 from agreements import content, demo
 from agreements.exceptions import NotAmendable, NotReadyToSign
 from agreements.models import Agreement, AgreementVersion, AuditEvent, Section, Signature
-from tests.helpers import assert_unchanged, client_for, fresh
+from tests.helpers import PASSWORD, assert_unchanged, client_for, fresh
 
 NEW_GOAL = "Present the project at the all-hands meeting."
 
@@ -230,3 +230,22 @@ def test_version_pages_are_404_for_outsiders(client, active, outsider, program_a
         client_for(client, user)
         for url in urls:
             assert client.get(url).status_code == 404, url
+
+
+def test_signing_an_amendment_says_so(client, amending, mentor):
+    reword_first_goal(amending, by=mentor)
+    agree(amending, Section.Kind.GOALS)
+    amending = fresh(amending)
+    client_for(client, mentor)
+    response = client.post(
+        reverse("agreements:sign", args=[amending.uuid]),
+        {
+            "full_name": mentor.full_name,
+            "consent": "on",
+            "password": PASSWORD,
+            "content_hash": amending.content_hash,
+        },
+        follow=True,
+    )
+    assert "You signed the amendment." in response.text
+    assert "You signed the agreement." not in response.text

@@ -77,7 +77,9 @@ def test_program_admin_sees_the_pairing_but_no_content(client, written, program,
     assert "Draft" in response.text
     for text in (SECRET, "Lead a project", "Salary negotiations", "Teams, link"):
         assert text not in response.text
-    home = client.get("/")
+    # With no agreement of their own, home is the program's dashboard.
+    home = client.get("/", follow=True)
+    assert home.redirect_chain == [(reverse("agreements:program", args=[program.uuid]), 302)]
     assert SECRET not in home.text
     assert "Test Programme" in home.text
 
@@ -133,3 +135,19 @@ def test_django_admin_shows_no_content_and_cannot_delete(client, written, mentor
     for page in (change, listing):
         for text in (SECRET, "Lead a project", "Salary negotiations", "Teams, link"):
             assert text not in page.text
+
+
+def test_a_message_names_the_section_it_is_about(client, agreement, mentor, mentee):
+    """The confirmation and the refusal of a move on a section are shown in
+    that section's card (app.js moves them there by ``data-for``)."""
+    demo.write_all(agreement, by=mentee)
+    client_for(client, mentor)
+    url = reverse("agreements:section_agree", args=[agreement.uuid, "term"])
+    response = client.post(url, {"revision": 1})
+    assert response["Location"].endswith("#section-term")
+    page = client.get(response["Location"])
+    assert 'data-for="section-term">You agreed to “Term and exit”.' in page.text
+
+    response = client.post(url, {"revision": 0}, follow=True)
+    assert 'class="alert alert-danger" role="alert" tabindex="-1" data-message' in response.text
+    assert 'data-for="section-term"' in response.text

@@ -84,3 +84,34 @@ def text_dir(value):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, key)
+
+
+@register.inclusion_tag("_error_summary.html")
+def error_summary(*forms):
+    """What is wrong with the forms (or formsets) of a page, each field's
+    errors linked to the field, for the top of the page."""
+    problems = []  # (the field's id or "", its label or "", the message)
+
+    def collect(form):
+        if hasattr(form, "forms"):  # a formset
+            for error in form.non_form_errors():
+                problems.append(("", "", error))
+            for each in form.forms:
+                collect(each)
+            return
+        for error in form.non_field_errors():
+            problems.append(("", "", error))
+        for name, errors in form.errors.items():
+            if name == "__all__" or name not in form.fields:
+                continue
+            field = form[name]
+            # A group of radio buttons has no single id: link to the first.
+            widget_id = field.id_for_label or f"{field.auto_id}_0"
+            for error in errors:
+                problems.append((widget_id, field.label, error))
+
+    for form in forms:
+        # A page without a form passes what the template has: nothing.
+        if getattr(form, "is_bound", False):
+            collect(form)
+    return {"problems": problems}

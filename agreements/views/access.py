@@ -6,6 +6,8 @@ an agreement does it through ``attempt`` (or ``moved``): make the move, say
 what happened, go back.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect
@@ -67,13 +69,23 @@ def detail_url(agreement, kind=None):
 def attempt(request, move, *, done, back, unchanged=None, refused=None, reraise=()):
     """Make the move, say what happened, and go back to ``back`` either way.
 
-    The other arguments are those of ``moved``.
+    When ``back`` points into a page (``…#section-goals``), the message is
+    shown there, next to what the person acted on. The other arguments are
+    those of ``moved``.
     """
-    moved(request, move, done=done, unchanged=unchanged, refused=refused, reraise=reraise)
+    moved(
+        request,
+        move,
+        done=done,
+        unchanged=unchanged,
+        refused=refused,
+        reraise=reraise,
+        at=urlsplit(back).fragment,
+    )
     return redirect(back)
 
 
-def moved(request, move, *, done, unchanged=None, refused=None, reraise=()):
+def moved(request, move, *, done, unchanged=None, refused=None, reraise=(), at=""):
     """Make the move and say what happened; True if it was made.
 
     ``move`` takes no arguments. On success ``done`` is shown as a success
@@ -84,7 +96,8 @@ def moved(request, move, *, done, unchanged=None, refused=None, reraise=()):
     A refusal (an ``AgreementError``) changed nothing: its message is shown as
     an error, or handed to ``refused`` (for example to put it on a form shown
     again). Refusals of the classes in ``reraise`` are raised for the view to
-    handle itself.
+    handle itself. ``at`` names the element of the next page the message is
+    about (base.html and app.js put it there).
     """
     try:
         result = move()
@@ -92,12 +105,12 @@ def moved(request, move, *, done, unchanged=None, refused=None, reraise=()):
         if isinstance(exc, reraise):
             raise
         if refused is None:
-            messages.error(request, exc.message)
+            messages.error(request, exc.message, extra_tags=at)
         else:
             refused(exc.message)
         return False
     if unchanged is not None and not result:
-        messages.info(request, unchanged)
+        messages.info(request, unchanged, extra_tags=at)
     else:
-        messages.success(request, done(result) if callable(done) else done)
+        messages.success(request, done(result) if callable(done) else done, extra_tags=at)
     return True

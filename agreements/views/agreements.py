@@ -30,6 +30,9 @@ def pdf_filename(agreement, suffix=""):
 
 
 def home(request):
+    """A person's agreements. Someone who only runs programs lands on the
+    dashboard (or, running several, the list of them); someone who also has
+    agreements of their own sees their programs first."""
     agreements = (
         Agreement.objects.for_party(request.user)
         .select_related("program", "mentor", "mentee", "term")
@@ -41,7 +44,11 @@ def home(request):
         (agreement, agreement.todo_for(request.user), _glance(agreement, now, today))
         for agreement in agreements
     ]
-    programs = Program.objects.administered_by(request.user)
+    programs = list(Program.objects.administered_by(request.user))
+    if programs and not rows:
+        if len(programs) == 1:
+            return redirect("agreements:program", program_id=programs[0].uuid)
+        return redirect("agreements:program_list")
     return render(request, "agreements/home.html", {"rows": rows, "programs": programs})
 
 
@@ -118,7 +125,11 @@ def sign(request, agreement_id):
                 seen_hash=form.cleaned_data["content_hash"],
                 origin=Origin.of(request),
             ),
-            done="You signed the agreement.",
+            done=(
+                "You signed the amendment."
+                if agreement.is_amending
+                else "You signed the agreement."
+            ),
             back=detail_url(agreement),
         )
     return render(
