@@ -34,9 +34,6 @@ SECTION_INPUT = {
         "mentor-by_email": "on",
         "mentor-email_details": "maria@example.com",
         "mentor-response_time": "one_day",
-        "mentee-by_phone": "on",
-        "mentee-phone_details": "+44 20 7946 0000",
-        "mentee-response_time": "two_days",
     },
     "schedule": {
         "frequency": "fortnightly",
@@ -61,6 +58,12 @@ SECTION_INPUT = {
         "line_manager_by_mentor": "Only that we meet",
     },
     "off_limits": {"topics-0-topic": "Salary negotiations", "topics-0-rule": "never"},
+}
+# Each party writes only their own contact preferences.
+MENTEE_CONTACT = {
+    "mentee-by_phone": "on",
+    "mentee-phone_details": "+44 20 7946 0000",
+    "mentee-response_time": "two_days",
 }
 
 
@@ -142,10 +145,13 @@ def open_editor(client, agreement, kind):
 
 
 def fill_in(client, agreement):
-    """Every section filled in through its edit form, as the mentor."""
-    for kind, values in SECTION_INPUT.items():
-        fields = open_editor(client, agreement, kind)
-        response = client.post(edit_url(agreement, kind), {**fields, **values})
+    """Every section filled in through its edit form, as the mentor; then the
+    mentee's own contact preferences, as the mentee."""
+    inputs = [(client, kind, values) for kind, values in SECTION_INPUT.items()]
+    inputs.append((make_client(agreement.mentee), "contact", MENTEE_CONTACT))
+    for editor, kind, values in inputs:
+        fields = open_editor(editor, agreement, kind)
+        response = editor.post(edit_url(agreement, kind), {**fields, **values})
         assert response.status_code == 302, (kind, response.content.decode()[:2000])
 
 

@@ -205,7 +205,7 @@ def test_a_date_without_a_checkin_is_404(client, active, mentor, date):
     ("change", "message"),
     [
         ({"held_on": "2099-01-01"}, "cannot be in the future"),
-        ({"held_on": "31/02/2027"}, "Enter a valid date."),
+        ({"held_on": "31/02/2027"}, "Enter the date as day, month and year"),
         ({"working": "maybe"}, "Select a valid choice."),
         ({"working_note": "x" * 100_000}, "at most 2000 characters"),
         ({"working_note": "nul\x00byte"}, "Null characters are not allowed."),

@@ -323,8 +323,8 @@ def test_checkins_editor_suggests_the_template_dates(
     client.post(edit_url(agreement, "term"), term_data("2027-01-04", "2027-04-01"))
     form = client.get(edit_url(agreement, "checkins")).text
     assert "suggested by the program's template" in form
-    suggested = re.findall(r'name="checkins-\d+-date" value="([\d-]+)"', form)
-    assert suggested == ["2027-02-01", "2027-03-01", "2027-03-29"]
+    suggested = re.findall(r'name="checkins-\d+-date" value="([^"]+)"', form)
+    assert suggested == ["1 Feb 2027", "1 Mar 2027", "29 Mar 2027"]
     # Saved as suggested, they are saved: posted rows carry no initial values.
     response = client.post(edit_url(agreement, "checkins"), checkin_data(suggested, revision=0))
     assert response.status_code == 302

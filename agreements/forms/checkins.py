@@ -4,7 +4,7 @@ from django import forms
 
 from agreements.models import GoalProgress, StillWorking
 
-from .widgets import DateInput
+from .widgets import DateField, needed
 
 
 class StillWorkingFields(forms.Form):
@@ -21,6 +21,10 @@ class StillWorkingFields(forms.Form):
         help_text="Required if it needs changes: what would help? Only the two of you see it.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        needed(self.fields["working_note"])
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("working") == StillWorking.NEEDS_CHANGES and not cleaned.get("working_note"):
@@ -34,7 +38,7 @@ class StillWorkingFields(forms.Form):
 class CheckInRecordForm(StillWorkingFields):
     """When the check-in was held, each goal's progress, and the recorder's own answer."""
 
-    held_on = forms.DateField(label="Held on", widget=DateInput())
+    held_on = DateField(label="Held on")
 
     field_order = ["held_on"]
 
@@ -42,11 +46,10 @@ class CheckInRecordForm(StillWorkingFields):
         super().__init__(*args, **kwargs)
         self.goals, self.today = goals, today
         self.fields["held_on"].initial = today
-        self.fields["held_on"].widget.attrs["max"] = today.isoformat()
         for goal in goals:
             self.fields[f"goal_{goal.pk}_status"] = forms.ChoiceField(
                 label="Progress",
-                choices=[("", "Choose…"), *GoalProgress.Status.choices],
+                choices=[("", "Choose the progress"), *GoalProgress.Status.choices],
             )
             self.fields[f"goal_{goal.pk}_note"] = forms.CharField(
                 label="Note",

@@ -4,6 +4,8 @@ from django import forms
 
 from agreements.models import ClosingNote
 
+from .widgets import name_blank_choices
+
 
 class ClosingNoteForm(forms.ModelForm):
     class Meta:
@@ -13,7 +15,15 @@ class ClosingNoteForm(forms.ModelForm):
             "achieved": forms.Textarea(attrs={"rows": 4}),
             "how_to_reach": forms.Textarea(attrs={"rows": 2}),
         }
-        help_texts = {"achieved": "Optional. It goes into the final PDF for both of you."}
+        # Each label says "(optional)"; the help texts need not.
+        help_texts = {
+            "achieved": "It goes into the final PDF for both of you.",
+            "how_to_reach": "For example: a personal email, a profile, a yearly coffee.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_blank_choices(self, {"stay_in_touch": "Choose an answer"})
 
     def values(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -7,6 +7,8 @@ from django import forms
 from agreements.models import Agreement, User
 from agreements.services import template_problems
 
+from .widgets import DateField
+
 NAME_LIMIT = User._meta.get_field("full_name").max_length
 
 
@@ -46,15 +48,11 @@ class PairingForm(forms.Form):
     mentor_email = forms.EmailField(label="Mentor's email")
     mentee_name = forms.CharField(label="Mentee's name", max_length=NAME_LIMIT)
     mentee_email = forms.EmailField(label="Mentee's email")
-    start_date = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional: the pair can set or change it in their agreement.",
+    start_date = DateField(
+        required=False, help_text="The pair can set or change it in their agreement."
     )
-    exit_date = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional. Left empty, it follows from the program's term length.",
+    exit_date = DateField(
+        required=False, help_text="Left empty, it follows from the program's term length."
     )
 
     def __init__(self, *args, program, **kwargs):

@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from agreements.models import Program
 from agreements.services import MAX_CHECKINS
 
+from .widgets import needed
+
 LOCK_LABEL = "Program policy — the pair cannot change it"
 
 # A locked clause must say something, or the pair would be bound to nothing.
@@ -45,6 +47,8 @@ class ProgramTemplateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for clause in Program.TEMPLATE_CLAUSES:
             self.fields[f"{clause}_locked"].label = LOCK_LABEL
+        for clause in LOCKED_NEEDS:
+            needed(self.fields[clause], "Needed if it is program policy.")
         for name, low, high in (
             ("checkin_every_weeks", 1, 52),
             ("term_months", 1, 60),

@@ -9,7 +9,7 @@ from agreements.models import Agreement, CheckIn, Goal, OffLimitsTopic, runs_on
 from agreements.models.drafting import checkin_gaps
 from agreements.services import MAX_CHECKINS
 
-from .widgets import DateInput
+from .widgets import DateField, name_blank_choices
 
 
 class TermBoundForm(forms.ModelForm):
@@ -61,8 +61,12 @@ class GoalForm(TermBoundForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "success_measure": forms.Textarea(attrs={"rows": 2}),
-            "target_date": DateInput(),
         }
+        field_classes = {"target_date": DateField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_blank_choices(self, {"owner": "Choose whose goal"})
 
 
 class CheckInForm(TermBoundForm):
@@ -71,7 +75,9 @@ class CheckInForm(TermBoundForm):
     class Meta:
         model = CheckIn
         fields = ["date", "focus"]
-        widgets = {"date": DateInput()}
+        field_classes = {"date": DateField}
+        # The label says "(optional)"; the model's help text said so in words.
+        help_texts = {"focus": ""}
 
 
 class OffLimitsTopicForm(forms.ModelForm):
@@ -79,22 +85,37 @@ class OffLimitsTopicForm(forms.ModelForm):
         model = OffLimitsTopic
         fields = ["topic", "rule"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_blank_choices(self, {"rule": "Choose a rule"})
 
-class OffLimitsAdditionForm(forms.ModelForm):
-    class Meta:
-        model = OffLimitsTopic
-        fields = ["topic", "rule"]
+
+class OffLimitsAdditionForm(OffLimitsTopicForm):
+    class Meta(OffLimitsTopicForm.Meta):
         help_texts = {"topic": "For example: my family, a named colleague, salary."}
+
+
+# What one row of each formset is, in words.
+NOUNS = {Goal: "goal", CheckIn: "check-in", OffLimitsTopic: "topic"}
 
 
 class SectionFormSet(forms.BaseInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
+        form.fields["DELETE"].label = f"Remove this {NOUNS[self.model]}"
         # A row id that no longer exists: the other party deleted that row.
         form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = (
             "This row was removed by the other party in the meantime. Open the section "
             "again to see its current rows."
         )
+
+    @property
+    def suggested_forms(self):
+        """The rows filled in from ``initial`` (the program's suggested check-ins), not saved."""
+        if self.is_bound or not self.initial_extra:
+            return []
+        start = self.initial_form_count()
+        return self.forms[start : start + len(self.initial_extra)]
 
     def save_existing_objects(self, commit=True):
         # Removed rows go first, so another row may take over a removed row's date.
@@ -114,8 +135,9 @@ class CheckInFormSet(TermAwareFormSet):
         super().__init__(*args, **kwargs)
         # Suggested rows (``initial``) only on a blank form: posted back
         # unchanged, a row equal to its initial value would count as empty.
+        # Then one empty row, as always.
         if self.initial_extra and not self.is_bound:
-            self.extra = len(self.initial_extra)
+            self.extra = len(self.initial_extra) + 1
 
     def clean(self):
         super().clean()
@@ -148,6 +170,8 @@ class CheckInFormSet(TermAwareFormSet):
 
 
 def _formset(model, form, formset=SectionFormSet, max_num=30):
+    # One empty row more than there are: without JavaScript (which adds rows in
+    # place, static/js/formset.js) the form still takes one new row per save.
     return forms.inlineformset_factory(
         Agreement,
         model,

@@ -22,7 +22,7 @@ from agreements.models import (
 from agreements.services import MAX_CHECKINS, add_months, checkin_dates
 
 from .section_rows import CheckInFormSet, GoalFormSet, OffLimitsTopicFormSet
-from .widgets import DateInput, time_zone_choices
+from .widgets import DateField, join_help, name_blank_choices, needed, time_zone_choices
 
 POLICY_HELP = "Program policy: set by the program; neither of you can change it."
 
@@ -60,6 +60,12 @@ class ContactPreferenceForm(forms.ModelForm):
 
     def __init__(self, *args, legend="", **kwargs):
         super().__init__(*args, **kwargs)
+        name_blank_choices(self, {"response_time": "Choose a response time"})
+        for flag, details, label in ContactPreference.CHANNELS:
+            if flag != "in_person":
+                needed(self.fields[details], f"Needed if you tick {label.lower()}.")
+        # Not needed to save a draft, but to agree to the section.
+        needed(self.fields["response_time"])
         self.helper = _inline_helper()
         rows = [
             Row(
@@ -122,6 +128,19 @@ class MeetingScheduleForm(forms.ModelForm):
         if not self.instance.time_zone:
             self.initial["time_zone"] = default_time_zone
         self.fields["time"].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        name_blank_choices(
+            self,
+            {
+                "frequency": "Choose how often",
+                "format": "Choose how you meet",
+                "arranged_by": "Choose who",
+                "agenda_by": "Choose who",
+            },
+        )
+        # Needed for a regular rhythm, which goes into both calendars (see clean()).
+        needed(self.fields["time"], "Not needed for “Other”.")
+        needed(self.fields["time_zone"])
+        needed(self.fields["frequency_custom"])
         # Saved means complete: the pair agrees to a whole schedule.
         for name in ("frequency", "duration_minutes", "format", "arranged_by", "agenda_by"):
             self.fields[name].required = True
@@ -193,6 +212,8 @@ class ConfidentialityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["work_matters"].required = True
         self.fields["line_manager_by_mentor"].required = True
+        for name in ("third_party_name", "third_party_limits"):
+            needed(self.fields[name], "Needed if the mentor may consult a third party.")
         # Only the mentee can give (or withdraw) consent to a third party.
         self.party = party
         self.fields["third_party_consent"].disabled = party != Party.MENTEE
@@ -252,7 +273,7 @@ class TermForm(forms.ModelForm):
     class Meta:
         model = Term
         fields = ["start_date", "exit_date", "notice_days", "closing_conversation"]
-        widgets = {"start_date": DateInput(), "exit_date": DateInput()}
+        field_classes = {"start_date": DateField, "exit_date": DateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -276,14 +297,12 @@ class TermForm(forms.ModelForm):
             )
         elif agreement.program.term_months:
             months = agreement.program.term_months
-            exit_date.help_text = (
-                f"The program suggests a term of {months} month{pluralize(months)}"
-            )
+            suggestion = f"The program suggests a term of {months} month{pluralize(months)}"
             if self.instance.start_date:
                 suggested = add_months(self.instance.start_date, months)
                 if suggested:
-                    exit_date.help_text += f": from this start date, {date_format(suggested)}"
-            exit_date.help_text += "."
+                    suggestion += f": from this start date, {date_format(suggested)}"
+            exit_date.help_text = join_help(exit_date.help_text, f"{suggestion}.")
         self.helper = _inline_helper()
         self.helper.layout = Layout(
             Row(Column("start_date"), Column("exit_date")),
@@ -330,22 +349,31 @@ class SectionEditor:
     def __init__(self, agreement, kind, party, data=None):
         self.kind = kind
         self.forms = []  # (heading, form or formset)
+        # The other party's contact preferences, shown but not editable: each
+        # party writes only their own, and agrees to the other's.
+        self.other_contact = None
         Kind = Section.Kind
         if kind == Kind.CONTACT:
-            for each in Party:
-                person = agreement.user_for(each)
-                legend = f"{each.label}: {person.full_name}"
-                self.forms.append(
-                    (
-                        None,
-                        ContactPreferenceForm(
-                            data,
-                            instance=agreement.contact_for(each),
-                            prefix=each.value,
-                            legend=legend,
-                        ),
-                    )
+            self.forms.append(
+                (
+                    None,
+                    ContactPreferenceForm(
+                        data,
+                        instance=agreement.contact_for(party),
+                        prefix=party.value,
+                        legend="Your contact preferences",
+                    ),
                 )
+            )
+            other = party.other
+            self.other_contact = {
+                "party": other,
+                "person": agreement.user_for(other),
+                "content": {
+                    "contact": [agreement.contact_for(other)],
+                    other.value: {"name": agreement.user_for(other).full_name},
+                },
+            }
         elif kind == Kind.SCHEDULE:
             self.forms.append(
                 (
@@ -384,6 +412,11 @@ class SectionEditor:
             self.forms.append((None, TermForm(data, instance=agreement.term)))
         else:
             raise ValueError(kind)
+
+    @property
+    def form(self):
+        """The one form or formset every section has (for the page's error summary)."""
+        return self.forms[0][1]
 
     def is_valid(self):
         return all([form.is_valid() for _heading, form in self.forms])

@@ -1,16 +1,118 @@
-"""Widgets and choices that forms of several concepts share."""
+"""Widgets, fields and choices that forms of several concepts share."""
 
+import datetime
+import re
 import zoneinfo
 
 from django import forms
+from django.utils.dates import MONTHS, MONTHS_3
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+
+# The date every date field's hint shows, in the app's own format ("8 Apr 2027").
+EXAMPLE_DATE = datetime.date(2027, 4, 8)
+
+# Typed dates with the month as a number: ISO, and day first as written in Britain.
+NUMERIC_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d-%m-%Y"]
+
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DAY_MONTH_YEAR = re.compile(rf"{_DAY}[\s./-]*([^\W\d_]+)\.?,?[\s./-]*(\d{{4}})")
+_MONTH_DAY_YEAR = re.compile(rf"([^\W\d_]+)\.?\s*{_DAY},?\s+(\d{{4}})")
+
+
+def _join_help(*texts):
+    return " ".join(str(text) for text in texts if text)
+
+
+# Lazy: model forms build their fields at import, before a language is active.
+join_help = lazy(_join_help, str)
+DATE_HINT = lazy(lambda: f"For example: {date_format(EXAMPLE_DATE)}.", str)()
+DATE_INVALID = lazy(
+    lambda: f"Enter the date as day, month and year, for example {date_format(EXAMPLE_DATE)}.",
+    str,
+)()
 
 
 def time_zone_choices():
-    return [("", "---------")] + [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]
+    return [("", "Choose a time zone")] + [
+        (zone, zone) for zone in sorted(zoneinfo.available_timezones())
+    ]
+
+
+def name_blank_choices(form, blanks):
+    """Replace Django's "---------" with words that say what to choose:
+    ``blanks`` maps a field name to, for example, "Choose how often"."""
+    for name, text in blanks.items():
+        field = form.fields[name]
+        field.choices = [("", text), *(choice for choice in field.choices if choice[0] != "")]
+
+
+def needed(field, help_text=""):
+    """A field the form does not refuse when empty but the agreement needs, in
+    some cases only (``help_text`` says which): it is not marked "(optional)"."""
+    field.needed = True
+    field.help_text = join_help(field.help_text, help_text)
+
+
+def _month(word):
+    """The month a name or an abbreviation of at least three letters stands for
+    ("Apr", "april", "Sept"), in the language the app shows dates in."""
+    word = word.lower()
+    for number, name in MONTHS.items():
+        if word == str(MONTHS_3[number]).lower() or (
+            len(word) >= 3 and str(name).lower().startswith(word)
+        ):
+            return number
+    return None
+
+
+def parse_date(text):
+    """A date written with the month as a word ("8 Apr 2027", "8th April 2027",
+    "April 8, 2027"), or None."""
+    text = " ".join(text.split())
+    for pattern, order in ((_DAY_MONTH_YEAR, (0, 1, 2)), (_MONTH_DAY_YEAR, (1, 0, 2))):
+        match = pattern.fullmatch(text)
+        if not match:
+            continue
+        day, month, year = (match.group(index + 1) for index in order)
+        month = _month(month)
+        if month is None:
+            return None
+        try:
+            return datetime.date(int(year), month, int(day))
+        except ValueError:
+            return None
+    return None
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A text box that shows a date the way the app shows dates everywhere else
+    ("8 Apr 2027"), instead of a browser date picker in the browser's own order."""
 
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, datetime.date):
+            return date_format(value)
+        # Typed text comes back as typed, so a mistake can be corrected.
+        return super().format_value(value)
+
+
+class DateField(forms.DateField):
+    """A date typed as the app shows it ("8 Apr 2027"), with the month as a word
+    or a number (day first); its help text gives an example."""
+
+    widget = DateInput
+    input_formats = NUMERIC_DATE_FORMATS
+
+    def __init__(self, *, help_text="", **kwargs):
+        super().__init__(help_text=join_help(DATE_HINT, help_text), **kwargs)
+        self.error_messages["invalid"] = DATE_INVALID
+
+    def to_python(self, value):
+        if isinstance(value, str) and (parsed := parse_date(value.strip())):
+            return parsed
+        return super().to_python(value)
