@@ -84,6 +84,26 @@ COLUMNS = [
     ("checkin", "Next check-in"),
     ("activity", "Last activity"),
 ]
+# The sort menu: every order the column headers give, in words, for a phone,
+# where the pairings show as cards without headers to click.
+SORT_CHOICES = [
+    ("-activity", "Last activity, most recent first"),
+    ("activity", "Last activity, least recent first"),
+    ("mentor", "Mentor, A to Z"),
+    ("-mentor", "Mentor, Z to A"),
+    ("mentee", "Mentee, A to Z"),
+    ("-mentee", "Mentee, Z to A"),
+    ("status", "Status, drafts first"),
+    ("-status", "Status, ended first"),
+    ("-created", "Created, newest first"),
+    ("created", "Created, oldest first"),
+    ("start", "Start, earliest first"),
+    ("-start", "Start, latest first"),
+    ("exit", "Exit, soonest first"),
+    ("-exit", "Exit, latest first"),
+    ("checkin", "Next check-in, soonest first"),
+    ("-checkin", "Next check-in, latest first"),
+]
 
 
 class Filters:

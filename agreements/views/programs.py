@@ -78,6 +78,7 @@ def detail(request, program_id):
             "summary": summary,
             "statuses": Agreement.Status.choices,
             "flags": dashboard.Flag.choices_in(program),
+            "sorts": dashboard.SORT_CHOICES,
         },
     )
 
