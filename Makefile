@@ -63,18 +63,29 @@ system-packages:
 test-packages:
 	$(call apt_install,apt-packages.txt apt-packages-test.txt)
 
+# The demo sends no email: Django's file backend writes each one under
+# var/mail/ (EMAIL_FILE_PATH), where the Sent emails page reads them.
+DEMO_EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+DEMO := $(DEV) EMAIL_BACKEND=$(DEMO_EMAIL_BACKEND)
+WORKER_LOG := var/log/worker.log
+
 # The task worker (emails, sealing signed PDFs, draft PDFs) runs beside the dev
 # server, is started again if it dies, and stops with it: its process group is
 # killed outright (a SIGTERM to all of it can leave django-q2 hanging), and a
-# task cut short is delivered again TASK_RETRY seconds after it was taken.
+# task cut short is delivered again TASK_RETRY seconds after it was taken. Its
+# output goes to WORKER_LOG and these lines are not echoed, so the box
+# seed_demo prints (the address, the logins, where emails are) stays in view
+# just above the server's own lines.
 demo: system-packages install
-	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
+	@mkdir -p $(dir $(WORKER_LOG))
+	$(DEMO) $(BIN)/python manage.py migrate --verbosity 0
 	test -f var/seal/seal-key.pem || $(DEV) $(BIN)/python manage.py create_seal_keys
-	$(DEV) $(BIN)/python manage.py seed_demo
-	setsid sh -c 'while :; do $(DEV) $(BIN)/python manage.py qcluster; \
-		echo "The task worker stopped; starting it again." >&2; sleep 2; done' & \
+	$(DEMO) $(BIN)/python manage.py seed_demo --worker-log $(WORKER_LOG)
+	@setsid sh -c 'while :; do $(DEMO) $(BIN)/python manage.py qcluster >>$(WORKER_LOG) 2>&1; \
+		echo "The task worker stopped; starting it again (its log: $(WORKER_LOG))." >&2; \
+		sleep 2; done' & \
 	trap 'kill -KILL -$$! 2>/dev/null' EXIT INT TERM; \
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The quick part of `make check`, run before every `make test`.
 lint: install

@@ -11,6 +11,7 @@ from agreements.views import (
     program_settings,
     programs,
     sections,
+    sent_emails,
     sharing,
     versions,
 )
@@ -97,4 +98,6 @@ urlpatterns = [
     path("agreements/<uuid:agreement_id>/", include(agreement_urls)),
     path("programs/", programs.program_list, name="program_list"),
     path("programs/<uuid:program_id>/", include(program_urls)),
+    # Superusers only: the emails the file backend wrote (the demo's inbox).
+    path("emails/", sent_emails.sent_emails, name="sent_emails"),
 ]

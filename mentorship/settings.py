@@ -193,6 +193,10 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where the file backend (django.core.mail.backends.filebased.EmailBackend,
+# which `make demo` uses) writes each email; superusers read them on the
+# "Sent emails" page.
+EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
@@ -201,6 +205,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "mentorship@localhost")
 # A mail server that does not answer fails the attempt, to be tried again.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# Who to write to about the accessibility of the site (the /accessibility/ page).
+ACCESSIBILITY_CONTACT = env("ACCESSIBILITY_CONTACT", DEFAULT_FROM_EMAIL)
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG=false.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None

@@ -3,7 +3,7 @@ from django.contrib.auth.views import LoginView, PasswordResetView
 from django.urls import include, path
 
 from agreements.forms.accounts import AdminLoginForm, LoginForm, PasswordResetForm
-from agreements.views import invitations, verify
+from agreements.views import invitations, pages, verify
 
 admin.site.site_header = "Mentorship administration"
 admin.site.login_form = AdminLoginForm
@@ -26,5 +26,8 @@ urlpatterns = [
     # Public: anyone holding a signed PDF may check it, without an account.
     path("verify/", verify.verify, name="verify"),
     path("verify/root.pem", verify.root_certificate, name="verify_root_certificate"),
+    # Public: what the app is for, and how accessible it is.
+    path("how-it-works/", pages.how_it_works, name="how_it_works"),
+    path("accessibility/", pages.accessibility, name="accessibility"),
     path("", include("agreements.urls")),
 ]

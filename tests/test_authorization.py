@@ -56,6 +56,8 @@ def every_state(answer):
 #   "admin": the program's admins get the answer by state, everyone else
 #            signed in 404, anonymous the login page.
 #   "user":  anyone signed in gets the answer; anonymous the login page.
+#   "superuser": superusers get the answer, everyone else signed in 404,
+#            anonymous the login page.
 #   "public": everyone gets the answer, signed in or not.
 # POST-only routes answer GET with 405 (after the login check) and are also
 # posted to by every role but those allowed, which must change nothing.
@@ -107,6 +109,8 @@ MATRIX = {
     "password_change": ("user", every_state(OK)),
     "password_change_done": ("user", every_state(OK)),
     "logout": ("user", every_state(NOT_ALLOWED)),
+    # Superusers only --------------------------------------------------------
+    "agreements:sent_emails": ("superuser", every_state(OK)),
     # Public -----------------------------------------------------------------
     "agreements:calendar_feed": ("public", every_state(OK)),
     "verify": ("public", every_state(OK)),
@@ -117,12 +121,17 @@ MATRIX = {
     "password_reset_done": ("public", every_state(OK)),
     "password_reset_confirm": ("public", every_state(OK)),
     "password_reset_complete": ("public", every_state(OK)),
+    "how_it_works": ("public", every_state(OK)),
+    "accessibility": ("public", every_state(OK)),
 }
 
-# Someone who runs exactly one program goes straight to its dashboard.
+# Someone who runs exactly one program goes straight to its dashboard, from
+# the list of programs and, having no agreement of their own, from home.
 USER_OVERRIDES = {
     ("agreements:program_list", "program_admin"): REDIRECT,
     ("agreements:program_list", "other_admin"): REDIRECT,
+    ("agreements:home", "program_admin"): REDIRECT,
+    ("agreements:home", "other_admin"): REDIRECT,
 }
 
 
@@ -230,7 +239,7 @@ def expected(name, role, state):
     if answer == NOT_ALLOWED:
         # Refused before anything is looked up, so it reveals nothing.
         return NOT_ALLOWED
-    allowed = PARTIES if access == "party" else {"program_admin"}
+    allowed = {"party": PARTIES, "admin": {"program_admin"}, "superuser": {"superuser"}}[access]
     return answer if role in allowed else NOT_FOUND
 
 

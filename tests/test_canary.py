@@ -16,10 +16,11 @@ import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_q.models import Failure, OrmQ, Schedule, Success
 from django_q.tasks import async_task
 
-from agreements import dashboard, demo
+from agreements import dashboard, demo, mailbox
 from agreements.models import Effect, Section
 from tests.helpers import client_for, fresh
 
@@ -247,12 +248,13 @@ def test_an_admin_of_another_program_sees_nothing_even_when_shared(secret, clien
 
 
 def test_nothing_the_pair_wrote_reaches_the_operators_effects_queue_or_logs(
-    secret, client, outsider, program_admin, caplog, settings
+    secret, client, outsider, program_admin, caplog, settings, tmp_path
 ):
     """Every effect of the agreement runs in the worker (its seal, every
     email, a draft PDF and the final record, one of them failing first): the
-    Django admin's effect and task-queue pages, the queue's own rows and the
-    worker's log hold no canary."""
+    Django admin's effect and task-queue pages, the queue's own rows, the
+    worker's log and the Sent emails page (as the demo writes emails to
+    files) hold no canary."""
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
     caplog.set_level(logging.DEBUG)
     mentor_client = client_for(client, secret.mentor)
@@ -264,7 +266,8 @@ def test_nothing_the_pair_wrote_reaches_the_operators_effects_queue_or_logs(
     settings.EMAIL_BACKEND = "tests.test_canary.RefusingBackend"
     run_every_effect()
     assert Effect.objects.exclude(last_error="").exists()  # the failure is kept...
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EMAIL_BACKEND = mailbox.FILE_BACKEND
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
     for effect in Effect.objects.outstanding():
         effect.retry()
     run_every_effect()
@@ -283,6 +286,13 @@ def test_nothing_the_pair_wrote_reaches_the_operators_effects_queue_or_logs(
                 f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk]
             )
             pages[change] = client.get(change).text
+    sent_emails = reverse("agreements:sent_emails")
+    pages[sent_emails] = client.get(sent_emails).text
+    sent = mailbox.sent_emails(settings.EMAIL_FILE_PATH)
+    assert len(sent) >= 4  # signed, notice or ended, to both
+    for message in sent:
+        pages[message.key] = client.get(sent_emails, {"message": message.key}).text
+        assert escape(message.subject) in pages[message.key]
     assert len(pages) > 10
     assert canaries_in(pages) == set()
     # django-q2 ran them, as the worker does, and kept its own records.

@@ -3,9 +3,10 @@ import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from agreements import demo
+from agreements import demo, mailbox
 from agreements.models import Agreement, Program, Section, User
 from agreements.services import pairing_create, pairing_invite
 
@@ -25,7 +26,32 @@ PEOPLE = {
     "jamal": ("jamal@example.com", "Jamal Mensah"),
     "kai": ("kai@example.com", "Kai Andersen"),
     "lena": ("lena@example.com", "Lena Fischer"),
+    "mia": ("mia@example.com", "Mia Laurent"),
+    "omar": ("omar@example.com", "Omar Farouk"),
 }
+# Invited by the program, without a password until the invitation is accepted.
+INVITED = ("noor@example.com", "Noor Rahman")
+
+# What each login shows; the README's table of demo logins says the same at
+# more length (tests/test_seed_demo.py holds them to the same logins).
+LOGINS = [
+    ("admin@example.com", "runs Northwind: lands on its dashboard; superuser"),
+    ("amira@example.com", "mentors Ben (empty draft) and Chen (half agreed)"),
+    ("ben@example.com", "mentee of Amira; mentors Dana (awaiting), Noor"),
+    ("chen@example.com", "mentee of Amira, and of Eli (active)"),
+    ("dana@example.com", "mentee of Ben: her signature is awaited"),
+    ("eli@example.com", "mentors Chen: active, a check-in to record today"),
+    ("fatima@example.com", "not paired yet: pair her from the dashboard"),
+    ("gus@example.com", "mentored Hana: ended, with closing notes"),
+    ("hana@example.com", "mentee of Gus (ended)"),
+    ("ines@example.com", "mentors Jamal (overdue); runs the Graduate Circle"),
+    ("jamal@example.com", "mentee of Ines: a check-in overdue"),
+    ("kai@example.com", "mentors Lena: active, exit date within 30 days"),
+    ("lena@example.com", "mentee of Kai"),
+    ("mia@example.com", "mentors Omar: 0 days' notice, an exit ends at once"),
+    ("omar@example.com", "mentee of Mia"),
+    ("noor@example.com", "invited as Ben's mentee: see Sent emails"),
+]
 
 
 class Command(BaseCommand):
@@ -33,6 +59,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even though DEBUG is off.")
+        parser.add_argument(
+            "--worker-log", default="", help="Where the demo's task worker writes, to say so."
+        )
 
     def handle(self, *args, **options):
         # The demo accounts share a published password and one is a superuser.
@@ -48,25 +77,33 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data created."))
         else:
             self.stdout.write("Demo data already present.")
-        self.stdout.write(f"\nEvery demo account's password is: {PASSWORD}\n")
-        rows = [
-            ("admin@example.com", "program admin of Northwind Mentoring Programme; superuser"),
-            ("amira@example.com", "mentors Ben (empty draft) and Chen (half agreed)"),
-            ("ben@example.com", "mentee of Amira; mentors Dana (signed by one party)"),
-            ("chen@example.com", "mentee of Amira and of Eli (two mentors at once)"),
-            ("dana@example.com", "mentee of Ben"),
-            ("eli@example.com", "mentors Chen (active: a check-in recorded, the next due)"),
-            ("fatima@example.com", "no pairing yet: pair her from the program page"),
-            ("gus@example.com", "mentored Hana (ended on its exit date, closing notes)"),
-            ("hana@example.com", "mentee of Gus (ended)"),
-            ("ines@example.com", "mentors Jamal (active, a check-in overdue)"),
-            ("jamal@example.com", "mentee of Ines"),
-            ("kai@example.com", "mentors Lena (active, exit within 30 days)"),
-            ("lena@example.com", "mentee of Kai"),
-            ("noor@example.com", "invited as Ben's mentee, no password yet: see the console email"),
+        self.stdout.write(self._banner(options["worker_log"]))
+
+    def _banner(self, worker_log):
+        """The address, the logins and where emails are, boxed, to stay in view."""
+        lines = [
+            f"The demo: {settings.SITE_URL}",
+            f"Every demo password: {PASSWORD}",
+            "",
+            *(f"  {email:<19} {what}" for email, what in LOGINS),
+            "",
         ]
-        for email, role in rows:
-            self.stdout.write(f"  {email:<22} {role}")
+        if mailbox.writes_files():
+            page = settings.SITE_URL + reverse("agreements:sent_emails")
+            lines += [
+                "Emails, invitation links too: the Sent emails page,",
+                f"  {page} (as admin@example.com)",
+            ]
+        else:
+            lines += ["Emails:", f"  {mailbox.where_emails_go()}"]
+        if worker_log:
+            lines += [
+                f"The task worker's output: {worker_log}",
+                "Ctrl-C stops the web server and the task worker.",
+            ]
+        width = max(len(line) for line in lines)
+        edge = "+" + "-" * (width + 2) + "+"
+        return "\n".join(["", edge, *(f"| {line:<{width}} |" for line in lines), edge, ""])
 
     def _create(self):
         users = {}
@@ -118,11 +155,13 @@ class Command(BaseCommand):
         demo.write_all(one, by=users["dana"], start=start)
         demo.agree_all(one)
         demo.sign_as(one, users["ben"])
-        # Active for two months: the first check-in recorded by the mentor.
+        # Active for four months: the first check-in (day 60) recorded by the
+        # mentor and not yet answered, the second (day 120) due today.
         today = timezone.localdate()
         active = pair("eli", "chen")
-        demo.activate(active, start=today - datetime.timedelta(days=62))
-        demo.write_checkin_records(active, by=users["eli"], today=today)
+        demo.activate(active, start=today - datetime.timedelta(days=120))
+        yesterday = today - datetime.timedelta(days=1)
+        demo.write_checkin_records(active, by=users["eli"], today=yesterday)
         assert Agreement.objects.get(pk=active.pk).status == Agreement.Status.ACTIVE  # noqa: S101
         # They share their goals with the program; the rest stays theirs.
         for person in ("eli", "chen"):
@@ -134,11 +173,11 @@ class Command(BaseCommand):
         ending = pair("kai", "lena")
         demo.activate(ending, start=today - datetime.timedelta(days=170))
         demo.write_checkin_records(ending, by=users["lena"], today=today, answer_both=True)
-        # Someone new, invited: the invitation email goes to the console.
+        # Someone new, invited: the task worker sends the invitation email.
         pairing_invite(
             program=program,
             mentor=(users["ben"].full_name, users["ben"].email),
-            mentee=("Noor Rahman", "noor@example.com"),
+            mentee=(INVITED[1], INVITED[0]),
             created_by=admin,
         )
         # Ended on its exit date, after two check-ins and with both closing notes.
@@ -147,4 +186,18 @@ class Command(BaseCommand):
         demo.write_checkin_records(ended, by=users["hana"], today=today, answer_both=True)
         demo.close(ended)
         Agreement.objects.get(pk=ended.pk).end_if_due(today)
+        self._graduate_circle(users, start=today - datetime.timedelta(days=30))
         return program
+
+    def _graduate_circle(self, users, *, start):
+        """A second program, whose policy is no notice: its pair's no-fault
+        exit ends the agreement at once, so the end can be seen in the demo.
+        Ines runs it and has an agreement of her own in Northwind."""
+        circle = Program.objects.create(
+            name="Northwind Graduate Circle", notice_days=0, notice_days_locked=True
+        )
+        circle.admins.add(users["ines"])
+        agreement = pairing_create(
+            program=circle, mentor=users["mia"], mentee=users["omar"], created_by=users["ines"]
+        )
+        demo.activate(agreement, start=start)
