@@ -4,14 +4,16 @@ admin, other program's admin) and agreements in each state. Plain helpers
 
 import datetime
 import io
+import os
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import override_settings
 from django.utils import timezone
+from playwright.sync_api import sync_playwright
 
 from tests.helpers import (
     client_for,
@@ -165,11 +167,47 @@ def active(agreement):
     return make_active(agreement, start=timezone.localdate() - datetime.timedelta(days=60))
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """Headless Chromium, for the browser tests (tests/test_browser.py, tests/test_screens.py)."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made
+    # here (fixtures, assertions) are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package to run this.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # Django's connections are context-local (asgiref) and Playwright switches
+        # the context, so the ORM opened a second connection in here; left open, it
+        # stops PostgreSQL from dropping the test database.
+        connections.close_all()
+
+
 # The longest tests, which mostly wait for other processes (a browser, task
 # workers, a backup's subprocesses), start first: with xdist's queue of single
 # tests (--dist loadgroup) each goes to another worker, and the short ones
 # fill in around them, instead of a worker ending alone on a long test.
-WAITING_MODULES = ("test_backup_restore.py", "test_browser.py", "test_faults.py")
+WAITING_MODULES = (
+    "test_backup_restore.py",
+    "test_browser.py",
+    "test_faults.py",
+    "test_screens.py",
+    "test_keyboard.py",
+    "test_demo_screens.py",
+)
 
 
 def pytest_collection_modifyitems(items):
