@@ -69,8 +69,9 @@ def agree_to_every_section(page):
     for kind, label in Section.Kind.choices:
         tab_to(
             page,
-            lambda f, kind=kind: f["section"] == f"section-{kind}"
-            and f["text"] == "I agree to this section",
+            lambda f, kind=kind: (
+                f["section"] == f"section-{kind}" and f["text"] == "I agree to this section"
+            ),
             f"“I agree” on {label}",
         )
         page.keyboard.press("Enter")
