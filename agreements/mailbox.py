@@ -4,6 +4,7 @@ With ``EMAIL_BACKEND`` set to the file backend (as ``make demo`` sets it)
 nothing is sent: each connection appends its messages to a file of its own
 under ``EMAIL_FILE_PATH``, each message followed by a line of 79 dashes. The
 messages themselves are parsed by the standard library's ``email`` package.
+It is a demo's reader: every page view reads and parses the whole folder.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The demo data: every state the README promises, on the day it is seeded,
 and the banner `make demo` ends with."""
 
+import datetime
 import io
 import re
 from pathlib import Path
@@ -90,8 +91,17 @@ def test_a_second_run_changes_nothing(seeded):
     out = io.StringIO()
     call_command("seed_demo", force=True, stdout=out)
     assert "Demo data already present." in out.getvalue()
+    assert "It was seeded on" not in out.getvalue()
     assert Agreement.objects.count() == 9
     assert Program.objects.count() == 2
+
+
+def test_a_run_on_a_later_day_says_the_states_were_those_of_the_seeding_day(seeded):
+    Program.objects.update(created_at=timezone.now() - datetime.timedelta(days=3))
+    out = io.StringIO()
+    call_command("seed_demo", force=True, stdout=out)
+    assert "what the list below says is due today was due then" in out.getvalue()
+    assert "rm db.sqlite3 && rm -rf var/mail && make demo" in out.getvalue()
 
 
 # What the README promises ----------------------------------------------------

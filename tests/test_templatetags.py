@@ -1,3 +1,6 @@
+from django import forms
+from django.template import Context, Template
+
 from agreements.templatetags.agreement_tags import ZERO_WIDTH_SPACE, breakable, text_dir
 
 
@@ -30,3 +33,52 @@ def test_text_direction_follows_the_first_strong_character():
     assert text_dir("Hello مرحبا") == "ltr"
     assert text_dir("🎉 你好") == "ltr"
     assert text_dir("") == "ltr"
+
+
+class Rhythm(forms.Form):
+    every = forms.ChoiceField(label="How often", choices=[("", "Choose"), ("w", "Weekly")])
+    when = forms.ChoiceField(label="When", choices=[("am", "Mornings")], widget=forms.RadioSelect)
+    seen = forms.CharField(widget=forms.HiddenInput)
+
+    def clean(self):
+        raise forms.ValidationError("The rhythm does not fit the term.")
+
+
+def summary(*forms_):
+    template = Template("{% load agreement_tags %}{% error_summary a b %}")
+    return template.render(Context({"a": forms_[0], "b": forms_[1] if len(forms_) > 1 else ""}))
+
+
+def test_the_error_summary_links_each_problem_to_its_field():
+    html = summary(Rhythm({"every": "", "seen": ""}))
+    assert "There are 4 problems" in html
+    assert '<a href="#id_every">How often: This field is required.</a>' in html
+    # A radio group links to its first button.
+    assert '<a href="#id_when_0">When: This field is required.</a>' in html
+    # A hidden field has nothing to go to: its message stands alone.
+    assert "<li>This field is required.</li>" in html
+    assert "<li>The rhythm does not fit the term.</li>" in html
+    assert "data-error-summary" in html
+
+
+def test_the_error_summary_shows_nothing_for_a_fresh_form_or_none():
+    assert summary(Rhythm(), "").strip() == ""
+
+
+def test_the_error_summary_leaves_out_rows_marked_for_removal():
+    class Row(forms.Form):
+        topic = forms.CharField(label="Topic")
+        rule = forms.CharField(label="Rule")
+
+    Rows = forms.formset_factory(Row, can_delete=True)
+    data = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "0",
+        "form-0-rule": "Never",
+        "form-0-DELETE": "on",
+        "form-1-rule": "Never",
+    }
+    html = summary(Rows(data))
+    assert "There is a problem" in html
+    assert 'href="#id_form-1-topic"' in html
+    assert "id_form-0-topic" not in html

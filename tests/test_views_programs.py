@@ -164,7 +164,7 @@ def test_home_queries_stay_flat_across_signing_states(
     ("extra", "message"),
     [
         ({"mentor_name": "Evil\nBcc: all@example.com"}, "Remove the line breaks"),
-        ({"start_date": "9999-09-01"}, "The start date is too far in the future."),
+        ({"start_date": "9999-09-01"}, "The year 9999 cannot be right: check the date."),
         ({"start_date": "2027-01-04", "exit_date": "2037-01-04"}, "more than 60 check-ins"),
         ({"start_date": "2027-01-04", "exit_date": "2027-02-01"}, "leave the exit date empty"),
     ],

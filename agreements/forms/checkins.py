@@ -1,6 +1,7 @@
 """Recording a check-in of an agreement in force, and answering one the other party recorded."""
 
 from django import forms
+from django.utils.text import Truncator
 
 from agreements.models import GoalProgress, StillWorking
 
@@ -50,6 +51,10 @@ class CheckInRecordForm(StillWorkingFields):
             self.fields[f"goal_{goal.pk}_status"] = forms.ChoiceField(
                 label="Progress",
                 choices=[("", "Choose the progress"), *GoalProgress.Status.choices],
+            )
+            # Several goals each have a "Progress": the error summary names the goal.
+            self.fields[f"goal_{goal.pk}_status"].summary_label = (
+                f"Progress on “{Truncator(goal.description).chars(60)}”"
             )
             self.fields[f"goal_{goal.pk}_note"] = forms.CharField(
                 label="Note",

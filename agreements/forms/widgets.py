@@ -12,8 +12,13 @@ from django.utils.functional import lazy
 # The date every date field's hint shows, in the app's own format ("8 Apr 2027").
 EXAMPLE_DATE = datetime.date(2027, 4, 8)
 
-# Typed dates with the month as a number: ISO, and day first as written in Britain.
-NUMERIC_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d-%m-%Y"]
+# Typed dates with the month as a number: ISO, and day first as written in
+# Britain, where the order cannot be misread (see DateField.to_python). Years
+# have four digits: "1/1/69" would be 1969.
+ISO_DATE_FORMAT = "%Y-%m-%d"
+NUMERIC_DATE_FORMATS = [ISO_DATE_FORMAT, "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"]
+# An agreement's dates are near today; a year outside these is a typing slip.
+YEARS = range(1900, 2101)
 
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _DAY_MONTH_YEAR = re.compile(rf"{_DAY}[\s./-]*([^\W\d_]+)\.?,?[\s./-]*(\d{{4}})")
@@ -113,6 +118,32 @@ class DateField(forms.DateField):
         self.error_messages["invalid"] = DATE_INVALID
 
     def to_python(self, value):
-        if isinstance(value, str) and (parsed := parse_date(value.strip())):
-            return parsed
-        return super().to_python(value)
+        typed = value.strip() if isinstance(value, str) else ""
+        parsed = parse_date(typed) if typed else None
+        if parsed is None:
+            parsed = super().to_python(value)
+            if parsed is None:
+                return None
+            if typed and not _is_iso(typed) and parsed.day <= 12 and parsed.day != parsed.month:
+                # 04/08/2027 is 4 August in Britain and 8 April in the United States.
+                raise forms.ValidationError(
+                    "“%(typed)s” could be read two ways: write the month as a word, "
+                    "for example %(example)s.",
+                    code="ambiguous_date",
+                    params={"typed": typed, "example": date_format(EXAMPLE_DATE)},
+                )
+        if parsed.year not in YEARS:
+            raise forms.ValidationError(
+                "The year %(year)s cannot be right: check the date.",
+                code="implausible_year",
+                params={"year": parsed.year},
+            )
+        return parsed
+
+
+def _is_iso(typed):
+    try:
+        datetime.datetime.strptime(typed, ISO_DATE_FORMAT)
+    except ValueError:
+        return False
+    return True

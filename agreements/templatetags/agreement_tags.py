@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django import template
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
@@ -97,7 +98,9 @@ def error_summary(*forms):
             for error in form.non_form_errors():
                 problems.append(("", "", error))
             for each in form.forms:
-                collect(each)
+                # A row marked for removal is not saved, whatever it holds.
+                if not getattr(each, "cleaned_data", {}).get(DELETION_FIELD_NAME):
+                    collect(each)
             return
         for error in form.non_field_errors():
             problems.append(("", "", error))
@@ -105,10 +108,15 @@ def error_summary(*forms):
             if name == "__all__" or name not in form.fields:
                 continue
             field = form[name]
+            if field.is_hidden:
+                # Nothing to go to: the message says what happened.
+                problems.extend(("", "", error) for error in errors)
+                continue
             # A group of radio buttons has no single id: link to the first.
             widget_id = field.id_for_label or f"{field.auto_id}_0"
-            for error in errors:
-                problems.append((widget_id, field.label, error))
+            # A label that needs its context to make sense out of it says so.
+            label = getattr(field.field, "summary_label", field.label)
+            problems.extend((widget_id, label, error) for error in errors)
 
     for form in forms:
         # A page without a form passes what the template has: nothing.

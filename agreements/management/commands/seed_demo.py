@@ -77,6 +77,17 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data created."))
         else:
             self.stdout.write("Demo data already present.")
+            seeded = timezone.localdate(program.created_at)
+            if seeded != timezone.localdate():
+                # The states below are true on the day of seeding: a check-in
+                # due "today", an exit date "within 30 days".
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"It was seeded on {seeded:%d %b %Y}: what the list below says is "
+                        "due today was due then. For fresh demo data: "
+                        "rm db.sqlite3 && rm -rf var/mail && make demo"
+                    )
+                )
         self.stdout.write(self._banner(options["worker_log"]))
 
     def _banner(self, worker_log):
