@@ -118,9 +118,7 @@ def test_a_date_is_taken_as_shown_or_as_commonly_typed(typed):
     ("typed", "day"),
     [("13/04/2027", 13), ("13.4.2027", 13), ("4/4/2027", 4), ("30-04-2027", 30)],
 )
-def test_a_date_with_the_month_as_a_number_is_taken_day_first_when_it_cannot_be_misread(
-    typed, day
-):
+def test_a_date_with_the_month_as_a_number_is_taken_day_first_when_it_cannot_be_misread(typed, day):
     assert DateField().clean(typed) == datetime.date(2027, 4, day)
 
 
@@ -218,7 +216,7 @@ def test_required_fields_carry_no_asterisk_and_optional_ones_say_so(mentor_clien
     pages = {kind: mentor_client.get(edit_url(written, kind)).text for kind in KINDS}
     for kind, page in pages.items():
         assert "asteriskField" not in page, kind
-        assert "Every field is needed unless marked (optional); tick boxes only where they apply." in page, kind
+        assert "Every field is needed unless marked (optional)" in page, kind
     assert label_text(pages["goals"], "id_goals-0-description") == "Goal"
     assert label_text(pages["schedule"], "id_frequency") == "Frequency"
     assert label_text(pages["schedule"], "id_location") == "Place or link (optional)"

@@ -53,9 +53,9 @@ class CheckInRecordForm(StillWorkingFields):
                 choices=[("", "Choose the progress"), *GoalProgress.Status.choices],
             )
             # Several goals each have a "Progress": the error summary names the goal.
-            self.fields[f"goal_{goal.pk}_status"].summary_label = (
-                f"Progress on “{Truncator(goal.description).chars(60)}”"
-            )
+            self.fields[
+                f"goal_{goal.pk}_status"
+            ].summary_label = f"Progress on “{Truncator(goal.description).chars(60)}”"
             self.fields[f"goal_{goal.pk}_note"] = forms.CharField(
                 label="Note",
                 required=False,
