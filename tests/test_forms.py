@@ -216,7 +216,7 @@ def test_required_fields_carry_no_asterisk_and_optional_ones_say_so(mentor_clien
     pages = {kind: mentor_client.get(edit_url(written, kind)).text for kind in KINDS}
     for kind, page in pages.items():
         assert "asteriskField" not in page, kind
-        assert "Every field is needed unless marked (optional)" in page, kind
+        assert "Every field is needed unless marked (optional); tick boxes only" in page, kind
     assert label_text(pages["goals"], "id_goals-0-description") == "Goal"
     assert label_text(pages["schedule"], "id_frequency") == "Frequency"
     assert label_text(pages["schedule"], "id_location") == "Place or link (optional)"
