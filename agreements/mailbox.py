@@ -42,22 +42,31 @@ def writes_files() -> bool:
     return settings.EMAIL_BACKEND == FILE_BACKEND
 
 
+# Where Django's own backends put an email, in words.
+_WHERE = {
+    FILE_BACKEND: "They are written as files to {EMAIL_FILE_PATH}, and not sent.",
+    "django.core.mail.backends.console.EmailBackend": (
+        "They are printed on the output of the task worker (manage.py qcluster), and not sent."
+    ),
+    "django.core.mail.backends.smtp.EmailBackend": (
+        "They are sent through the mail server {EMAIL_HOST}:{EMAIL_PORT}."
+    ),
+    "django.core.mail.backends.locmem.EmailBackend": (
+        "They are kept in memory (the test backend), and not sent."
+    ),
+    "django.core.mail.backends.dummy.EmailBackend": "They are thrown away (the dummy backend).",
+}
+
+
 def where_emails_go() -> str:
     """Where this installation's emails go, in words."""
-    backend = settings.EMAIL_BACKEND
-    if backend == FILE_BACKEND:
-        return f"They are written as files to {settings.EMAIL_FILE_PATH}, and not sent."
-    if backend == "django.core.mail.backends.console.EmailBackend":
-        return (
-            "They are printed on the output of the task worker (manage.py qcluster), and not sent."
-        )
-    if backend == "django.core.mail.backends.smtp.EmailBackend":
-        return f"They are sent through the mail server {settings.EMAIL_HOST}:{settings.EMAIL_PORT}."
-    if backend == "django.core.mail.backends.locmem.EmailBackend":
-        return "They are kept in memory (the test backend), and not sent."
-    if backend == "django.core.mail.backends.dummy.EmailBackend":
-        return "They are thrown away (the dummy backend)."
-    return f"They go to the email backend {backend}."
+    text = _WHERE.get(settings.EMAIL_BACKEND, "They go to the email backend {EMAIL_BACKEND}.")
+    return text.format(
+        EMAIL_FILE_PATH=settings.EMAIL_FILE_PATH,
+        EMAIL_HOST=settings.EMAIL_HOST,
+        EMAIL_PORT=settings.EMAIL_PORT,
+        EMAIL_BACKEND=settings.EMAIL_BACKEND,
+    )
 
 
 def sent_emails(directory: Path) -> list[SentEmail]:
