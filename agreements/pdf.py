@@ -5,6 +5,7 @@ typed into an agreement can never make the server fetch a URL or embed a
 local file.
 """
 
+import functools
 import mimetypes
 import posixpath
 from urllib.parse import unquote, urlsplit
@@ -16,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from weasyprint import HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from agreements import seal
@@ -50,8 +52,17 @@ class StaticFilesURLFetcher(URLFetcher):
         return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
 
 
-def _html(html):
-    return HTML(string=html, base_url=STATIC_BASE_URL, url_fetcher=StaticFilesURLFetcher())
+@functools.cache
+def _fonts():
+    """One font configuration per process: WeasyPrint builds a new one per
+    render unless given one, and each stays in memory (about 0.25 MiB)."""
+    return FontConfiguration()
+
+
+def _write_pdf(html, **options):
+    return HTML(
+        string=html, base_url=STATIC_BASE_URL, url_fetcher=StaticFilesURLFetcher()
+    ).write_pdf(font_config=_fonts(), **options)
 
 
 def _print_html(context):
@@ -83,7 +94,7 @@ def draft_html(agreement):
 
 def draft_pdf(html):
     """The PDF of ``draft_html()``: seconds for a long draft, so only the worker calls it."""
-    return _html(html).write_pdf()
+    return _write_pdf(html)
 
 
 def evidence_json(signatures):
@@ -149,7 +160,7 @@ def render_final_pdf(agreement):
             relationship="Source",
         ),
     ]
-    return _html(html).write_pdf(pdf_variant="pdf/a-3b", attachments=attachments)
+    return _write_pdf(html, pdf_variant="pdf/a-3b", attachments=attachments)
 
 
 def render_signed_pdf(version):
@@ -186,4 +197,4 @@ def render_signed_pdf(version):
             relationship="Supplement",
         ),
     ]
-    return _html(html).write_pdf(pdf_variant="pdf/a-3b", attachments=attachments)
+    return _write_pdf(html, pdf_variant="pdf/a-3b", attachments=attachments)

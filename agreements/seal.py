@@ -4,10 +4,15 @@ The keys come from `manage.py create_seal_keys`. Anyone holding the root certifi
 can check a sealed PDF offline; `validate_sealed_pdf` does the same here.
 """
 
+import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.conf import settings
 from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
 from pyhanko.pdf_utils import generic
@@ -17,6 +22,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation import (
     SignatureCoverageLevel,
@@ -150,9 +156,52 @@ def _validate(pdf_bytes, root, trust_roots):
     )
 
 
+class _ParsedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner, but the key is parsed once, not on every
+    signature: parsing an RSA key is most of a seal's time."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._private_key = serialization.load_der_private_key(
+            self.signing_key.dump(), password=None
+        )
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if mechanism.signature_algo != "rsassa_pkcs1v15" or not isinstance(
+            self._private_key, RSAPrivateKey
+        ):
+            return super().sign_raw(data, digest_algorithm)
+        return self._private_key.sign(
+            data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm)
+        )
+
+
+# The signer of this process, and the state of the key files it was built
+# from: `create_seal_keys --force` may replace them while the worker runs.
+_signer: tuple[tuple, signers.Signer] | None = None
+_signer_lock = threading.Lock()
+
+
 def _load_signer():
-    # Loaded on every call: sealing is rare, and create_seal_keys --force may
-    # have replaced the keys since the last seal.
+    global _signer
+    files = (settings.SEAL_KEY_FILE, settings.SEAL_CERT_FILE, settings.SEAL_ROOT_CERT_FILE)
+    with _signer_lock:
+        stamp = tuple(_file_stamp(path) for path in files)
+        if _signer is None or _signer[0] != stamp:
+            _signer = (stamp, _build_signer())
+        return _signer[1]
+
+
+def _file_stamp(path):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+def _build_signer():
     key_file = settings.SEAL_KEY_FILE
     try:
         key = load_private_key_from_pemder(key_file, passphrase=None)
@@ -161,7 +210,7 @@ def _load_signer():
             f"Cannot read the seal key {key_file}: {_describe(exc)}. "
             "Create the keys with `manage.py create_seal_keys`."
         ) from exc
-    return signers.SimpleSigner(
+    return _ParsedKeySigner(
         signing_cert=_load_cert(settings.SEAL_CERT_FILE, "seal certificate"),
         signing_key=key,
         # The root goes into the signature so validators can build the chain.

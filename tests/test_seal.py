@@ -2,6 +2,7 @@ import asyncio
 import datetime
 import io
 import re
+import shutil
 import socket
 import stat
 import threading
@@ -27,6 +28,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.timestamps import DummyTimeStamper
 
+from agreements import seal
 from agreements.management.commands.create_seal_keys import DOCUMENT_SIGNING
 from agreements.seal import SealError, seal_pdf, seal_uses_timestamp_authority, validate_sealed_pdf
 
@@ -427,3 +429,32 @@ def test_create_seal_keys_refuses_to_overwrite_without_force(settings, tmp_path)
     call_command("create_seal_keys", "--force", stdout=io.StringIO())
     assert settings.SEAL_ROOT_CERT_FILE.read_bytes() != before[settings.SEAL_ROOT_CERT_FILE]
     assert stat.S_IMODE(settings.SEAL_KEY_FILE.stat().st_mode) == 0o600
+
+
+def test_a_process_builds_its_signer_once_and_seals_stay_valid(pdf):
+    first = seal_pdf(pdf, reason=REASON)
+    signer = seal._load_signer()
+    second = seal_pdf(pdf, reason=REASON)
+
+    assert seal._load_signer() is signer
+    assert validate_sealed_pdf(first).ok and validate_sealed_pdf(second).ok
+
+
+def test_keys_replaced_while_running_seal_the_next_pdf(settings, tmp_path, keys, other_keys, pdf):
+    """`create_seal_keys --force` while the worker runs: the next seal uses the new keys."""
+    folder = tmp_path / "seal"
+    folder.mkdir()
+    for name, path in key_settings(folder).items():
+        shutil.copy(keys[name], path)
+        setattr(settings, name, path)
+    assert validate_sealed_pdf(seal_pdf(pdf, reason=REASON)).ok
+    signer = seal._load_signer()
+
+    for name, path in key_settings(folder).items():
+        path.unlink()
+        shutil.copy(other_keys[name], path)
+    after = seal_pdf(pdf, reason=REASON)
+
+    assert seal._load_signer() is not signer
+    assert validate_sealed_pdf(after).ok  # against the new root, now in settings' folder
+    assert not validate_sealed_pdf(after, root_cert_path=keys["SEAL_ROOT_CERT_FILE"]).trusted
