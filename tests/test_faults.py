@@ -348,7 +348,7 @@ def test_a_full_disk_fails_the_seal_cleanly_and_it_is_sealed_once_space_is_back(
 
 @pytest.mark.parametrize(
     "connections",
-    [{}, {"CONN_MAX_AGE": "60"}],
+    [{"CONN_MAX_AGE": "0"}, {"CONN_MAX_AGE": "60"}],
     ids=["closed-after-each-task", "kept-for-60s"],
 )
 def test_a_worker_carries_on_after_its_database_connections_are_terminated(
