@@ -54,3 +54,23 @@ def _fsync(path):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def remove_leftovers(storage, prefix):
+    """Delete the files stored under ``prefix`` (and their half-written
+    ``.part`` copies) that no row names.
+
+    Call it holding the lock of the row that will name the file. A worker
+    stopped between storing a file and committing the row that names it (over
+    the task timeout, killed, a database that went away) leaves the file
+    behind; the attempt that stores it for good clears what the stopped one
+    left, so a version's folder holds one sealed PDF, whatever happened.
+    """
+    directory, start = posixpath.split(prefix)
+    try:
+        _, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for filename in files:
+        if filename.startswith((start, f".{start}")):
+            storage.delete(posixpath.join(directory, filename))

@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from agreements.models import AgreementVersion
+from agreements import tasks
+from agreements.models import Agreement, AgreementVersion
 from agreements.storage import AtomicFileSystemStorage
 from tests.helpers import fresh, make_active
 
@@ -104,6 +105,79 @@ def test_a_full_disk_leaves_neither_half_a_file_nor_a_temporary_one(small_disk):
     assert files_under(small_disk) == ["agreements/x/sealed.pdf"]
     with storage.open(name, "rb") as file:
         assert file.read() == BIG
+
+
+# A worker stopped mid-store ----------------------------------------------------
+
+
+class Stopped(Exception):
+    """Stands for the task timeout or a lost database, between storing a file
+    and committing the row that names it."""
+
+
+def stop_once(monkeypatch, model, method):
+    original = getattr(model, method)
+    calls = []
+
+    def stopping(self, *args, **kwargs):
+        calls.append(method)
+        if len(calls) == 1:
+            raise Stopped
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(model, method, stopping)
+
+
+def stored(folder):
+    return {path.name for path in folder.iterdir()}
+
+
+def named(version):
+    return {field.name.rsplit("/", 1)[1] for field in (version.pdf, version.unsealed_pdf) if field}
+
+
+@pytest.mark.parametrize(
+    ("model", "method"),
+    [(AgreementVersion, "save"), (Agreement, "audit")],
+    ids=["while-keeping-the-rendering", "while-storing-the-seal"],
+)
+def test_a_seal_stopped_before_commit_leaves_one_sealed_pdf_once_it_is_done(
+    agreement, settings, monkeypatch, django_capture_on_commit_callbacks, model, method
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        active = make_active(agreement, start=timezone.localdate())
+    version = AgreementVersion.objects.get(agreement=active)
+    folder = settings.MEDIA_ROOT / "agreements" / str(active.uuid)
+    stop_once(monkeypatch, model, method)
+
+    with pytest.raises(Stopped):
+        tasks.seal_version(version_id=version.pk)
+    # The stopped attempt left a file that no row names.
+    assert stored(folder) - named(AgreementVersion.objects.get(pk=version.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.seal_version(version_id=version.pk)
+
+    version.refresh_from_db()
+    assert version.is_sealed
+    assert stored(folder) == named(version) == {version.pdf.name.rsplit("/", 1)[1]}
+
+
+def test_a_final_record_stopped_before_commit_leaves_one_file_once_it_is_done(
+    ended, monkeypatch, settings
+):
+    folder = settings.MEDIA_ROOT / "agreements" / str(ended.uuid)
+    Agreement.objects.filter(pk=ended.pk).update(final_sealed_at=None, final_pdf="")
+    stop_once(monkeypatch, Agreement, "audit")
+
+    with pytest.raises(Stopped):
+        tasks.seal_final_pdf(agreement_id=ended.pk)
+    (left,) = folder.glob("final-*")  # the stopped attempt's file, named by no row
+    assert not fresh(ended).final_pdf
+    tasks.seal_final_pdf(agreement_id=ended.pk)
+
+    ended = fresh(ended)
+    (kept,) = folder.glob("final-*")
+    assert kept.name == ended.final_pdf.name.rsplit("/", 1)[1] != left.name
 
 
 # verify_storage ----------------------------------------------------------------

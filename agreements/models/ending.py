@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 
 from agreements.exceptions import AlreadyEnded, NoticeAlreadyGiven
+from agreements.storage import remove_leftovers
 
 from .audit import AuditEvent
 from .effects import Effect
@@ -290,6 +291,7 @@ class EndingMixin(models.Model):
             if agreement.final_sealed_at:
                 return agreement
             digest = hashlib.sha256(sealed).hexdigest()
+            remove_leftovers(agreement.final_pdf.storage, _final_pdf_path(agreement, "sealed-"))
             # The storage writes the whole file or nothing under this name.
             agreement.final_pdf.save(f"sealed-{digest[:12]}.pdf", ContentFile(sealed), save=False)
             agreement.final_pdf_sha256 = digest

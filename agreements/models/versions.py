@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from agreements.storage import remove_leftovers
+
 from .audit import AuditEvent
 from .effects import Effect
 from .snapshot import AgreementContent
@@ -115,6 +117,7 @@ class AgreementVersion(models.Model):
         with transaction.atomic():
             version = AgreementVersion.objects.select_for_update().get(pk=self.pk)
             if not (version.has_rendering() or version.is_sealed):
+                remove_leftovers(version.unsealed_pdf.storage, _pdf_path(version, "unsealed"))
                 version.unsealed_pdf.save("unsealed.pdf", ContentFile(rendered), save=True)
             return version
 
@@ -129,6 +132,7 @@ class AgreementVersion(models.Model):
             if version.is_sealed:
                 return version
             digest = hashlib.sha256(sealed).hexdigest()
+            remove_leftovers(version.pdf.storage, _pdf_path(version, "sealed-"))
             # The storage writes the whole file or nothing under this name.
             version.pdf.save(f"sealed-{digest[:12]}.pdf", ContentFile(sealed), save=False)
             unsealed = version.unsealed_pdf.name
