@@ -1,42 +1,22 @@
 """The program review dashboard: every pairing's metadata, flags and a summary.
 
-Everything here is computed in the database from metadata (status, the
+Everything here is read from metadata the agreement row keeps (status, the
 dates of the version in force or, before anything is signed, of the draft,
-signatures, which check-ins were held), so the page runs a fixed number of
-queries however many pairings there are. No query reads the text a pair
-wrote: search and sort only ever touch names, emails, states and dates.
+signatures, check-ins held and overdue: ``agreements.models.overview``), so
+the page runs a fixed number of queries, each bounded by the page it shows,
+however many pairings there are. No query reads the text a pair wrote:
+search and sort only ever touch names, emails, states and dates.
 """
 
 import csv
 import datetime
 
-from django.conf import settings
-from django.db import models
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, TruncDate
+from django.db import models, transaction
+from django.db.models import Count, ExpressionWrapper, F, Q
 from django.http import QueryDict
 from django.utils import timezone
 
-from agreements.models import (
-    Agreement,
-    AgreementVersion,
-    CheckIn,
-    CheckInRecord,
-    PlannedCheckIn,
-    Signature,
-)
+from agreements.models import Agreement, Program, User
 
 Status = Agreement.Status
 
@@ -141,7 +121,7 @@ class Filters:
 
 
 def _flag_conditions(program, today, now):
-    """{flag: Q} over a queryset annotated by ``pairings``."""
+    """{flag: Q} over plain, indexed columns of the agreement."""
     return {
         Flag.UNSIGNED: Q(
             status__in=[Status.DRAFT, Status.AWAITING_SIGNATURES],
@@ -156,98 +136,49 @@ def _flag_conditions(program, today, now):
     }
 
 
-def _count(queryset):
-    """A correlated COUNT(*) subquery of ``queryset``, 0 when empty."""
-    counted = queryset.order_by().values("agreement").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+def bring_up_to_date(program):
+    """Bring the program's dashboard columns to today, if the daily
+    ``end_agreements`` has not yet (``agreements.models.overview``)."""
+    today = timezone.localdate()
+    if program.overview_as_of == today:
+        return
+    with transaction.atomic():
+        Agreement.objects.filter(program=program).refresh_overview(today)
+        Program.objects.filter(pk=program.pk).update(overview_as_of=today)
+    program.overview_as_of = today
 
 
 def pairings(program, *, today, now=None):
-    """The program's pairings with every dashboard column and flag annotated."""
+    """The program's pairings with their flags: every column is one of the
+    agreement row's (``agreements.models.overview``), so sorting, filtering
+    and paging use its indexes, whatever the program's size."""
     now = now or timezone.now()
-    overdue_before = today - datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
-    # Once signed, the dates in force; before, the draft's. (During an
-    # amendment the working copy holds unsigned proposals: never read here.)
-    in_force = PlannedCheckIn.objects.filter(agreement=OuterRef("pk"))
-    drafted = CheckIn.objects.filter(agreement=OuterRef("pk"))
-    signed_once = Q(activated_at__isnull=False)
-    recorded = CheckInRecord.objects.filter(
-        agreement=OuterRef("agreement"), planned_date=OuterRef("date")
-    )
-    unrecorded_overdue = in_force.filter(date__lt=overdue_before).filter(~Exists(recorded))
-
-    def first_upcoming(checkins):
-        return Subquery(checkins.filter(date__gte=today).order_by("date").values("date")[:1])
-
-    def signed(party):
-        return Exists(
-            Signature.objects.filter(
-                agreement=OuterRef("pk"),
-                party=party,
-                voided_at__isnull=True,
-                version__status__in=[
-                    AgreementVersion.Status.PENDING,
-                    AgreementVersion.Status.IN_FORCE,
-                ],
-            )
-        )
-
-    queryset = (
+    bring_up_to_date(program)
+    return (
         Agreement.objects.filter(program=program)
-        .select_related("mentor", "mentee", "term")
+        .select_related("mentor", "mentee")
         .annotate(
-            mentor_signed=signed("mentor"),
-            mentee_signed=signed("mentee"),
-            start_on=Case(
-                When(signed_once, then=F("start_in_force")), default=F("term__start_date")
-            ),
-            # When it ends or ended: the day the program ended it, the end of
-            # the notice, or the exit date.
-            exit_on=Case(
-                When(end_reason=Agreement.EndReason.BY_PROGRAM, then=TruncDate("ended_at")),
-                When(ends_on__isnull=False, then=F("ends_on")),
-                When(signed_once, then=F("exit_in_force")),
-                default=F("term__exit_date"),
-                output_field=models.DateField(),
-            ),
-            next_checkin=Case(
-                When(status=Status.ENDED, then=Value(None)),
-                When(signed_once, then=first_upcoming(in_force)),
-                default=first_upcoming(drafted),
-                output_field=models.DateField(),
-            ),
-            checkins_held=_count(CheckInRecord.objects.filter(agreement=OuterRef("pk"))),
-            checkins_overdue=_count(unrecorded_overdue),
-            status_order=Case(
-                *(When(status=value, then=Value(i)) for i, value in enumerate(Status.values)),
-                output_field=IntegerField(),
-            ),
+            **{
+                f"flag_{flag}": ExpressionWrapper(condition, output_field=models.BooleanField())
+                for flag, condition in _flag_conditions(program, today, now).items()
+            }
         )
-    )
-    conditions = _flag_conditions(program, today, now)
-    return queryset.annotate(
-        **{
-            f"flag_{flag}": ExpressionWrapper(condition, output_field=models.BooleanField())
-            for flag, condition in conditions.items()
-        }
     )
 
 
 def filtered(program, filters, *, today, now=None):
+    now = now or timezone.now()
     queryset = pairings(program, today=today, now=now)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.flag:
-        queryset = queryset.filter(**{f"flag_{filters.flag}": True})
+        queryset = queryset.filter(_flag_conditions(program, today, now)[Flag(filters.flag)])
     if filters.q:
         # Names and emails only: the search never looks at what a pair wrote.
+        # The people first (a trigram index on PostgreSQL), then their pairings.
         q = filters.q
-        queryset = queryset.filter(
-            Q(mentor__full_name__icontains=q)
-            | Q(mentor__email__icontains=q)
-            | Q(mentee__full_name__icontains=q)
-            | Q(mentee__email__icontains=q)
-        )
+        people = User.objects.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+        queryset = queryset.filter(Q(mentor__in=people) | Q(mentee__in=people))
     column = SORTS[filters.sort.lstrip("-")]
     descending = filters.sort.startswith("-")
     order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
@@ -256,13 +187,15 @@ def filtered(program, filters, *, today, now=None):
 
 def summary(program, *, today, now=None):
     """Counts by status and flag, and the median days from pairing to signature:
-    two queries."""
-    queryset = pairings(program, today=today, now=now)
-    counts = queryset.aggregate(
+    two queries, over plain columns."""
+    now = now or timezone.now()
+    bring_up_to_date(program)
+    flags = _flag_conditions(program, today, now)
+    counts = Agreement.objects.filter(program=program).aggregate(
         total=Count("pk"),
         signed=Count("pk", filter=Q(activated_at__isnull=False)),
         **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
-        **{flag: Count("pk", filter=Q(**{f"flag_{flag}": True})) for flag in Flag.values},
+        **{flag.value: Count("pk", filter=condition) for flag, condition in flags.items()},
     )
     statuses, offset = [], 0.0
     for status, label in Status.choices:

@@ -6,11 +6,15 @@ import datetime
 import io
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from agreements import dashboard, demo
 from agreements.models import Agreement, AuditEvent, Program, Section, User
+from agreements.models.overview import overview_columns
 from agreements.services import pairing_create
 from tests.helpers import assert_unchanged, client_for, fresh, make_active, make_user
 
@@ -174,6 +178,7 @@ def test_dashboard_queries_do_not_grow(
     # Half of them signed, so the median days to sign is read too.
     signed = Agreement.objects.values_list("pk", flat=True)[::2]
     Agreement.objects.filter(pk__in=list(signed)).update(activated_at=timezone.now())
+    call_command("end_agreements", verbosity=0)  # the daily cron: every row as of today
     # Session, user, program, summary counts, median days to sign, page count, page rows.
     with django_assert_num_queries(7):
         response = admin_client.get(dashboard_url(program, sort="checkin"))
@@ -446,3 +451,111 @@ def test_dashboard_dates_are_those_in_force_during_an_amendment(admin_client, pr
         before.next_checkin,
     )
     assert dashboard.flags_of(after, program) == dashboard.flags_of(before, program)
+
+
+# The columns kept on the row -------------------------------------------------------
+
+
+def stored_and_expected(agreement):
+    """The dashboard columns the row holds, and what they would be if worked
+    out from the check-ins and signatures right now."""
+    columns = overview_columns(Agreement, timezone.localdate())
+    row = Agreement.objects.annotate(
+        **{f"expected_{name}": expression for name, expression in columns.items()}
+    ).get(pk=agreement.pk)
+    return (
+        {name: getattr(row, name) for name in columns},
+        {name: getattr(row, f"expected_{name}") for name in columns},
+    )
+
+
+def test_every_move_keeps_the_dashboard_columns_true(program, program_admin, admin_client):
+    """Each move refreshes its row in its own transaction: no dashboard view
+    or cron run in between (the program counts as brought up to date)."""
+    Program.objects.filter(pk=program.pk).update(overview_as_of=timezone.localdate())
+    agreement = pair(program, program_admin, 1)
+    seen = [stored_and_expected(agreement)]
+    demo.write_all(agreement, by=agreement.mentor, start=days_ago(70))
+    seen.append(stored_and_expected(agreement))
+    demo.agree_all(agreement)
+    demo.sign_as(agreement, agreement.mentor)
+    seen.append(stored_and_expected(agreement))
+    demo.sign_as(agreement, agreement.mentee)
+    seen.append(stored_and_expected(agreement))
+    demo.write_checkin_records(fresh(agreement), by=agreement.mentor, today=days_ago(0))
+    seen.append(stored_and_expected(agreement))
+    ends_on = fresh(agreement).give_notice(by=agreement.mentee)
+    seen.append(stored_and_expected(agreement))
+    fresh(agreement).end_by_program(by=program_admin, note="Moved away.")
+    seen.append(stored_and_expected(agreement))
+
+    for stored, expected in seen:
+        assert stored == expected
+    # The columns did move: signatures, check-ins held and overdue, the end.
+    assert [s["mentor_signed"] for s, _ in seen[1:4]] == [False, True, True]
+    assert seen[3][0]["checkins_overdue"] == 1
+    assert (seen[4][0]["checkins_held"], seen[4][0]["checkins_overdue"]) == (1, 0)
+    assert seen[5][0]["exit_on"] == ends_on < seen[4][0]["exit_on"]
+    assert seen[6][0]["exit_on"] == timezone.localdate()
+    assert seen[6][0]["next_checkin"] is None
+
+
+def test_a_new_day_moves_the_next_check_in_and_makes_check_ins_overdue(
+    program, program_admin, admin_client
+):
+    # Check-ins at day 60 and 120 of the term: day 60 is 4 days ahead.
+    active = make_active(pair(program, program_admin, 1), start=days_ago(56))
+    first = fresh(active).content_in_force.checkins[0].date
+    assert first == timezone.localdate() + datetime.timedelta(days=4)
+    call_command("end_agreements", verbosity=0)
+    assert fresh(active).next_checkin == first
+
+    # The day after the first check-in, and then past the overdue delay.
+    later = first + datetime.timedelta(days=1)
+    call_command("end_agreements", date=later, verbosity=0)
+    row = fresh(active)
+    assert (row.next_checkin, row.checkins_overdue, row.overview_as_of) == (
+        fresh(active).content_in_force.checkins[1].date,
+        0,
+        later,
+    )
+    overdue = first + datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS + 1)
+    call_command("end_agreements", date=overdue, verbosity=0)
+    assert fresh(active).checkins_overdue == 1
+
+
+def test_a_dashboard_shown_before_the_daily_run_brings_its_program_to_the_day(
+    admin_client, program, program_admin, other_program
+):
+    active = make_active(pair(program, program_admin, 1), start=days_ago(70))
+    elsewhere = make_active(pair(other_program, program_admin, 2), start=days_ago(70))
+    yesterday = days_ago(1)
+    Agreement.objects.update(overview_as_of=yesterday, checkins_overdue=0, next_checkin=None)
+    Program.objects.update(overview_as_of=yesterday)
+
+    response = admin_client.get(dashboard_url(program, flag="overdue"))
+
+    assert [row["agreement"].pk for row in response.context["rows"]] == [active.pk]
+    assert Program.objects.get(pk=program.pk).overview_as_of == timezone.localdate()
+    # Another program waits for its own dashboard or the daily run.
+    assert fresh(elsewhere).checkins_overdue == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"sort": "checkin"}, {"sort": "-exit"}, {"flag": "overdue"}, {"status": "active"}],
+)
+def test_the_page_query_reads_columns_not_a_subquery_per_row(
+    admin_client, program, flagged, params
+):
+    """The plan of the rows' query: no correlated subquery, which would run
+    once per pairing the database sorts, filters or skips."""
+    filters = dashboard.Filters(params)
+    queryset = dashboard.filtered(program, filters, today=timezone.localdate())
+    plan = queryset[:50].explain()
+    if connection.vendor == "postgresql":
+        assert "SubPlan" not in plan, plan
+    else:
+        assert "CORRELATED" not in plan, plan
+    assert "agreements_checkin" not in str(queryset.query)
+    assert "agreements_signature" not in str(queryset.query)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -33,9 +33,9 @@ from .confidentiality import OffLimitsTopic
 from .drafting import DraftingMixin, Section
 from .effects import Effect
 from .ending import ClosingNote, EndingMixin
+from .overview import OverviewMixin, OverviewQuerySet
 from .parties import Party
 from .reminders import RemindersMixin
-from .sections import CheckIn
 from .sharing import SharingMixin
 from .signing import STATEMENTS, Signature, SigningMixin
 from .snapshot import AgreementContent
@@ -45,7 +45,21 @@ if TYPE_CHECKING:
     from .users import User
 
 
-class AgreementQuerySet(models.QuerySet):
+# Audited reads of an agreement: they change nothing the dashboard shows.
+READS = {AuditEvent.Kind.VIEWED, AuditEvent.Kind.PDF_DOWNLOADED}
+# The agreement's own fields the dashboard's columns are worked out from.
+OVERVIEW_SOURCES = {
+    "status",
+    "activated_at",
+    "start_in_force",
+    "exit_in_force",
+    "ends_on",
+    "ended_at",
+    "end_reason",
+}
+
+
+class AgreementQuerySet(OverviewQuerySet):
     def for_party(self, user):
         """Agreements in which the user is the mentor or the mentee."""
         if not user.is_authenticated:
@@ -71,12 +85,6 @@ class AgreementQuerySet(models.QuerySet):
             ),
         )
 
-    def with_next_checkin(self):
-        upcoming = CheckIn.objects.filter(
-            agreement=OuterRef("pk"), date__gte=timezone.localdate()
-        ).order_by("date")
-        return self.annotate(next_checkin=Subquery(upcoming.values("date")[:1]))
-
     def with_records(self):
         """What happened since signing: check-ins with goal progress, closing notes."""
         return self.prefetch_related(
@@ -98,6 +106,7 @@ class Agreement(
     EndingMixin,
     SharingMixin,
     RemindersMixin,
+    OverviewMixin,
     models.Model,
 ):
     """The written agreement of one mentor-mentee pairing in a program."""
@@ -130,6 +139,23 @@ class Agreement(
 
     class Meta:
         ordering = ["-last_activity_at"]
+        # The dashboard sorts a program's pairings on each of these, filters
+        # on status and flags, and pages through them (``overview``).
+        indexes = [
+            models.Index(fields=["program", *columns], name=f"agreement_by_{name}")
+            for name, columns in [
+                ("activity", ["last_activity_at"]),
+                ("created", ["created_at"]),
+                ("status", ["status_order"]),
+                ("start", ["start_on"]),
+                ("exit", ["exit_on"]),
+                ("checkin", ["next_checkin"]),
+                ("overdue", ["checkins_overdue"]),
+                ("status_activity", ["status", "last_activity_at"]),
+                ("status_created", ["status", "created_at"]),
+                ("status_exit", ["status", "exit_on"]),
+            ]
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(mentor=F("mentee")), name="agreements_agreement_distinct_parties"
@@ -156,6 +182,14 @@ class Agreement(
 
     def __str__(self):
         return f"{self.mentor} mentoring {self.mentee}"
+
+    def save(self, *args, **kwargs):
+        """Save, and refresh the dashboard's columns when a field they are
+        worked out from changed (a move saves its status after its audit entry)."""
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or OVERVIEW_SOURCES.intersection(update_fields):
+            self.refresh_overview()
 
     # The parties ------------------------------------------------------------
 

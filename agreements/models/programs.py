@@ -28,6 +28,8 @@ class Program(models.Model):
         settings.AUTH_USER_MODEL, related_name="administered_programs", blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The day every pairing's dashboard columns were last brought to (``overview``).
+    overview_as_of = models.DateField(null=True, blank=True, editable=False)
 
     # The template ------------------------------------------------------
     exceptions_notes = long_text(

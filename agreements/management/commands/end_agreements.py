@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from agreements.management.commands.send_reminders import iso_date
-from agreements.models import Agreement, AgreementVersion
+from agreements.models import Agreement, AgreementVersion, Program
 
 logger = logging.getLogger(__name__)
 
@@ -13,8 +13,9 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "End every Active agreement whose end date has come: its exit date (completed) "
-        "or the day a notice takes effect (early exit). Run it daily from cron, before "
-        "send_reminders. Safe to run at any time: an agreement ends once."
+        "or the day a notice takes effect (early exit), then bring every pairing's "
+        "dashboard columns (next check-in, check-ins overdue) to the day. Run it daily "
+        "from cron, before send_reminders. Safe to run at any time: an agreement ends once."
     )
 
     def add_arguments(self, parser):
@@ -45,6 +46,13 @@ class Command(BaseCommand):
                 logger.exception("Could not end agreement %s.", agreement.uuid)
         if verbosity:
             self.stdout.write(f"Ended {ended} agreement{'s' if ended != 1 else ''}.")
+        # The new day moves the next check-in and makes check-ins overdue.
+        refreshed = Agreement.objects.refresh_overview(today)
+        Program.objects.update(overview_as_of=today)
+        if verbosity:
+            self.stdout.write(
+                f"Brought {refreshed} dashboard row{'s' if refreshed != 1 else ''} to {today}."
+            )
         if failed:
             raise CommandError(
                 f"{failed} agreement{'s' if failed != 1 else ''} could not be ended."
