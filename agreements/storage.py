@@ -1,4 +1,8 @@
-"""Where stored files (the sealed PDFs) go: the file system, one whole file at a time."""
+"""Where stored files (the sealed PDFs) go: the file system, one whole file at a time.
+
+With STORAGE_BUCKET set they go to an S3-compatible bucket instead
+(agreements/objectstorage.py), where a PUT is whole or nothing by itself.
+"""
 
 import contextlib
 import os
@@ -65,11 +69,15 @@ def remove_leftovers(storage, prefix):
     the task timeout, killed, a database that went away) leaves the file
     behind; the attempt that stores it for good clears what the stopped one
     left, so a version's folder holds one sealed PDF, whatever happened.
+
+    Any storage will do: a bucket has no folders, lists a prefix nothing is
+    stored under as empty, and holds no half-written copies.
     """
     directory, start = posixpath.split(prefix)
     try:
         _, files = storage.listdir(directory)
     except FileNotFoundError:
+        # A folder the file system has not made yet.
         return
     for filename in files:
         if filename.startswith((start, f".{start}")):

@@ -6,6 +6,7 @@ environment variable; see `.env.example` and docs/operations.md for the list.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import xstatic.pkg.bootstrap
@@ -156,6 +157,10 @@ AXES_USERNAME_CALLABLE = "agreements.models.users.login_username"
 # for proxies: TRUSTED_PROXY_COUNT).
 AXES_CLIENT_IP_CALLABLE = "agreements.models.audit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Failures are counted in the database, as sessions are kept there: every web
+# server sees the same ones, whichever server a request reaches.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -181,7 +186,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR),
 ]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "agreements.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -194,6 +199,31 @@ STORAGES = {
 
 # Signed PDFs are kept here and served only through the app's own views.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# More than one machine (docs/topology.md): the stored PDFs (sealed versions,
+# final records, drafts) go to this S3-compatible bucket instead, shared by
+# every web server and task worker. boto3 finds the credentials itself:
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an instance role.
+STORAGE_BUCKET = env("STORAGE_BUCKET", "")
+if STORAGE_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "agreements.objectstorage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_BUCKET,
+            # Empty: Amazon S3 itself.
+            "endpoint_url": env("S3_ENDPOINT_URL") or None,
+            "region_name": env("S3_REGION") or None,
+            # Private objects: the app serves each file itself, after its
+            # access check and with a download in the audit trail. Any URL made
+            # for an object would be signed and short-lived.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # A stored file is never replaced, as on the file system.
+            "file_overwrite": False,
+            # A download larger than this waits in a temporary file, not in memory.
+            "max_memory_size": 4 * 1024 * 1024,
+        },
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -268,6 +298,24 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
 # (at most an hour apart), EFFECT_MAX_ATTEMPTS times in all, then marked failed.
 EFFECT_RETRY_DELAY = env_int("EFFECT_RETRY_DELAY", 60)
 EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 10)
+
+# The cache holds nothing the app depends on: lockouts, sessions and the task
+# queue are in the database. django-q2 keeps each cluster's heartbeat there,
+# which `manage.py qinfo` and `qmonitor` read: with REDIS_URL, a Redis every
+# machine shares, they show every worker, from any machine; without, each
+# process has its own memory (one machine, development, tests).
+REDIS_URL = env("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A call to a Redis that does not answer gives up after 2 s.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Where the app is reached; printed with a QR code on every signed PDF.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -44,6 +44,9 @@ def run(command, *, env=None, cwd):
 def django_env(database_url, place):
     """The environment of a `manage.py` run against the copy in ``place``."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("SEAL_")}
+    # The rehearsal copies folders: never a bucket the shell happens to name
+    # (docs/topology.md says how a bucket is backed up).
+    env.pop("STORAGE_BUCKET", None)
     env.update(
         DJANGO_SETTINGS_MODULE="mentorship.settings",
         DATABASE_URL=database_url,
@@ -207,6 +210,8 @@ def check(database, work):
 def check_seals(env, root_cert):
     """Validate the seal of every restored PDF with pyHanko, against the
     restored root certificate; returns what was checked."""
+    # Exactly the copy's environment: what django_env() left out stays out.
+    os.environ.clear()
     os.environ.update(env)
     import django
 

@@ -207,6 +207,7 @@ WAITING_MODULES = (
     "test_screens.py",
     "test_keyboard.py",
     "test_demo_screens.py",
+    "test_two_servers.py",
 )
 
 

@@ -4,18 +4,34 @@ import runpy
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.db import connection
+from django.utils.module_loading import import_string
+from storages.backends.s3 import S3Storage
 
 SETTINGS = Path(__file__).resolve().parent.parent / "mentorship" / "settings.py"
 POSTGRES = "postgres://app@db.example.internal:5432/mentorship"
 
 
-def settings_with(monkeypatch, **environ):
-    for name in ("DATABASE_URL", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+def settings_module(monkeypatch, **environ):
+    """Every setting, as settings.py makes them of this environment."""
+    for name in (
+        "DATABASE_URL",
+        "CONN_MAX_AGE",
+        "CONN_HEALTH_CHECKS",
+        "STORAGE_BUCKET",
+        "S3_ENDPOINT_URL",
+        "S3_REGION",
+        "REDIS_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    return runpy.run_path(str(SETTINGS))["DATABASES"]["default"]
+    return runpy.run_path(str(SETTINGS))
+
+
+def settings_with(monkeypatch, **environ):
+    return settings_module(monkeypatch, **environ)["DATABASES"]["default"]
 
 
 def test_postgresql_connections_are_kept_checked_and_without_jit(monkeypatch):
@@ -51,3 +67,51 @@ def test_the_app_s_postgresql_sessions_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+
+
+# More than one machine (docs/topology.md) -------------------------------------
+
+
+def test_stored_pdfs_stay_on_the_file_system_without_a_bucket(monkeypatch):
+    storage = settings_module(monkeypatch)["STORAGES"]["default"]
+    assert issubclass(import_string(storage["BACKEND"]), FileSystemStorage)
+
+
+def test_a_bucket_in_the_environment_stores_pdfs_there_privately(monkeypatch):
+    storages = settings_module(
+        monkeypatch,
+        STORAGE_BUCKET="mentorship-pdfs",
+        S3_ENDPOINT_URL="https://objects.example.internal",
+        S3_REGION="eu-west-1",
+    )["STORAGES"]
+    backend = import_string(storages["default"]["BACKEND"])
+    assert issubclass(backend, S3Storage)
+    options = storages["default"]["OPTIONS"]
+    assert options["bucket_name"] == "mentorship-pdfs"
+    assert options["endpoint_url"] == "https://objects.example.internal"
+    assert options["region_name"] == "eu-west-1"
+    assert options["default_acl"] is None
+    assert options["querystring_auth"] is True
+    assert options["file_overwrite"] is False
+    # Static files stay with the web server (WhiteNoise).
+    assert "S3" not in storages["staticfiles"]["BACKEND"]
+
+
+def test_the_cache_is_each_process_s_own_memory_without_redis(monkeypatch):
+    cache = settings_module(monkeypatch)["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_redis_url_shares_the_cache_between_machines(monkeypatch):
+    cache = settings_module(monkeypatch, REDIS_URL="redis://cache.example.internal:6379/2")[
+        "CACHES"
+    ]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache.example.internal:6379/2"
+
+
+def test_lockouts_and_sessions_are_kept_where_every_server_sees_them(monkeypatch):
+    settings = settings_module(monkeypatch)
+    assert settings["AXES_HANDLER"] == "axes.handlers.database.AxesDatabaseHandler"
+    assert settings["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+    assert settings["Q_CLUSTER"]["orm"] == "default"

@@ -9,19 +9,19 @@ from agreements.models import Agreement, AgreementVersion
 class Command(BaseCommand):
     help = (
         "Check every stored sealed PDF (each signed version's and each ended agreement's "
-        "final record) against the SHA-256 on record, and name each file that is missing "
-        "or altered. Exits with status 1 if any is."
+        "final record), on the file system or in the bucket, against the SHA-256 on record, "
+        "and name each file that is missing, unreadable or altered. Exits with status 1 if "
+        "any is."
     )
 
     def handle(self, *args, **options):
         checked = problems = 0
         for uuid, which, storage, name, recorded in _sealed_files():
             checked += 1
-            found = _sha256(storage, name)
-            if found == recorded:
+            state = _state(storage, name, recorded)
+            if state is None:
                 continue
             problems += 1
-            state = "MISSING" if found is None else "ALTERED: its SHA-256 differs from the record"
             self.stderr.write(f"Agreement {uuid}, {which}: {name or '(no file)'} {state}.")
         summary = f"Checked {checked} file{pluralize(checked)}"
         if problems:
@@ -51,16 +51,21 @@ def _sealed_files():
         yield uuid, "final", storage, name, recorded
 
 
-def _sha256(storage, name):
-    """The SHA-256 of a stored file, read in chunks; None if it is not there
-    or cannot be read."""
+def _state(storage, name, recorded):
+    """What is wrong with a stored file, or None if its SHA-256 is the one on
+    record. Reads it in chunks, from the file system or a bucket alike."""
     if not name:
-        return None
+        return "MISSING"
     digest = hashlib.sha256()
     try:
         with storage.open(name, "rb") as file:
             for chunk in file.chunks():
                 digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
+    except FileNotFoundError:
+        return "MISSING"
+    except OSError as exc:
+        # Not a verdict on the file: the disk or the bucket did not let it be read.
+        return f"UNREADABLE: {exc}"
+    if digest.hexdigest() != recorded:
+        return "ALTERED: its SHA-256 differs from the record"
+    return None
