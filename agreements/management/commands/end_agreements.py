@@ -49,7 +49,7 @@ class Command(BaseCommand):
         # The new day moves the next check-in and makes check-ins overdue.
         refreshed = Agreement.objects.refresh_overview(today)
         Program.objects.update(overview_as_of=today)
-        if verbosity:
+        if verbosity > 1:
             self.stdout.write(
                 f"Brought {refreshed} dashboard row{'s' if refreshed != 1 else ''} to {today}."
             )
