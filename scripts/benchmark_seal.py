@@ -1,6 +1,6 @@
 """How long a seal takes, and how a rendering process's memory grows.
 
-    .venv/bin/python scripts/benchmark_seal.py [--seals 30] [--renders 500]
+    .venv/bin/python scripts/benchmark_seal.py [--seals 30] [--renders 500] [--render-seals 100]
 
 Each figure is printed twice, from one run: "per call" rebuilds what the app
 used to rebuild on every call (pyHanko's SimpleSigner, which parses the RSA
@@ -89,7 +89,10 @@ def child(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seals", type=int, default=30)
-    parser.add_argument("--renders", type=int, default=500)
+    parser.add_argument("--renders", type=int, default=500, help="draft renders")
+    parser.add_argument(
+        "--render-seals", type=int, help="renders each sealed (default: a fifth of --renders)"
+    )
     parser.add_argument("--child", choices=["seal", "render", "render+seal"])
     parser.add_argument("--per-call", action="store_true")
     args = parser.parse_args()
@@ -109,7 +112,8 @@ def main():
         median, slowest = run("seal", per_call, seals=args.seals)
         mode = "per call" if per_call else "per process"
         print(f"  signer built {mode:<12} median {median:6.1f} ms   slowest {slowest:6.1f} ms")
-    for kind, renders in (("render", args.renders), ("render+seal", args.renders // 5)):
+    render_seals = args.renders // 5 if args.render_seals is None else args.render_seals
+    for kind, renders in (("render", args.renders), ("render+seal", render_seals)):
         print(f"Peak RSS over {renders} {kind}s of a draft, after one warm-up:")
         for per_call in (True, False):
             before, after = run(kind, per_call, renders=renders)

@@ -277,13 +277,27 @@ class Agreement(
         details: dict[str, Any] | None = None,
         at: datetime.datetime | None = None,
     ) -> AuditEvent:
-        """Append to the audit trail; the caller holds the row lock."""
-        return AuditEvent.append(self, kind, actor=actor, origin=origin, details=details, at=at)
+        """Append to the audit trail and, after a move, refresh the dashboard's
+        columns (``overview``); the caller holds the row lock."""
+        event = AuditEvent.append(self, kind, actor=actor, origin=origin, details=details, at=at)
+        if kind not in READS:
+            self.refresh_overview()
+        return event
 
     def audit_access(self, kind, *, actor, origin, details=None):
-        """Audit a view or a download: takes the row lock itself."""
+        """Audit a view or a download: takes the row lock itself.
+
+        Downloads are frequent, so this lock is the narrowest that keeps the
+        chain serial: this row only, FOR NO KEY UPDATE (which waits for the
+        moves' FOR UPDATE and for itself, but not for rows being added that
+        refer to the agreement), reading only the columns the chain needs.
+        """
         with transaction.atomic():
-            agreement = Agreement.objects.select_for_update().get(pk=self.pk)
+            agreement = (
+                Agreement.objects.select_for_update(of=("self",), no_key=True)
+                .only("uuid", "audit_head")
+                .get(pk=self.pk)
+            )
             agreement.audit(kind, actor=actor, origin=origin, details=details)
 
     def tell_both(self, name: str, *, about: str, **args: Any) -> None:

@@ -154,11 +154,11 @@ class AuditEvent(models.Model):
         entries of one agreement are appended one at a time.
         """
         origin = origin or Origin()
-        last = cls.objects.filter(agreement=agreement).order_by("-sequence").first()
+        sequence, previous_hash = cls._newest(agreement) or (0, GENESIS_HASH)
         # Stored JSON comes back normalised, so hash what the database will return.
         event = cls(
             agreement=agreement,
-            sequence=last.sequence + 1 if last else 1,
+            sequence=sequence + 1,
             kind=kind,
             at=at or timezone.now(),
             actor=actor,
@@ -166,13 +166,25 @@ class AuditEvent(models.Model):
             ip=origin.ip or "",
             user_agent=origin.user_agent,
             details=content.normalise(details or {}),
-            previous_hash=last.entry_hash if last else GENESIS_HASH,
+            previous_hash=previous_hash,
         )
         event.entry_hash = event.compute_hash(agreement.uuid)
         event.save()
         type(agreement).objects.filter(pk=agreement.pk).update(audit_head=event.entry_hash)
         agreement.audit_head = event.entry_hash
         return event
+
+    @classmethod
+    def _newest(cls, agreement):
+        """The sequence and hash of the chain's newest entry; None if it has none.
+
+        A query of its own after the lock, not a subquery of the locking
+        SELECT: on PostgreSQL, a locking SELECT that waited returns the row as
+        the other transaction left it but runs its subqueries on the database
+        as it was before, without the entry that transaction appended.
+        """
+        newest = cls.objects.filter(agreement=agreement).order_by("-sequence")
+        return newest.values_list("sequence", "entry_hash").first()
 
 
 def verify_chain(agreement, events=None):

@@ -22,10 +22,10 @@ def agreement_for(request, agreement_id, *, working_copy=True, records=False):
 
     Preloads its working copy (sections, parties, program, term, versions,
     signatures: what the agreement page and the PDF show) unless
-    ``working_copy=False``, and its check-ins and
-    closing notes if ``records=True``.
+    ``working_copy=False`` (then only its parties, in the same query), and
+    its check-ins and closing notes if ``records=True``.
     """
-    agreements = Agreement.objects.for_party(request.user)
+    agreements = Agreement.objects.for_party(request.user).select_related("mentor", "mentee")
     if working_copy or records:
         agreements = agreements.with_working_copy()
     if records:

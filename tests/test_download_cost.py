@@ -1,0 +1,75 @@
+"""What a download of a stored sealed PDF costs: a fixed number of queries
+however long the audit trail, and a trail that stays one chain when the pair
+download at the same time."""
+
+import pytest
+from django.urls import reverse
+
+from agreements import demo
+from agreements.models import Agreement, AuditEvent, Origin, verify_chain
+from tests.helpers import client_for, fresh, make_ready
+from tests.test_concurrency import make_client, run_at_once
+from tests.test_signed_pdf import body, sign_both, stored
+
+# The session and its user; the agreement with its parties (their names make
+# the file name) and the version; the audit entry: its savepoint, the row
+# lock, the newest entry, the INSERT, the audit_head UPDATE and the release.
+DOWNLOAD_QUERIES = 10
+
+
+def downloads(agreement):
+    return agreement.audit_events.filter(kind=AuditEvent.Kind.PDF_DOWNLOADED).count()
+
+
+def test_a_sealed_pdf_download_costs_the_same_queries_however_long_the_trail(
+    client, ready, mentor, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    version = sign_both(ready, django_capture_on_commit_callbacks)
+    url = reverse("agreements:version_pdf", args=[ready.uuid, version.number])
+    client_for(client, mentor)
+    client.get(url)  # the session's first request may write to it
+
+    with django_assert_num_queries(DOWNLOAD_QUERIES):
+        short = client.get(url)
+    for _ in range(40):
+        ready.audit_access(AuditEvent.Kind.VIEWED, actor=mentor, origin=Origin())
+    with django_assert_num_queries(DOWNLOAD_QUERIES):
+        long = client.get(url)
+
+    for response in (short, long):
+        assert response.status_code == 200
+        assert body(response) == stored(version.pdf)
+    assert downloads(ready) == 3
+    assert verify_chain(fresh(ready)) is None
+
+
+def test_a_download_appends_after_the_newest_entry_even_when_the_one_in_hand_is_old(ready, mentor):
+    old = fresh(ready)
+    ready.audit_access(AuditEvent.Kind.VIEWED, actor=mentor, origin=Origin())
+
+    old.audit_access(AuditEvent.Kind.PDF_DOWNLOADED, actor=mentor, origin=Origin())
+
+    agreement = fresh(ready)
+    assert agreement.audit_events.last().kind == AuditEvent.Kind.PDF_DOWNLOADED
+    assert verify_chain(agreement) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_downloads_at_the_same_time_keep_one_unbroken_chain(agreement, mentor, mentee):
+    ready = make_ready(agreement)
+    demo.sign_as(ready, mentor)
+    demo.sign_as(ready, mentee)
+    version = Agreement.objects.get(pk=ready.pk).version_in_force
+    assert version.is_sealed
+    url = reverse("agreements:version_pdf", args=[ready.uuid, version.number])
+    clients = [make_client(user) for user in (mentor, mentee, mentor, mentee)]
+    before = downloads(ready)
+
+    def download_five_times(client):
+        return lambda: [client.get(url).status_code for _ in range(5)]
+
+    statuses = run_at_once(*(download_five_times(client) for client in clients))
+
+    assert statuses == [[200] * 5] * 4
+    assert downloads(ready) == before + 20
+    assert verify_chain(fresh(ready)) is None
