@@ -11,7 +11,7 @@ search and sort only ever touch names, emails, states and dates.
 import csv
 import datetime
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -138,13 +138,13 @@ def _flag_conditions(program, today, now):
 
 def bring_up_to_date(program):
     """Bring the program's dashboard columns to today, if the daily
-    ``end_agreements`` has not yet (``agreements.models.overview``)."""
+    ``end_agreements`` has not yet (``agreements.models.overview``). Ended
+    pairings keep the columns they had when they ended."""
     today = timezone.localdate()
     if program.overview_as_of == today:
         return
-    with transaction.atomic():
-        Agreement.objects.filter(program=program).refresh_overview(today)
-        Program.objects.filter(pk=program.pk).update(overview_as_of=today)
+    Agreement.objects.filter(program=program).exclude(status=Status.ENDED).refresh_overview(today)
+    Program.objects.filter(pk=program.pk).update(overview_as_of=today)
     program.overview_as_of = today
 
 

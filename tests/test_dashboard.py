@@ -4,16 +4,18 @@ admin's actions on it."""
 import csv
 import datetime
 import io
+import threading
+import time
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from agreements import dashboard, demo
-from agreements.models import Agreement, AuditEvent, Program, Section, User
+from agreements.models import Agreement, AuditEvent, CheckInRecord, Program, Section, User
 from agreements.models.overview import overview_columns
 from agreements.services import pairing_create
 from tests.helpers import assert_unchanged, client_for, fresh, make_active, make_user
@@ -559,3 +561,38 @@ def test_the_page_query_reads_columns_not_a_subquery_per_row(
         assert "CORRELATED" not in plan, plan
     assert "agreements_checkin" not in str(queryset.query)
     assert "agreements_signature" not in str(queryset.query)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_that_waited_for_a_move_reads_what_the_move_committed(program, program_admin):
+    """The daily refresh meets a row a move holds: once the move commits, the
+    refresh reads the check-in the move recorded, not the data from before."""
+    active = make_active(pair(program, program_admin, 1), start=days_ago(70))
+    planned = fresh(active).content_in_force.checkins[0].date
+    assert fresh(active).checkins_overdue == 1
+    locked = threading.Event()
+
+    def move():
+        try:
+            with transaction.atomic():
+                Agreement.objects.select_for_update().get(pk=active.pk)
+                CheckInRecord.objects.create(
+                    agreement=active,
+                    planned_date=planned,
+                    held_on=planned,
+                    recorded_by=active.mentor,
+                )
+                locked.set()
+                time.sleep(1)  # the refresh below waits for this commit
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=move)
+    thread.start()
+    assert locked.wait(timeout=30)
+    Agreement.objects.filter(pk=active.pk).refresh_overview()
+    thread.join(timeout=30)
+
+    stored, expected = stored_and_expected(active)
+    assert stored == expected
+    assert (stored["checkins_held"], stored["checkins_overdue"]) == (1, 0)

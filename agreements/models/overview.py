@@ -12,6 +12,8 @@ pages on through indexes, and ``refresh_overview()`` keeps them true:
   overdue), so ``end_agreements``, run daily from cron, refreshes every row for
   the new day, and a dashboard shown before that does it for its program
   (``Program.overview_as_of`` says the day a program was last refreshed).
+  The dashboard runs on the site's date (``TIME_ZONE``), the program's day,
+  whatever the time zone of the admin who looks.
 
 They are metadata: dates, counts and who signed, never what the pair wrote.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import (
     Case,
     Count,
@@ -147,11 +149,20 @@ def overview_columns(model, today):
 class OverviewQuerySet(models.QuerySet):
     def refresh_overview(self, today=None):
         """Refresh the dashboard's columns of these rows as of ``today`` (by
-        default the date where the site is, ``TIME_ZONE``), ``BATCH`` rows per
-        UPDATE; returns how many."""
+        default the date where the site is, ``TIME_ZONE``); returns how many.
+
+        ``BATCH`` rows at a time, each batch in a transaction of its own that
+        locks its rows in order first: the UPDATE then reads what a move on
+        one of them committed meanwhile (an UPDATE that only waited for the
+        row would read the signatures and check-ins as they were before that
+        move), and no row stays locked for longer than its batch.
+        """
         today = today or timezone.localdate()
-        columns = overview_columns(self.model, today)
+        model = self.model
         pks = list(self.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(pks), BATCH):
-            self.model.objects.filter(pk__in=pks[start : start + BATCH]).update(**columns)
+            with transaction.atomic():
+                batch = model._default_manager.filter(pk__in=pks[start : start + BATCH])
+                list(batch.select_for_update(of=("self",)).order_by("pk").values_list("pk"))
+                batch.update(**overview_columns(model, today))
         return len(pks)

@@ -40,7 +40,8 @@ def detail(request, program_id):
     """The review dashboard."""
     program = program_for(request, program_id)
     filters = dashboard.Filters(request.GET)
-    today, now = request.user.today(), timezone.now()
+    # The program's day (TIME_ZONE), which the columns kept on each row are for.
+    today, now = timezone.localdate(), timezone.now()
     pairings = dashboard.filtered(program, filters, today=today, now=now)
     page = Paginator(pairings, PAIRINGS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [
@@ -87,7 +88,7 @@ def export(request, program_id):
     """The dashboard's rows, as filtered and sorted, as CSV: metadata only."""
     program = program_for(request, program_id)
     filters = dashboard.Filters(request.GET)
-    today = request.user.today()
+    today = timezone.localdate()  # the program's day, as on the dashboard
     pairings = dashboard.filtered(program, filters, today=today)
     response = StreamingHttpResponse(
         dashboard.export_rows(pairings, today=today), content_type="text/csv; charset=utf-8"
@@ -98,7 +99,7 @@ def export(request, program_id):
 
 def pairing_detail(request, program_id, agreement_id):
     program = program_for(request, program_id)
-    today = request.user.today()
+    today = timezone.localdate()  # the program's day, as on the dashboard
     row = get_object_or_404(dashboard.pairings(program, today=today), uuid=agreement_id)
     # Content is loaded only to show the sections both parties share.
     agreement = (

@@ -47,7 +47,8 @@ class Command(BaseCommand):
         if verbosity:
             self.stdout.write(f"Ended {ended} agreement{'s' if ended != 1 else ''}.")
         # The new day moves the next check-in and makes check-ins overdue.
-        refreshed = Agreement.objects.refresh_overview(today)
+        # Ended pairings keep the columns they had when they ended.
+        refreshed = Agreement.objects.exclude(status=Agreement.Status.ENDED).refresh_overview(today)
         Program.objects.update(overview_as_of=today)
         if verbosity > 1:
             self.stdout.write(
