@@ -43,8 +43,8 @@ class Flag(models.TextChoices):
 
 # ?sort= values: the column each sorts by. A leading "-" reverses it.
 SORTS = {
-    "mentor": "mentor__full_name",
-    "mentee": "mentee__full_name",
+    "mentor": "mentor_name",
+    "mentee": "mentee_name",
     "status": "status_order",
     "created": "created_at",
     "start": "start_on",
@@ -154,16 +154,23 @@ def pairings(program, *, today, now=None):
     and paging use its indexes, whatever the program's size."""
     now = now or timezone.now()
     bring_up_to_date(program)
-    return (
-        Agreement.objects.filter(program=program)
-        .select_related("mentor", "mentee")
-        .annotate(
-            **{
-                f"flag_{flag}": ExpressionWrapper(condition, output_field=models.BooleanField())
-                for flag, condition in _flag_conditions(program, today, now).items()
-            }
-        )
+    return Agreement.objects.filter(program=program).annotate(
+        **{
+            f"flag_{flag}": ExpressionWrapper(condition, output_field=models.BooleanField())
+            for flag, condition in _flag_conditions(program, today, now).items()
+        }
     )
+
+
+def with_parties(rows):
+    """Load the parties of a page's pairings in one query: joining the users
+    into the paged query would join every pairing of the program before the
+    page is cut from them."""
+    rows = list(rows)
+    people = User.objects.in_bulk({row.mentor_id for row in rows} | {row.mentee_id for row in rows})
+    for row in rows:
+        row.mentor, row.mentee = people[row.mentor_id], people[row.mentee_id]
+    return rows
 
 
 def filtered(program, filters, *, today, now=None):

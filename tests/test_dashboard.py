@@ -181,8 +181,9 @@ def test_dashboard_queries_do_not_grow(
     signed = Agreement.objects.values_list("pk", flat=True)[::2]
     Agreement.objects.filter(pk__in=list(signed)).update(activated_at=timezone.now())
     call_command("end_agreements", verbosity=0)  # the daily cron: every row as of today
-    # Session, user, program, summary counts, median days to sign, page count, page rows.
-    with django_assert_num_queries(7):
+    # Session, user, program, summary counts, median days to sign, page count,
+    # page rows, their parties.
+    with django_assert_num_queries(8):
         response = admin_client.get(dashboard_url(program, sort="checkin"))
     assert response.context["summary"]["total"] == pairings
     assert response.context["summary"]["signed_count"] == pairings // 2
@@ -596,3 +597,16 @@ def test_a_refresh_that_waited_for_a_move_reads_what_the_move_committed(program,
     stored, expected = stored_and_expected(active)
     assert stored == expected
     assert (stored["checkins_held"], stored["checkins_overdue"]) == (1, 0)
+
+
+def test_a_renamed_person_sorts_under_their_new_name(admin_client, program, program_admin):
+    first = pair(program, program_admin, 1, mentor="Zoe Zander")
+    pair(program, program_admin, 2, mentor="Mia Mahler")
+    first.mentor.full_name = "Abe Adler"
+    first.mentor.save()
+
+    response = admin_client.get(dashboard_url(program, sort="mentor"))
+
+    names = [row["agreement"].mentor.full_name for row in response.context["rows"]]
+    assert names == ["Abe Adler", "Mia Mahler"]
+    assert stored_and_expected(first)[0]["mentor_name"] == "Abe Adler"

@@ -112,7 +112,7 @@ def test_pairing_list_queries_do_not_grow(
             created_by=program_admin,
         )
     call_command("end_agreements", verbosity=0)  # the daily cron: every row as of today
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = admin_client.get(reverse("agreements:program", args=[program.uuid]))
     assert len(response.context["page"].object_list) == pairings
 

@@ -140,5 +140,23 @@ class Migration(migrations.Migration):
                 fields=["program", "status", "exit_on"], name="agreement_by_status_exit"
             ),
         ),
+        migrations.AddField(
+            model_name="agreement",
+            name="mentee_name",
+            field=models.CharField(blank=True, editable=False, max_length=150),
+        ),
+        migrations.AddField(
+            model_name="agreement",
+            name="mentor_name",
+            field=models.CharField(blank=True, editable=False, max_length=150),
+        ),
+        migrations.AddIndex(
+            model_name="agreement",
+            index=models.Index(fields=["program", "mentor_name"], name="agreement_by_mentor"),
+        ),
+        migrations.AddIndex(
+            model_name="agreement",
+            index=models.Index(fields=["program", "mentee_name"], name="agreement_by_mentee"),
+        ),
         migrations.RunPython(add_search_indexes, drop_search_indexes, elidable=True),
     ]

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 READS = {AuditEvent.Kind.VIEWED, AuditEvent.Kind.PDF_DOWNLOADED}
 # The agreement's own fields the dashboard's columns are worked out from.
 OVERVIEW_SOURCES = {
+    "mentor",
+    "mentee",
     "status",
     "activated_at",
     "start_in_force",
@@ -145,6 +147,8 @@ class Agreement(
             models.Index(fields=["program", *columns], name=f"agreement_by_{name}")
             for name, columns in [
                 ("activity", ["last_activity_at"]),
+                ("mentor", ["mentor_name"]),
+                ("mentee", ["mentee_name"]),
                 ("created", ["created_at"]),
                 ("status", ["status_order"]),
                 ("start", ["start_on"]),

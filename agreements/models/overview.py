@@ -1,6 +1,6 @@
 """What the program's dashboard shows of each pairing, kept on the agreement row.
 
-Working these out reads the signatures, the check-in dates in force (or the
+Working these out reads the parties' names, the signatures, the check-in dates in force (or the
 draft's) and the check-ins held: correlated subqueries that cost a program
 of 50,000 pairings seconds if the page runs them for every row it sorts,
 filters or skips. So they are columns, which the dashboard sorts, filters and
@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import (
     Case,
@@ -52,6 +53,9 @@ BATCH = 2000
 class OverviewMixin(models.Model):
     """The dashboard's columns of a pairing; see the module's docstring."""
 
+    # The parties' names, which the dashboard sorts on (``User.save`` keeps them).
+    mentor_name = models.CharField(max_length=150, blank=True, editable=False)
+    mentee_name = models.CharField(max_length=150, blank=True, editable=False)
     # The dates in force once signed, the draft's before; the end is the day
     # the program ended it, the end of a notice, or the exit date.
     start_on = models.DateField(null=True, blank=True, editable=False)
@@ -113,7 +117,10 @@ def overview_columns(model, today):
     )
     term = Term.objects.filter(agreement=OuterRef("pk"))
     signed_once = Q(activated_at__isnull=False)
+    users = get_user_model()._default_manager
     return {
+        "mentor_name": Subquery(users.filter(pk=OuterRef("mentor")).values("full_name")[:1]),
+        "mentee_name": Subquery(users.filter(pk=OuterRef("mentee")).values("full_name")[:1]),
         "start_on": Case(
             When(signed_once, then=F("start_in_force")),
             default=Subquery(term.values("start_date")[:1]),

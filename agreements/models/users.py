@@ -79,6 +79,16 @@ class User(AbstractUser):
     def __str__(self):
         return self.full_name or self.email
 
+    def save(self, *args, **kwargs):
+        """Save, and keep the name the program's dashboard sorts on (a column
+        of each of the person's agreements, ``overview``) the same."""
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "full_name" in update_fields:
+            agreements = self.agreements_as_mentor.model._default_manager
+            agreements.filter(mentor=self).update(mentor_name=self.full_name)
+            agreements.filter(mentee=self).update(mentee_name=self.full_name)
+
     def get_full_name(self):
         return self.full_name
 

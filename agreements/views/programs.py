@@ -50,7 +50,7 @@ def detail(request, program_id):
             "days": (today - timezone.localdate(agreement.created_at)).days,
             "flags": dashboard.flags_of(agreement, program),
         }
-        for agreement in page
+        for agreement in dashboard.with_parties(page)
     ]
     columns = [
         {
