@@ -76,11 +76,14 @@ def main():
         reverse("agreements:program", args=[program.uuid]),
         args.runs,
     )
+    # A draft PDF is rendered by the task worker, which does not run here:
+    # the page says it is being prepared (202) until the file is stored.
     measure(
-        "agreement PDF",
+        "draft PDF request (the worker renders)",
         party,
         reverse("agreements:pdf", args=[agreement.uuid]),
         max(3, args.runs // 4),
+        expect=(202,),
     )
 
     # The worst the forms allow: 30 goals, each with two 2,000-character words.
@@ -100,6 +103,7 @@ def main():
         other,
         reverse("agreements:pdf", args=[worst.uuid]),
         3,
+        expect=(202,),
     )
 
     # Signing, then the worker's job: render the PDF/A-3 once and seal it.
