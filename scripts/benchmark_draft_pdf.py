@@ -36,9 +36,7 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -526,36 +524,6 @@ def latency_figures(timings, errors):
 # Processes --------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def start(command, env, log):
-    # Its own session: stopped (with its children) by its process group id.
-    return subprocess.Popen(  # noqa: S603 - our own commands, from our own options
-        command,
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop(process, grace=15):
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
-
-
 def children(pid):
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as file:
@@ -701,20 +669,20 @@ def main():
         print(f"database {name}: migrated and seeded in {time.time() - started:.1f} s")
         print(f"draft: {summary}")
 
-        port = free_port()
+        port = benchlib.free_port()
         command = [sys.executable, "-m", "gunicorn", "mentorship.wsgi", "-b", f"{HOST}:{port}"]
         if args.gunicorn_config:
             command += ["-c", args.gunicorn_config]
         if args.workers or not args.gunicorn_config:
             command += ["--workers", str(args.workers or 2), "--worker-class", "sync"]
-        server = start(command, os.environ.copy(), server_log)
+        server = benchlib.start_process(command, os.environ.copy(), server_log)
         if not wait_until_up(port, login_path, server, time.time() + 60):
             raise SystemExit("gunicorn did not answer within 60 s")
         if args.worker_cmd:
             argv = shlex.split(args.worker_cmd)
             if argv[0].endswith(".py"):
                 argv = [sys.executable, str(ROOT / argv[0]), *argv[1:]]
-            worker = start(argv, os.environ.copy(), worker_log)
+            worker = benchlib.start_process(argv, os.environ.copy(), worker_log)
             time.sleep(2)
             if worker.poll() is not None:
                 raise SystemExit(f"the worker exited with {worker.returncode}")
@@ -795,8 +763,8 @@ def main():
             print(f"\nthe task worker exited during the run, with {worker.returncode}")
         completed = True
     finally:
-        stop(server)
-        stop(worker)
+        benchlib.stop_process(server)
+        benchlib.stop_process(worker)
         if not completed:
             for label, log in (("gunicorn", server_log), ("the task worker", worker_log)):
                 log.seek(0)
