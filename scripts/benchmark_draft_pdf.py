@@ -112,23 +112,6 @@ def fill(shape, length, seed, *, multiline, lines=TEXT_LINES_LIMIT):
 # The draft ------------------------------------------------------------------
 
 
-def create_database(base_url):
-    """A new, uniquely named database; returns (its URL, its name)."""
-    import psycopg
-
-    name = f"bench_draft_pdf_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(f"{base_url}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return f"{base_url}/{name}", name
-
-
-def drop_database(base_url, name):
-    import psycopg
-
-    with psycopg.connect(f"{base_url}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def section_posts(start, exit_date, shape):
     """(section kind, editing party, the edit form's POST data), every field at
     its max length, every formset at its max count, in an order the term checks allow."""
@@ -635,7 +618,7 @@ def main():
     phases = [int(n) for n in args.phases.split(",") if n.strip()]
 
     tmp = tempfile.mkdtemp(prefix="bench-draft-pdf-")
-    url, name = create_database(args.postgres)
+    url, name = benchlib.create_postgres_database(args.postgres, "bench_draft_pdf")
     os.environ.update(
         DATABASE_URL=url,
         DEBUG="false",
@@ -779,7 +762,7 @@ def main():
             connections.close_all()
         except Exception:  # noqa: BLE001, S110 - Django may not be set up yet
             pass
-        drop_database(args.postgres, name)
+        benchlib.drop_postgres_database(args.postgres, name)
         shutil.rmtree(tmp, ignore_errors=True)
         print(f"dropped database {name}")
 
