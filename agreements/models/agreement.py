@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     from .users import User
 
 
-# Audited reads of an agreement: they change nothing the dashboard shows.
-READS = {AuditEvent.Kind.VIEWED, AuditEvent.Kind.PDF_DOWNLOADED}
 # The agreement's own fields the dashboard's columns are worked out from.
 OVERVIEW_SOURCES = {
     "mentor",
@@ -281,11 +279,10 @@ class Agreement(
         details: dict[str, Any] | None = None,
         at: datetime.datetime | None = None,
     ) -> AuditEvent:
-        """Append to the audit trail and, after a move, refresh the dashboard's
-        columns (``overview``); the caller holds the row lock."""
+        """Append a move to the audit trail and refresh the dashboard's columns
+        (``overview``); the caller holds the row lock."""
         event = AuditEvent.append(self, kind, actor=actor, origin=origin, details=details, at=at)
-        if kind not in READS:
-            self.refresh_overview()
+        self.refresh_overview()
         return event
 
     def audit_access(self, kind, *, actor, origin, details=None):
@@ -294,7 +291,8 @@ class Agreement(
         Downloads are frequent, so this lock is the narrowest that keeps the
         chain serial: this row only, FOR NO KEY UPDATE (which waits for the
         moves' FOR UPDATE and for itself, but not for rows being added that
-        refer to the agreement), reading only the columns the chain needs.
+        refer to the agreement), reading only the columns the chain needs. A
+        read changes nothing the dashboard shows: nothing to refresh.
         """
         with transaction.atomic():
             agreement = (
@@ -302,7 +300,7 @@ class Agreement(
                 .only("uuid", "audit_head")
                 .get(pk=self.pk)
             )
-            agreement.audit(kind, actor=actor, origin=origin, details=details)
+            AuditEvent.append(agreement, kind, actor=actor, origin=origin, details=details)
 
     def tell_both(self, name: str, *, about: str, **args: Any) -> None:
         """Promise each party the email ``name``, once for ``about``."""
