@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
-from django.template.defaultfilters import pluralize
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, User
 
@@ -29,10 +30,10 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password", "full_name"]}),
         (
-            "Permissions",
+            gettext_lazy("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (gettext_lazy("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
@@ -73,6 +74,7 @@ class AgreementAdmin(admin.ModelAdmin):
                 AuditEvent.Kind.VIEWED,
                 actor=request.user,
                 origin=Origin.of(request),
+                # A record in the hashed trail: not translated.
                 details={"where": "site administration (pairing details, no content)"},
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -89,11 +91,15 @@ class AgreementAdmin(admin.ModelAdmin):
 class OutstandingFilter(admin.SimpleListFilter):
     """Opens on what needs an operator: effects not done yet."""
 
-    title = "state"
+    title = gettext_lazy("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("outstanding", "Pending or failed"), *Effect.State.choices, ("all", "All")]
+        return [
+            ("outstanding", _("Pending or failed")),
+            *Effect.State.choices,
+            ("all", _("All")),
+        ]
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:
@@ -145,12 +151,16 @@ class EffectAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Try the selected effects again now")
+    @admin.action(description=gettext_lazy("Try the selected effects again now"))
     def try_again(self, request, queryset):
         count = sum(effect.retry() for effect in queryset)
         self.message_user(
             request,
-            f"{count} effect{pluralize(count)} queued again; "
-            "the task worker tries each within seconds.",
+            ngettext(
+                "%(count)s effect queued again; the task worker tries each within seconds.",
+                "%(count)s effects queued again; the task worker tries each within seconds.",
+                count,
+            )
+            % {"count": count},
             messages.SUCCESS,
         )

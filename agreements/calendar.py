@@ -12,6 +12,9 @@ import zoneinfo
 
 from dateutil import rrule
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from icalendar import Calendar, Event, vDuration, vRecur
 
 from agreements.models import MeetingSchedule, Party, runs_on
@@ -89,24 +92,25 @@ def next_meeting(agreement, now):
 def meetings_left_out(schedule):
     """Why the meetings of a schedule cannot go in a calendar, or ""."""
     if schedule.frequency == MeetingSchedule.Frequency.CUSTOM:
-        return (
-            f"The meetings follow a rhythm of your own (“{schedule.frequency_custom}”), which a "
-            "calendar cannot repeat: add them to your calendar yourself."
-        )
+        # Translators: the rhythm as the pair wrote it, such as "every other Tuesday".
+        return _(
+            "The meetings follow a rhythm of your own (“%(rhythm)s”), which a calendar cannot "
+            "repeat: add them to your calendar yourself."
+        ) % {"rhythm": schedule.frequency_custom}
     if not schedule.repeats:
-        return "The agreement sets no meeting rhythm."
+        return _("The agreement sets no meeting rhythm.")
     if not (schedule.time and schedule.time_zone):
-        return "The agreement has no meeting time: add a meeting time through an amendment."
+        return _("The agreement has no meeting time: add a meeting time through an amendment.")
     return ""
 
 
 def end_label(agreement):
     """What the last day of the agreement is called in the calendar."""
     if agreement.is_ended:
-        return "Agreement ended"
+        return _("Agreement ended")
     if agreement.ends_early:
-        return "Agreement ends (notice given)"
-    return "Exit date"
+        return _("Agreement ends (notice given)")
+    return _("Exit date")
 
 
 def _uid(agreement, what):
@@ -122,17 +126,21 @@ def _meeting_event(agreement, plan, *, other, end, sequence, stamp):
     minutes = schedule.duration_minutes or DEFAULT_DURATION_MINUTES
     details = [
         schedule.frequency_display(),
-        f"{minutes} minutes",
+        ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes},
         schedule.get_format_display().lower() if schedule.format else "",
     ]
     description = [
         ", ".join(filter(None, details)) + ".",
-        f"Agreed in your mentoring agreement ({agreement.program.name}).",
-        f"Time reckoned in {schedule.time_zone}.",
+        # Translators: the program's name.
+        _("Agreed in your mentoring agreement (%(program)s).")
+        % {"program": agreement.program.name},
+        # Translators: a time zone name such as Europe/London.
+        _("Time reckoned in %(time_zone)s.") % {"time_zone": schedule.time_zone},
     ]
     event = Event.new(
         uid=_uid(agreement, "meetings"),
-        summary=f"Mentoring with {other}",
+        # Translators: the other party's name.
+        summary=_("Mentoring with %(name)s") % {"name": other},
         start=first,
         end=first + datetime.timedelta(minutes=minutes),
         location=schedule.location or None,
@@ -178,15 +186,21 @@ def _events(agreement, *, user, stamp):
     for checkin in plan.checkins:
         if not runs_on(checkin.date, end) and checkin.date not in held:
             continue
-        description = [f"To review: {checkin.focus}" if checkin.focus else "Check-in"]
+        description = [
+            # Translators: what the pair wrote they will review at this check-in.
+            _("To review: %(focus)s") % {"focus": checkin.focus}
+            if checkin.focus
+            else pgettext("calendar event", "Check-in")
+        ]
         record = held.get(checkin.date)
         if record:
-            description.append(f"Held on {record.held_on:%d %B %Y}.")
+            description.append(_("Held on %(date)s.") % {"date": date_format(record.held_on)})
         events.append(
             _day_event(
                 _uid(agreement, f"checkin-{checkin.date:%Y-%m-%d}"),
                 checkin.date,
-                summary=f"Check-in with {other}",
+                # Translators: the other party's name.
+                summary=_("Check-in with %(name)s") % {"name": other},
                 description="\n".join(description),
                 sequence=sequence,
                 stamp=stamp,
@@ -198,8 +212,13 @@ def _events(agreement, *, user, stamp):
             _day_event(
                 _uid(agreement, "exit"),
                 end,
-                summary=f"{label}: mentoring with {other}",
-                description=f"{label} of your mentoring agreement ({agreement.program.name}).",
+                # Translators: %(label)s is "Exit date", "Agreement ends (notice given)"
+                # or "Agreement ended"; %(name)s the other party's name.
+                summary=_("%(label)s: mentoring with %(name)s") % {"label": label, "name": other},
+                # Translators: %(label)s is "Exit date", "Agreement ends (notice given)"
+                # or "Agreement ended"; %(program)s the program's name.
+                description=_("%(label)s of your mentoring agreement (%(program)s).")
+                % {"label": label, "program": agreement.program.name},
                 sequence=sequence,
                 stamp=stamp,
             )
@@ -207,7 +226,7 @@ def _events(agreement, *, user, stamp):
     return events
 
 
-def agreement_calendar(agreements, *, user, name="Mentoring", now=None):
+def agreement_calendar(agreements, *, user, name=None, now=None):
     """A Calendar of the agreements in force among ``agreements``, as ``user``
     (one of the parties of each) sees them; ``.to_ical()`` gives the bytes.
 
@@ -218,7 +237,7 @@ def agreement_calendar(agreements, *, user, name="Mentoring", now=None):
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.calendar_name = name
+    calendar.calendar_name = name or _("Mentoring")
     # The meeting times are absolute; this names the zone of the person
     # subscribing, for clients that show the calendar in its own zone.
     calendar.add("x-wr-timezone", str(user.zone))

@@ -17,6 +17,8 @@ import hashlib
 import json
 import unicodedata
 
+from django.utils.translation import pgettext
+
 # /3 added the meeting time and time zone to the schedule; versions signed
 # under /2 keep their bytes and are read with no meeting time.
 CANONICAL_FORMAT = "mentorship-agreement/3"
@@ -74,9 +76,9 @@ def _display(value, choices):
     if value is None or value == "":
         return "—"
     if value is True:
-        return "yes"
+        return pgettext("a changed yes/no value", "yes")
     if value is False:
-        return "no"
+        return pgettext("a changed yes/no value", "no")
     return str(choices.get(value, value))
 
 

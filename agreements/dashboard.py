@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, Q
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from agreements.models import Agreement, Program, User
 
@@ -25,16 +26,24 @@ EXIT_SOON_DAYS = 30
 
 
 class Flag(models.TextChoices):
-    UNSIGNED = "unsigned", "Unsigned too long"
-    CHECKIN_OVERDUE = "overdue", "Check-in overdue"
-    EXIT_SOON = "exit_soon", "Exit within 30 days"
+    UNSIGNED = "unsigned", gettext_lazy("Unsigned too long")
+    CHECKIN_OVERDUE = "overdue", gettext_lazy("Check-in overdue")
+    EXIT_SOON = "exit_soon", gettext_lazy("Exit within 30 days")
 
     def label_in(self, program, *, short=False):
         """The label with the program's own "unsigned after" days in it."""
         if self != Flag.UNSIGNED:
             return self.label
         days = program.unsigned_flag_days
-        return f"Unsigned {days}+ days" if short else f"Unsigned after {days} days"
+        # The English reads the same for one day as for several; other
+        # languages get their plural forms.
+        if short:
+            # Translators: a short flag on a pairing; %(days)s is a number of days.
+            label = ngettext("Unsigned %(days)s+ days", "Unsigned %(days)s+ days", days)
+        else:
+            # Translators: %(days)s is a number of days.
+            label = ngettext("Unsigned after %(days)s days", "Unsigned after %(days)s days", days)
+        return label % {"days": days}
 
     @classmethod
     def choices_in(cls, program):
@@ -55,34 +64,34 @@ SORTS = {
 DEFAULT_SORT = "-activity"
 # The sortable columns of the dashboard, in order.
 COLUMNS = [
-    ("mentor", "Mentor"),
-    ("mentee", "Mentee"),
-    ("status", "Status"),
-    ("created", "Created"),
-    ("start", "Start"),
-    ("exit", "Exit"),
-    ("checkin", "Next check-in"),
-    ("activity", "Last activity"),
+    ("mentor", gettext_lazy("Mentor")),
+    ("mentee", gettext_lazy("Mentee")),
+    ("status", gettext_lazy("Status")),
+    ("created", pgettext_lazy("dashboard column: when the pairing was made", "Created")),
+    ("start", pgettext_lazy("dashboard column: the start date", "Start")),
+    ("exit", pgettext_lazy("dashboard column: the exit date", "Exit")),
+    ("checkin", gettext_lazy("Next check-in")),
+    ("activity", gettext_lazy("Last activity")),
 ]
 # The sort menu: every order the column headers give, in words, for a phone,
 # where the pairings show as cards without headers to click.
 SORT_CHOICES = [
-    ("-activity", "Last activity, most recent first"),
-    ("activity", "Last activity, least recent first"),
-    ("mentor", "Mentor, A to Z"),
-    ("-mentor", "Mentor, Z to A"),
-    ("mentee", "Mentee, A to Z"),
-    ("-mentee", "Mentee, Z to A"),
-    ("status", "Status, drafts first"),
-    ("-status", "Status, ended first"),
-    ("-created", "Created, newest first"),
-    ("created", "Created, oldest first"),
-    ("start", "Start, earliest first"),
-    ("-start", "Start, latest first"),
-    ("exit", "Exit, soonest first"),
-    ("-exit", "Exit, latest first"),
-    ("checkin", "Next check-in, soonest first"),
-    ("-checkin", "Next check-in, latest first"),
+    ("-activity", gettext_lazy("Last activity, most recent first")),
+    ("activity", gettext_lazy("Last activity, least recent first")),
+    ("mentor", gettext_lazy("Mentor, A to Z")),
+    ("-mentor", gettext_lazy("Mentor, Z to A")),
+    ("mentee", gettext_lazy("Mentee, A to Z")),
+    ("-mentee", gettext_lazy("Mentee, Z to A")),
+    ("status", gettext_lazy("Status, drafts first")),
+    ("-status", gettext_lazy("Status, ended first")),
+    ("-created", gettext_lazy("Created, newest first")),
+    ("created", gettext_lazy("Created, oldest first")),
+    ("start", gettext_lazy("Start, earliest first")),
+    ("-start", gettext_lazy("Start, latest first")),
+    ("exit", gettext_lazy("Exit, soonest first")),
+    ("-exit", gettext_lazy("Exit, latest first")),
+    ("checkin", gettext_lazy("Next check-in, soonest first")),
+    ("-checkin", gettext_lazy("Next check-in, latest first")),
 ]
 
 
@@ -261,6 +270,8 @@ def neutralise(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+# The export's column names stay as they are in every language: like the
+# import's column names (``agreements.pairing_import``), they are a file format.
 EXPORT_HEADER = [
     "mentor_name",
     "mentor_email",
@@ -303,13 +314,23 @@ EXPORT_COLUMNS = [
 def export_rows(queryset, *, today):
     """The CSV lines of the export, header first, built lazily from plain
     values (no model instances: 10,000 rows stream in well under a second)."""
+    # Words are read now, in the request's language: the lines are made as
+    # the response streams, after the view has returned.
+    statuses = {status: str(label) for status, label in Status.choices}
+    flags = {flag: str(label) for flag, label in Flag.choices}
+    signed = {
+        True: pgettext("a cell of the CSV export: signed", "yes"),
+        False: pgettext("a cell of the CSV export: not signed", "no"),
+    }
+    return _export_lines(queryset, today, statuses, flags, signed)
 
+
+def _export_lines(queryset, today, statuses, flags, signed):
     class Echo:
         def write(self, value):
             return value
 
     writer = csv.writer(Echo())
-    statuses = dict(Status.choices)
     yield writer.writerow(EXPORT_HEADER)
     for values in queryset.values(*EXPORT_COLUMNS).iterator(chunk_size=2000):
         created = timezone.localdate(values["created_at"])
@@ -319,8 +340,8 @@ def export_rows(queryset, *, today):
             values["mentee__full_name"],
             values["mentee__email"],
             statuses[values["status"]],
-            "yes" if values["mentor_signed"] else "no",
-            "yes" if values["mentee_signed"] else "no",
+            signed[bool(values["mentor_signed"])],
+            signed[bool(values["mentee_signed"])],
             created.isoformat(),
             (today - created).days,
             values["start_on"],
@@ -328,7 +349,7 @@ def export_rows(queryset, *, today):
             values["next_checkin"],
             values["checkins_held"],
             values["checkins_overdue"],
-            "; ".join(label for flag, label in Flag.choices if values[f"flag_{flag}"]),
+            "; ".join(label for flag, label in flags.items() if values[f"flag_{flag}"]),
             values["last_activity_at"].isoformat(timespec="seconds"),
         ]
         yield writer.writerow([neutralise(cell) for cell in row])

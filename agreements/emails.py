@@ -5,20 +5,24 @@ A move promises an email (``Effect.objects.promise_email``); the task worker
 calls the function of that name with the recipient and the ids the move
 gave, so each email reads what is true when it is sent. Emails leave the
 app: names, the program, dates and links only, never what the pair wrote.
+Each is in its recipient's language (``User.own_language``).
 """
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from agreements.invitations import invitation_path
 from agreements.models import Agreement, AgreementVersion, Party, Reminder, Section
+from agreements.templatetags.agreement_tags import mid_sentence
 
 
 def make_message(name, to, context):
@@ -70,8 +74,8 @@ def pairing_created(to, *, agreement_id):
     """A program paired two people; someone without a password is invited."""
     agreement = _agreement(agreement_id)
     context = {**_about(agreement, to), **_sign_in_or_invitation(agreement, to)}
-    context["role"] = agreement.party_of(to).label.lower()
-    context["other_role"] = agreement.party_of(context["other"]).label.lower()
+    context["role"] = mid_sentence(agreement.party_of(to).label)
+    context["other_role"] = mid_sentence(agreement.party_of(context["other"]).label)
     _send("invitation" if context.get("invited") else "pairing_created", to, context)
 
 
@@ -163,9 +167,20 @@ def password_reset(to):
     _send("password_reset", to, {"url": url})
 
 
+def _in_their_language(send):
+    # The worker has no request to take a language from: the recipient's own
+    # (User.own_language), for the subject, the body and the words in them.
+    @functools.wraps(send)
+    def in_their_language(to, **ids):
+        with translation.override(to.own_language):
+            send(to, **ids)
+
+    return in_their_language
+
+
 # What the worker may send, by name: everything above.
 EMAILS = {
-    function.__name__: function
+    function.__name__: _in_their_language(function)
     for function in [
         pairing_created,
         agreement_signed,

@@ -14,6 +14,9 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import Agreement, User
 from agreements.services import template_dates, template_problems
@@ -27,12 +30,12 @@ REQUIRED = ("mentor_email", "mentor_name", "mentee_email", "mentee_name")
 OPTIONAL = ("start_date", "exit_date")
 COLUMNS = REQUIRED + OPTIONAL
 LABELS = {
-    "mentor_email": "Mentor's email",
-    "mentor_name": "Mentor's name",
-    "mentee_email": "Mentee's email",
-    "mentee_name": "Mentee's name",
-    "start_date": "Start date",
-    "exit_date": "Exit date",
+    "mentor_email": gettext_lazy("Mentor's email"),
+    "mentor_name": gettext_lazy("Mentor's name"),
+    "mentee_email": gettext_lazy("Mentee's email"),
+    "mentee_name": gettext_lazy("Mentee's name"),
+    "start_date": gettext_lazy("Start date"),
+    "exit_date": gettext_lazy("Exit date"),
 }
 # A spreadsheet opening the file, or a later export of these values, could
 # run a cell starting with one of these as a formula (CSV injection).
@@ -41,17 +44,23 @@ FORMULA_STARTS = {
     "+": "“+”",
     "-": "“-”",
     "@": "“@”",
-    "\t": "a tab",
-    "\r": "a carriage return",
+    "\t": gettext_lazy("a tab"),
+    "\r": gettext_lazy("a carriage return"),
 }
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
-SIZE_MESSAGE = (
-    f"The file is larger than 1 MB. Import at most {MAX_ROWS:,} "
-    "pairings at a time: split the file into several."
-)
+def too_big():
+    return ValidationError(
+        _(
+            # Translators: %(max)s is the most pairings a file may hold, such as "2,000".
+            "The file is larger than 1 MB. Import at most %(max)s pairings at a time: split the "
+            "file into several."
+        ),
+        code="too_big",
+        params={"max": number_format(MAX_ROWS, force_grouping=True)},
+    )
 
 
 @dataclasses.dataclass
@@ -89,19 +98,23 @@ class ImportRow:
 def decode(data):
     """The text of an uploaded file, or a ValidationError saying why it is not one."""
     if len(data) > MAX_BYTES:
-        raise ValidationError(SIZE_MESSAGE, code="too_big")
+        raise too_big()
     if b"\x00" in data:
         raise ValidationError(
-            "The file contains NUL bytes, so it is not a plain-text CSV file. From a "
-            "spreadsheet, save it as “CSV UTF-8 (comma delimited)”.",
+            _(
+                "The file contains NUL bytes, so it is not a plain-text CSV file. From a "
+                "spreadsheet, save it as “CSV UTF-8 (comma delimited)”."
+            ),
             code="nul_bytes",
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationError(
-            "The file is not in UTF-8, so its names cannot be read reliably. From a "
-            "spreadsheet, save it as “CSV UTF-8 (comma delimited)”.",
+            _(
+                "The file is not in UTF-8, so its names cannot be read reliably. From a "
+                "spreadsheet, save it as “CSV UTF-8 (comma delimited)”."
+            ),
             code="not_utf8",
         ) from None
 
@@ -110,11 +123,11 @@ def read_records(text):
     """(column names, [(line number, cells)]) of a CSV text, after the file-level checks."""
     text = text.removeprefix("\ufeff")
     if len(text.encode("utf-8")) > MAX_BYTES:
-        raise ValidationError(SIZE_MESSAGE, code="too_big")
+        raise too_big()
     if "\x00" in text:
-        raise ValidationError("The file contains NUL bytes.", code="nul_bytes")
+        raise ValidationError(_("The file contains NUL bytes."), code="nul_bytes")
     if not text.strip():
-        raise ValidationError("The file is empty.", code="empty")
+        raise ValidationError(_("The file is empty."), code="empty")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records, line = [], 0
     try:
@@ -125,26 +138,31 @@ def read_records(text):
                 records.append((start, cells))
                 if len(records) > MAX_ROWS + 1:
                     raise ValidationError(
-                        "The file has more than %(max)s pairings. Import at most %(max)s at a "
-                        "time: split the file into several.",
+                        _(
+                            "The file has more than %(max)s pairings. Import at most %(max)s at "
+                            "a time: split the file into several."
+                        ),
                         code="too_many_rows",
-                        params={"max": f"{MAX_ROWS:,}"},
+                        params={"max": number_format(MAX_ROWS, force_grouping=True)},
                     )
     except csv.Error as exc:
         raise ValidationError(
-            "This is not a CSV file that can be read: line %(line)s is malformed (%(error)s). "
-            "A value containing a comma or a double quote must be in double quotes, with each "
-            "double quote inside doubled.",
+            _(
+                # Translators: %(error)s is Python's own description of the fault, in English.
+                "This is not a CSV file that can be read: line %(line)s is malformed "
+                "(%(error)s). A value containing a comma or a double quote must be in double "
+                "quotes, with each double quote inside doubled."
+            ),
             code="not_csv",
             params={"line": reader.line_num, "error": exc},
         ) from None
     if not records:
-        raise ValidationError("The file has no values in it, only commas.", code="empty")
+        raise ValidationError(_("The file has no values in it, only commas."), code="empty")
     _line, header = records[0]
     columns = _columns(header)
     if len(records) == 1:
         raise ValidationError(
-            "The file names its columns but has no pairings below them.", code="no_rows"
+            _("The file names its columns but has no pairings below them."), code="no_rows"
         )
     return columns, records[1:]
 
@@ -153,17 +171,26 @@ def _columns(header):
     columns = [cell.strip().lower() for cell in header]
     if len(columns) == 1 and (";" in columns[0] or "\t" in columns[0]):
         raise ValidationError(
-            "The columns are separated by %(separator)s; separate them with commas. From a "
-            "spreadsheet, save the file as “CSV UTF-8 (comma delimited)”.",
+            _(
+                "The columns are separated by semicolons; separate them with commas. From a "
+                "spreadsheet, save the file as “CSV UTF-8 (comma delimited)”."
+            )
+            if ";" in columns[0]
+            else _(
+                "The columns are separated by tabs; separate them with commas. From a "
+                "spreadsheet, save the file as “CSV UTF-8 (comma delimited)”."
+            ),
             code="wrong_separator",
-            params={"separator": "semicolons" if ";" in columns[0] else "tabs"},
         )
     missing = [name for name in REQUIRED if name not in columns]
     if len(missing) == len(REQUIRED):
         # Probably not a file of pairings at all: its other columns do not matter.
         raise ValidationError(
-            "The first line must name the columns, and it names none of the required ones: "
-            "%(names)s. Is this the CSV file of pairings?",
+            _(
+                # Translators: %(names)s lists column names, which stay as they are.
+                "The first line must name the columns, and it names none of the required "
+                "ones: %(names)s. Is this the CSV file of pairings?"
+            ),
             code="missing_columns",
             params={"names": ", ".join(missing)},
         )
@@ -172,21 +199,22 @@ def _columns(header):
     if unnamed:
         errors.append(
             ValidationError(
-                "The first line leaves %(columns)s %(numbers)s without a name: name or remove "
-                "%(them)s.",
+                ngettext(
+                    # Translators: %(numbers)s lists column numbers, such as "2, 5".
+                    "The first line leaves column %(numbers)s without a name: name or remove it.",
+                    "The first line leaves columns %(numbers)s without a name: name or remove "
+                    "them.",
+                    len(unnamed),
+                ),
                 code="unnamed_column",
-                params={
-                    "columns": "column" if len(unnamed) == 1 else "columns",
-                    "numbers": ", ".join(unnamed),
-                    "them": "it" if len(unnamed) == 1 else "them",
-                },
+                params={"numbers": ", ".join(unnamed)},
             )
         )
     twice = sorted({name for name in columns if name and columns.count(name) > 1})
     if twice:
         errors.append(
             ValidationError(
-                "The first line names these columns more than once: %(names)s.",
+                _("The first line names these columns more than once: %(names)s."),
                 code="duplicate_column",
                 params={"names": ", ".join(twice)},
             )
@@ -195,8 +223,10 @@ def _columns(header):
     if unknown:
         errors.append(
             ValidationError(
-                "The first line names columns this import does not know: %(names)s. Remove "
-                "them; the columns are %(columns)s.",
+                _(
+                    "The first line names columns this import does not know: %(names)s. "
+                    "Remove them; the columns are %(columns)s."
+                ),
                 code="unknown_columns",
                 params={"names": ", ".join(unknown), "columns": ", ".join(COLUMNS)},
             )
@@ -204,7 +234,7 @@ def _columns(header):
     if missing:
         errors.append(
             ValidationError(
-                "The first line does not name the required columns %(names)s.",
+                _("The first line does not name the required columns %(names)s."),
                 code="missing_columns",
                 params={"names": ", ".join(missing)},
             )
@@ -218,36 +248,56 @@ def _formula_problem(name, raw):
     stripped = raw.strip(" ")
     for value in (raw, stripped):
         if value[:1] in FORMULA_STARTS:
-            return (
-                f"{LABELS[name]} starts with {FORMULA_STARTS[value[0]]}, so it looks like a "
-                "spreadsheet formula. Such values are refused rather than changed: correct the "
-                "cell."
+            message = _(
+                # Translators: %(column)s is a column's label, such as "Mentor's email";
+                # %(start)s the character it starts with, such as "“=”" or "a tab".
+                "%(column)s starts with %(start)s, so it looks like a spreadsheet formula. Such "
+                "values are refused rather than changed: correct the cell."
             )
+            return message % {"column": LABELS[name], "start": FORMULA_STARTS[value[0]]}
     return None
+
+
+def _missing(name):
+    # Translators: %(column)s is a column's label, such as "Mentor's email".
+    return _("%(column)s is missing.") % {"column": LABELS[name]}
+
+
+def _too_long(name, limit):
+    message = ngettext(
+        # Translators: %(column)s is a column's label, such as "Mentor's name".
+        "%(column)s is longer than %(limit)s character.",
+        "%(column)s is longer than %(limit)s characters.",
+        limit,
+    )
+    return message % {"column": LABELS[name], "limit": limit}
 
 
 def _name(name, value, problems):
     value = " ".join(value.split())
     if not value:
-        problems.append(f"{LABELS[name]} is missing.")
+        problems.append(_missing(name))
     elif len(value) > NAME_LIMIT:
-        problems.append(f"{LABELS[name]} is longer than {NAME_LIMIT} characters.")
+        problems.append(_too_long(name, NAME_LIMIT))
     elif any(unicodedata.category(char) == "Cc" for char in value):
-        problems.append(f"{LABELS[name]} contains a control character.")
+        # Translators: %(column)s is a column's label, such as "Mentor's name".
+        problems.append(_("%(column)s contains a control character.") % {"column": LABELS[name]})
     return value
 
 
 def _email(name, value, problems):
     value = value.strip().lower()
     if not value:
-        problems.append(f"{LABELS[name]} is missing.")
+        problems.append(_missing(name))
     elif len(value) > EMAIL_LIMIT:
-        problems.append(f"{LABELS[name]} is longer than {EMAIL_LIMIT} characters.")
+        problems.append(_too_long(name, EMAIL_LIMIT))
     else:
         try:
             validate_email(value)
         except ValidationError:
-            problems.append(f"{LABELS[name]} “{value}” is not a valid email address.")
+            # Translators: %(column)s is a column's label, %(value)s the value in the cell.
+            message = _("%(column)s “%(value)s” is not a valid email address.")
+            problems.append(message % {"column": LABELS[name], "value": value})
     return value
 
 
@@ -255,18 +305,22 @@ def _date(name, value, problems):
     value = value.strip()
     if not value:
         return None
+    cell = {"column": LABELS[name], "value": value}
     if not DATE_FORMAT.fullmatch(value):
-        problems.append(
-            f"{LABELS[name]} “{value}” is not a date written YYYY-MM-DD, such as 2027-01-04."
-        )
+        # Translators: %(column)s is a column's label, %(value)s the value in the cell.
+        # Keep YYYY-MM-DD and 2027-01-04 as they are: the file must use this format.
+        message = _("%(column)s “%(value)s” is not a date written YYYY-MM-DD, such as 2027-01-04.")
+        problems.append(message % cell)
         return None
     try:
         day = datetime.date.fromisoformat(value)
     except ValueError:
-        problems.append(f"{LABELS[name]} “{value}” is not a date that exists.")
+        # Translators: %(column)s is a column's label, %(value)s the value in the cell.
+        problems.append(_("%(column)s “%(value)s” is not a date that exists.") % cell)
         return None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        problems.append(f"{LABELS[name]} “{value}” is not a plausible year.")
+        # Translators: %(column)s is a column's label, %(value)s the value in the cell.
+        problems.append(_("%(column)s “%(value)s” is not a plausible year.") % cell)
         return None
     return day
 
@@ -275,10 +329,16 @@ def _row(program, line, columns, cells):
     """One line's values and the problems that need no database."""
     problems = []
     if len(cells) > len(columns):
-        problems.append(
-            f"This line has {len(cells)} values but the first line names {len(columns)} "
-            "columns. A value containing a comma must be in double quotes."
+        message = ngettext(
+            # Translators: %(values)s and %(columns)s are numbers; the plural form follows
+            # %(columns)s (there are always more values than columns, and at least two values).
+            "This line has %(values)s values but the first line names %(columns)s column. A "
+            "value containing a comma must be in double quotes.",
+            "This line has %(values)s values but the first line names %(columns)s columns. A "
+            "value containing a comma must be in double quotes.",
+            len(columns),
         )
+        problems.append(message % {"values": len(cells), "columns": len(columns)})
     raw = dict.fromkeys(COLUMNS, "")
     raw.update(zip(columns, cells, strict=False))
     clean = {}
@@ -303,12 +363,12 @@ def _row(program, line, columns, cells):
         problems=problems,
     )
     if row.mentor.email and row.mentor.email == row.mentee.email:
-        problems.append("A person cannot mentor themselves: choose two different people.")
+        problems.append(_("A person cannot mentor themselves: choose two different people."))
     start, exit_ = row.start_date, row.exit_date
     if exit_ and not start and not raw["start_date"].strip():
-        problems.append("An exit date needs a start date.")
+        problems.append(_("An exit date needs a start date."))
     elif start and exit_ and exit_ <= start:
-        problems.append("The exit date must be after the start date.")
+        problems.append(_("The exit date must be after the start date."))
     elif start:
         row.term_exit, _checkins = template_dates(program, start, exit_)
         problems.extend(template_problems(program, start, exit_))
@@ -340,31 +400,39 @@ def check_rows(program, columns, records):
             if person.account is None:
                 first = new_names.setdefault(person.email, (row.line, person.name))
                 if first[0] != row.line and first[1] != person.name:
+                    message = _(
+                        # Translators: %(email)s is an email address, %(line)s a line number and
+                        # %(name)s the name given there.
+                        "%(email)s is on line %(line)s as “%(name)s”: the new account takes that "
+                        "name."
+                    )
                     row.notes.append(
-                        f"{person.email} is on line {first[0]} as “{first[1]}”: the new "
-                        "account takes that name."
+                        message % {"email": person.email, "line": first[0], "name": first[1]}
                     )
             elif not person.account.is_active:
-                row.problems.append(
-                    f"{person.email} has an account that is deactivated: it cannot be paired."
-                )
+                # Translators: %(email)s is an email address.
+                message = _("%(email)s has an account that is deactivated: it cannot be paired.")
+                row.problems.append(message % {"email": person.email})
             elif person.account.full_name != person.name:
-                row.notes.append(f"{person.email} has an account already: it keeps the name on it.")
+                # Translators: %(email)s is an email address.
+                message = _("%(email)s has an account already: it keeps the name on it.")
+                row.notes.append(message % {"email": person.email})
         mentor, mentee = row.mentor, row.mentee
         if not (mentor.email and mentee.email) or mentor.email == mentee.email:
             continue
         first_line = seen_pairings.setdefault((mentor.email, mentee.email), row.line)
         if first_line != row.line:
-            row.problems.append(
-                f"Line {row.line} repeats the pairing on line {first_line}: remove one of them."
-            )
+            # Translators: %(line)s and %(first)s are line numbers of the file.
+            message = _("Line %(line)s repeats the pairing on line %(first)s: remove one of them.")
+            row.problems.append(message % {"line": row.line, "first": first_line})
         if (
             mentor.account
             and mentee.account
             and (mentor.account.pk, mentee.account.pk) in open_pairings
         ):
+            # Translators: %(mentor)s and %(mentee)s are people, by name or email address.
+            message = _("%(mentor)s already mentors %(mentee)s in this program.")
             row.problems.append(
-                f"{mentor.account.full_name} already mentors {mentee.account.full_name} in "
-                "this program."
+                message % {"mentor": mentor.account.full_name, "mentee": mentee.account.full_name}
             )
     return rows

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agreements import content
 from agreements.models import (
@@ -85,17 +87,28 @@ def template_problems(
     problems = []
     if exit_date and program.term_months_locked:
         problems.append(
-            f"The program's policy sets a term of {program.term_months} months: leave the "
-            "exit date empty; it follows from the start date."
+            ngettext(
+                "The program's policy sets a term of %(months)s month: leave the exit date "
+                "empty; it follows from the start date.",
+                "The program's policy sets a term of %(months)s months: leave the exit date "
+                "empty; it follows from the start date.",
+                program.term_months,
+            )
+            % {"months": program.term_months}
         )
     exit_date, checkins = template_dates(program, start_date, exit_date)
     if exit_date is None:
-        problems.append("The start date is too far in the future.")
+        problems.append(_("The start date is too far in the future."))
     elif len(checkins) > MAX_CHECKINS:
         problems.append(
-            f"With a check-in every {program.checkin_every_weeks} weeks, this term would have "
-            f"more than {MAX_CHECKINS} check-ins, the most an agreement holds. Choose a "
-            "shorter term."
+            ngettext(
+                "With a check-in every %(weeks)s week, this term would have more than "
+                "%(most)s check-ins, the most an agreement holds. Choose a shorter term.",
+                "With a check-in every %(weeks)s weeks, this term would have more than "
+                "%(most)s check-ins, the most an agreement holds. Choose a shorter term.",
+                program.checkin_every_weeks,
+            )
+            % {"weeks": program.checkin_every_weeks, "most": MAX_CHECKINS}
         )
     return problems
 
@@ -230,7 +243,10 @@ def pairing_repair(
     program's template (nothing of the old agreement carries over)."""
     with transaction.atomic():
         agreement.end_by_program(
-            by=by, note=f"The mentee is now paired with another mentor. {note}", origin=origin
+            by=by,
+            # Translators: %(reason)s is the admin's own words, as they typed them.
+            note=_("The mentee is now paired with another mentor. %(reason)s") % {"reason": note},
+            origin=origin,
         )
         return pairing_invite(
             program=agreement.program,

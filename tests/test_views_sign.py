@@ -25,7 +25,7 @@ def test_sign_page_shows_hash_and_consent_statement(client, ready, mentor):
     response = client.get(reverse("agreements:sign", args=[ready.uuid]))
     assert response.status_code == 200
     assert ready.content_hash in response.text
-    assert CONSENT_STATEMENT in response.text
+    assert str(CONSENT_STATEMENT) in response.text
 
 
 def test_signing_records_name_time_and_hash(client, ready, mentor):

@@ -2,6 +2,8 @@
 
 from django import forms
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from agreements.models import GoalProgress, StillWorking
 
@@ -10,16 +12,18 @@ from .widgets import DateField, needed
 
 class StillWorkingFields(forms.Form):
     working = forms.ChoiceField(
-        label="Is this agreement still working for you?",
+        label=gettext_lazy("Is this agreement still working for you?"),
         choices=StillWorking.choices,
         widget=forms.RadioSelect,
     )
     working_note = forms.CharField(
-        label="Your note",
+        label=gettext_lazy("Your note"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required if it needs changes: what would help? Only the two of you see it.",
+        help_text=gettext_lazy(
+            "Required if it needs changes: what would help? Only the two of you see it."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -31,7 +35,7 @@ class StillWorkingFields(forms.Form):
         if cleaned.get("working") == StillWorking.NEEDS_CHANGES and not cleaned.get("working_note"):
             self.add_error(
                 "working_note",
-                forms.ValidationError("Say what needs to change.", code="note_required"),
+                forms.ValidationError(_("Say what needs to change."), code="note_required"),
             )
         return cleaned
 
@@ -39,7 +43,7 @@ class StillWorkingFields(forms.Form):
 class CheckInRecordForm(StillWorkingFields):
     """When the check-in was held, each goal's progress, and the recorder's own answer."""
 
-    held_on = DateField(label="Held on")
+    held_on = DateField(label=gettext_lazy("Held on"))
 
     field_order = ["held_on"]
 
@@ -49,15 +53,16 @@ class CheckInRecordForm(StillWorkingFields):
         self.fields["held_on"].initial = today
         for goal in goals:
             self.fields[f"goal_{goal.pk}_status"] = forms.ChoiceField(
-                label="Progress",
-                choices=[("", "Choose the progress"), *GoalProgress.Status.choices],
+                label=_("Progress"),
+                choices=[("", _("Choose the progress")), *GoalProgress.Status.choices],
             )
             # Several goals each have a "Progress": the error summary names the goal.
-            self.fields[
-                f"goal_{goal.pk}_status"
-            ].summary_label = f"Progress on “{Truncator(goal.description).chars(60)}”"
+            described = {"goal": Truncator(goal.description).chars(60)}
+            # Translators: %(goal)s is the start of a goal's description.
+            summary = _("Progress on “%(goal)s”") % described
+            self.fields[f"goal_{goal.pk}_status"].summary_label = summary
             self.fields[f"goal_{goal.pk}_note"] = forms.CharField(
-                label="Note",
+                label=pgettext("a written note", "Note"),
                 required=False,
                 max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -78,7 +83,7 @@ class CheckInRecordForm(StillWorkingFields):
         held_on = self.cleaned_data["held_on"]
         if held_on > self.today:
             raise forms.ValidationError(
-                "The date it was held cannot be in the future.", code="future"
+                _("The date it was held cannot be in the future."), code="future"
             )
         return held_on
 

@@ -5,15 +5,27 @@ The checks themselves are in ``agreements.pairing_import``.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.pairing_import import (
     MAX_BYTES,
     MAX_ROWS,
-    SIZE_MESSAGE,
     check_rows,
     decode,
     read_records,
+    too_big,
 )
+
+
+def _file_help():
+    return _(
+        # Translators: %(max)s is the most pairings a file may hold, such as "2,000".
+        "UTF-8, at most 1 MB and %(max)s pairings. Nothing is created yet: "
+        "you will see every line first."
+    ) % {"max": number_format(MAX_ROWS, force_grouping=True)}
 
 
 class PairingCheckForm(forms.Form):
@@ -45,8 +57,14 @@ class PairingCheckForm(forms.Form):
         cleaned = super().clean()
         if self.problem_rows:
             raise ValidationError(
-                "Problems on %(count)s of the %(total)s lines. Nothing was created: correct the "
-                "file and check it again.",
+                ngettext(
+                    # Translators: the plural form follows %(total)s, the number of lines.
+                    "Problems on %(count)s of the %(total)s lines. Nothing was created: correct "
+                    "the file and check it again.",
+                    "Problems on %(count)s of the %(total)s lines. Nothing was created: correct "
+                    "the file and check it again.",
+                    len(self.rows),
+                ),
                 code="row_problems",
                 params={"count": len(self.problem_rows), "total": len(self.rows)},
             )
@@ -57,18 +75,18 @@ class PairingUploadForm(PairingCheckForm):
     text_field = "file"
 
     file = forms.FileField(
-        label="CSV file",
+        label=gettext_lazy("CSV file"),
         # An empty file gets the same message as one holding only blank lines.
         allow_empty_file=True,
-        help_text=f"UTF-8, at most 1 MB and {MAX_ROWS:,} pairings. Nothing is created yet: "
-        "you will see every line first.",
+        # Lazy: the field is built at import, before a language is active.
+        help_text=lazy(_file_help, str)(),
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
-            raise ValidationError(SIZE_MESSAGE, code="too_big")
+            raise too_big()
         return self.check_text(decode(upload.read(MAX_BYTES + 1)))
 
 

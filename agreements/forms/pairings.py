@@ -3,6 +3,8 @@
 import unicodedata
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.models import Agreement, User
 from agreements.services import template_problems
@@ -16,7 +18,7 @@ def _clean_name(value):
     """A name fit for an email header: no line breaks or other control characters."""
     if any(unicodedata.category(char) == "Cc" for char in value):
         raise forms.ValidationError(
-            "Remove the line breaks or other control characters from this name.",
+            _("Remove the line breaks or other control characters from this name."),
             code="control_character",
         )
     return " ".join(value.split())
@@ -26,7 +28,7 @@ def _clean_email(email):
     """A lower-case email whose account, if any, can be paired."""
     email = email.lower()
     if User.objects.filter(email__iexact=email, is_active=False).exists():
-        raise forms.ValidationError("This email address cannot be paired.", code="inactive")
+        raise forms.ValidationError(_("This email address cannot be paired."), code="inactive")
     return email
 
 
@@ -44,15 +46,19 @@ class PairingForm(forms.Form):
     """A new pairing: two people by name and email. Someone without an
     account is invited; an existing account keeps its own name."""
 
-    mentor_name = forms.CharField(label="Mentor's name", max_length=NAME_LIMIT)
-    mentor_email = forms.EmailField(label="Mentor's email")
-    mentee_name = forms.CharField(label="Mentee's name", max_length=NAME_LIMIT)
-    mentee_email = forms.EmailField(label="Mentee's email")
+    mentor_name = forms.CharField(label=gettext_lazy("Mentor's name"), max_length=NAME_LIMIT)
+    mentor_email = forms.EmailField(label=gettext_lazy("Mentor's email"))
+    mentee_name = forms.CharField(label=gettext_lazy("Mentee's name"), max_length=NAME_LIMIT)
+    mentee_email = forms.EmailField(label=gettext_lazy("Mentee's email"))
     start_date = DateField(
-        required=False, help_text="The pair can set or change it in their agreement."
+        label=gettext_lazy("Start date"),
+        required=False,
+        help_text=gettext_lazy("The pair can set or change it in their agreement."),
     )
     exit_date = DateField(
-        required=False, help_text="Left empty, it follows from the program's term length."
+        label=gettext_lazy("Exit date"),
+        required=False,
+        help_text=gettext_lazy("Left empty, it follows from the program's term length."),
     )
 
     def __init__(self, *args, program, **kwargs):
@@ -76,21 +82,22 @@ class PairingForm(forms.Form):
         mentor, mentee = cleaned.get("mentor_email"), cleaned.get("mentee_email")
         start, exit_ = cleaned.get("start_date"), cleaned.get("exit_date")
         if exit_ and not start:
-            self.add_error("exit_date", "An exit date needs a start date.")
+            self.add_error("exit_date", _("An exit date needs a start date."))
         elif start and exit_ and exit_ <= start:
-            self.add_error("exit_date", "The exit date must come after the start date.")
+            self.add_error("exit_date", _("The exit date must come after the start date."))
         else:
             for problem in template_problems(self.program, start, exit_):
                 self.add_error("start_date" if not exit_ else "exit_date", problem)
         if mentor and mentee:
             if mentor == mentee:
                 raise forms.ValidationError(
-                    "A person cannot mentor themselves: enter two different people.",
+                    _("A person cannot mentor themselves: enter two different people."),
                     code="same_person",
                 )
             if _open_pairing(self.program, mentor, mentee):
                 raise forms.ValidationError(
-                    "%(mentor)s already mentors %(mentee)s in this program.",
+                    # Translators: %(mentor)s and %(mentee)s are people, by name or email address.
+                    _("%(mentor)s already mentors %(mentee)s in this program."),
                     code="duplicate",
                     params={"mentor": mentor, "mentee": mentee},
                 )
@@ -106,10 +113,10 @@ class PairingForm(forms.Form):
 
 class EndPairingForm(forms.Form):
     reason = forms.CharField(
-        label="Reason",
+        label=gettext_lazy("Reason"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Both people see this reason, in an email and on their agreement.",
+        help_text=gettext_lazy("Both people see this reason, in an email and on their agreement."),
     )
 
 
@@ -117,8 +124,8 @@ class RepairForm(EndPairingForm):
     """The mentee gets another mentor: the current pairing ends with the
     reason given, and a new one opens."""
 
-    mentor_name = forms.CharField(label="New mentor's name", max_length=NAME_LIMIT)
-    mentor_email = forms.EmailField(label="New mentor's email")
+    mentor_name = forms.CharField(label=gettext_lazy("New mentor's name"), max_length=NAME_LIMIT)
+    mentor_email = forms.EmailField(label=gettext_lazy("New mentor's email"))
 
     field_order = ["mentor_name", "mentor_email", "reason"]
 
@@ -134,16 +141,17 @@ class RepairForm(EndPairingForm):
         email = _clean_email(self.cleaned_data["mentor_email"])
         if email == agreement.mentee.email.lower():
             raise forms.ValidationError(
-                "A person cannot mentor themselves: enter someone other than the mentee.",
+                _("A person cannot mentor themselves: enter someone other than the mentee."),
                 code="same_person",
             )
         if email == agreement.mentor.email.lower():
             raise forms.ValidationError(
-                "This is the current mentor: enter the new mentor's email.", code="same_mentor"
+                _("This is the current mentor: enter the new mentor's email."), code="same_mentor"
             )
         if _open_pairing(agreement.program, email, agreement.mentee.email):
             raise forms.ValidationError(
-                "This person already mentors %(mentee)s in this program.",
+                # Translators: %(mentee)s is the mentee's name.
+                _("This person already mentors %(mentee)s in this program."),
                 code="duplicate",
                 params={"mentee": agreement.mentee.full_name},
             )

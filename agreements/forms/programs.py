@@ -4,20 +4,22 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import Program
 from agreements.services import MAX_CHECKINS
 
 from .widgets import needed
 
-LOCK_LABEL = "Program policy — the pair cannot change it"
+LOCK_LABEL = gettext_lazy("Program policy — the pair cannot change it")
 
 # A locked clause must say something, or the pair would be bound to nothing.
 # (The notice is always required.)
 LOCKED_NEEDS = {
-    "exceptions_notes": "Write how an exception is handled, or leave it negotiable.",
-    "checkin_every_weeks": "Give the number of weeks, or leave it negotiable.",
-    "term_months": "Give the term length in months, or leave it negotiable.",
+    "exceptions_notes": gettext_lazy("Write how an exception is handled, or leave it negotiable."),
+    "checkin_every_weeks": gettext_lazy("Give the number of weeks, or leave it negotiable."),
+    "term_months": gettext_lazy("Give the term length in months, or leave it negotiable."),
 }
 
 
@@ -37,10 +39,14 @@ class ProgramTemplateForm(forms.ModelForm):
         ]
         widgets = {"exceptions_notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
-            "checkin_every_weeks": "New agreements start with check-ins this often, from the "
-            "start date to the exit date. Locked, it is the longest the pair may go without one.",
-            "term_months": "Locked, the exit date always follows from the start date.",
-            "unsigned_flag_days": "On your dashboard only; the pair does not see it.",
+            "checkin_every_weeks": gettext_lazy(
+                "New agreements start with check-ins this often, from the start date to the exit "
+                "date. Locked, it is the longest the pair may go without one."
+            ),
+            "term_months": gettext_lazy(
+                "Locked, the exit date always follows from the start date."
+            ),
+            "unsigned_flag_days": gettext_lazy("On your dashboard only; the pair does not see it."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -48,7 +54,7 @@ class ProgramTemplateForm(forms.ModelForm):
         for clause in Program.TEMPLATE_CLAUSES:
             self.fields[f"{clause}_locked"].label = LOCK_LABEL
         for clause in LOCKED_NEEDS:
-            needed(self.fields[clause], "Needed if it is program policy.")
+            needed(self.fields[clause], _("Needed if it is program policy."))
         for name, low, high in (
             ("checkin_every_weeks", 1, 52),
             ("term_months", 1, 60),
@@ -63,14 +69,14 @@ class ProgramTemplateForm(forms.ModelForm):
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Fieldset(
-                "Confidentiality: how an exception is handled",
+                _("Confidentiality: how an exception is handled"),
                 "exceptions_notes",
                 "exceptions_notes_locked",
             ),
-            Fieldset("Check-ins", "checkin_every_weeks", "checkin_every_weeks_locked"),
-            Fieldset("Term", "term_months", "term_months_locked"),
-            Fieldset("Early exit", "notice_days", "notice_days_locked"),
-            Fieldset("Your dashboard", "unsigned_flag_days"),
+            Fieldset(_("Check-ins"), "checkin_every_weeks", "checkin_every_weeks_locked"),
+            Fieldset(_("Term"), "term_months", "term_months_locked"),
+            Fieldset(_("Early exit"), "notice_days", "notice_days_locked"),
+            Fieldset(_("Your dashboard"), "unsigned_flag_days"),
         )
 
     def clean(self):
@@ -87,8 +93,15 @@ class ProgramTemplateForm(forms.ModelForm):
             self.add_error(
                 "checkin_every_weeks",
                 forms.ValidationError(
-                    "A check-in every %(weeks)s weeks does not fit in a term of %(months)s "
-                    "months: choose fewer weeks or a longer term.",
+                    ngettext(
+                        # Translators: %(weeks)s (at least 4) and %(months)s are numbers; the
+                        # plural form follows %(months)s.
+                        "A check-in every %(weeks)s weeks does not fit in a term of %(months)s "
+                        "months: choose fewer weeks or a longer term.",
+                        "A check-in every %(weeks)s weeks does not fit in a term of %(months)s "
+                        "months: choose fewer weeks or a longer term.",
+                        months,
+                    ),
                     code="cadence_longer_than_term",
                     params={"weeks": weeks, "months": months},
                 ),
@@ -97,9 +110,17 @@ class ProgramTemplateForm(forms.ModelForm):
             self.add_error(
                 "checkin_every_weeks",
                 forms.ValidationError(
-                    "A check-in every %(weeks)s weeks for %(months)s months is more than "
-                    "%(most)s check-ins, the most an agreement holds: choose more weeks or a "
-                    "shorter term.",
+                    ngettext(
+                        # Translators: %(weeks)s, %(months)s (at least 7) and %(most)s are numbers;
+                        # the plural form follows %(weeks)s.
+                        "A check-in every %(weeks)s weeks for %(months)s months is more than "
+                        "%(most)s check-ins, the most an agreement holds: choose more weeks or "
+                        "a shorter term.",
+                        "A check-in every %(weeks)s weeks for %(months)s months is more than "
+                        "%(most)s check-ins, the most an agreement holds: choose more weeks or "
+                        "a shorter term.",
+                        weeks,
+                    ),
                     code="too_many_checkins",
                     params={"weeks": weeks, "months": months, "most": MAX_CHECKINS},
                 ),

@@ -2,8 +2,9 @@
 form that adds an off-limits topic to an agreement in force."""
 
 from django import forms
-from django.template.defaultfilters import pluralize
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import Agreement, CheckIn, Goal, OffLimitsTopic, runs_on
 from agreements.models.drafting import checkin_gaps
@@ -37,15 +38,21 @@ class TermBoundForm(forms.ModelForm):
                 self.add_error(
                     self.date_field,
                     forms.ValidationError(
-                        "Choose a date between the start date (%(start)s) and the exit date "
-                        "(%(exit)s)."
+                        _(
+                            # Translators: %(start)s and %(exit)s are dates.
+                            "Choose a date between the start date (%(start)s) and the exit date "
+                            "(%(exit)s)."
+                        )
                         if self.exit_date_allowed
-                        else "Choose a date from the start date (%(start)s) to the day before "
-                        "the exit date (%(exit)s): the agreement ends on the exit date.",
+                        else _(
+                            # Translators: %(start)s and %(exit)s are dates.
+                            "Choose a date from the start date (%(start)s) to the day before "
+                            "the exit date (%(exit)s): the agreement ends on the exit date."
+                        ),
                         code="outside_term",
                         params={
-                            "start": date_format(term.start_date),
-                            "exit": date_format(term.exit_date),
+                            "start": date_format(term.start_date, "SHORT_DATE_FORMAT"),
+                            "exit": date_format(term.exit_date, "SHORT_DATE_FORMAT"),
                         },
                     ),
                 )
@@ -63,10 +70,11 @@ class GoalForm(TermBoundForm):
             "success_measure": forms.Textarea(attrs={"rows": 2}),
         }
         field_classes = {"target_date": DateField}
+        labels = {"target_date": gettext_lazy("Target date")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        name_blank_choices(self, {"owner": "Choose whose goal"})
+        name_blank_choices(self, {"owner": _("Choose whose goal")})
 
 
 class CheckInForm(TermBoundForm):
@@ -76,6 +84,7 @@ class CheckInForm(TermBoundForm):
         model = CheckIn
         fields = ["date", "focus"]
         field_classes = {"date": DateField}
+        labels = {"date": gettext_lazy("Date")}
         # The label says "(optional)"; the model's help text said so in words.
         help_texts = {"focus": ""}
 
@@ -84,27 +93,32 @@ class OffLimitsTopicForm(forms.ModelForm):
     class Meta:
         model = OffLimitsTopic
         fields = ["topic", "rule"]
+        labels = {"topic": gettext_lazy("Topic"), "rule": gettext_lazy("Rule")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        name_blank_choices(self, {"rule": "Choose a rule"})
+        name_blank_choices(self, {"rule": _("Choose a rule")})
 
 
 class OffLimitsAdditionForm(OffLimitsTopicForm):
     class Meta(OffLimitsTopicForm.Meta):
-        help_texts = {"topic": "For example: my family, a named colleague, salary."}
+        help_texts = {"topic": gettext_lazy("For example: my family, a named colleague, salary.")}
 
 
-# What one row of each formset is, in words.
-NOUNS = {Goal: "goal", CheckIn: "check-in", OffLimitsTopic: "topic"}
+# The label of each formset's box that removes a row.
+REMOVE_LABELS = {
+    Goal: gettext_lazy("Remove this goal"),
+    CheckIn: gettext_lazy("Remove this check-in"),
+    OffLimitsTopic: gettext_lazy("Remove this topic"),
+}
 
 
 class SectionFormSet(forms.BaseInlineFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
-        form.fields["DELETE"].label = f"Remove this {NOUNS[self.model]}"
+        form.fields["DELETE"].label = REMOVE_LABELS[self.model]
         # A row id that no longer exists: the other party deleted that row.
-        form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = (
+        form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = _(
             "This row was removed by the other party in the meantime. Open the section "
             "again to see its current rows."
         )
@@ -150,22 +164,30 @@ class CheckInFormSet(TermAwareFormSet):
         ]
         if dates and not (self.instance.term.start_date and self.instance.term.exit_date):
             raise forms.ValidationError(
-                "Set the start and exit dates under “Term and exit” first: every check-in "
-                "falls between them.",
+                _(
+                    "Set the start and exit dates under “Term and exit” first: every check-in "
+                    "falls between them."
+                ),
                 code="no_term",
             )
         if len(dates) != len(set(dates)):
-            raise forms.ValidationError("Two check-ins are on the same day.", code="duplicate")
+            raise forms.ValidationError(_("Two check-ins are on the same day."), code="duplicate")
         weeks = self.instance.policy.get("checkin_every_weeks")
         term = self.instance.term
         if weeks and term.start_date and term.exit_date:
             gaps = checkin_gaps(term.start_date, term.exit_date, dates, weeks)
             if gaps:
                 raise forms.ValidationError(
-                    "The program's policy is a check-in at least every %(weeks)s week%(s)s, "
-                    "but there are %(gaps)s without one. Add check-ins in between.",
+                    ngettext(
+                        # Translators: %(gaps)s lists the stretches of the term without a check-in.
+                        "The program's policy is a check-in at least every %(weeks)s week, but "
+                        "there are %(gaps)s without one. Add check-ins in between.",
+                        "The program's policy is a check-in at least every %(weeks)s weeks, but "
+                        "there are %(gaps)s without one. Add check-ins in between.",
+                        weeks,
+                    ),
                     code="checkin_gap",
-                    params={"weeks": weeks, "s": pluralize(weeks), "gaps": "; ".join(gaps)},
+                    params={"weeks": weeks, "gaps": "; ".join(gaps)},
                 )
 
 

@@ -8,8 +8,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.db import transaction
-from django.template.defaultfilters import pluralize
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import (
     Confidentiality,
@@ -24,7 +25,22 @@ from agreements.services import MAX_CHECKINS, add_months, checkin_dates
 from .section_rows import CheckInFormSet, GoalFormSet, OffLimitsTopicFormSet
 from .widgets import DateField, join_help, name_blank_choices, needed, time_zone_choices
 
-POLICY_HELP = "Program policy: set by the program; neither of you can change it."
+POLICY_HELP = gettext_lazy("Program policy: set by the program; neither of you can change it.")
+
+# Whole sentences for each channel that has details (ContactPreference.CHANNELS),
+# so each language words them its own way.
+CHANNEL_NEEDED = {
+    "by_email": gettext_lazy("Needed if you tick email."),
+    "by_phone": gettext_lazy("Needed if you tick phone."),
+    "by_video": gettext_lazy("Needed if you tick video call."),
+    "by_chat": gettext_lazy("Needed if you tick chat."),
+}
+CHANNEL_DETAILS_MISSING = {
+    "by_email": gettext_lazy("Give the details for email."),
+    "by_phone": gettext_lazy("Give the details for phone."),
+    "by_video": gettext_lazy("Give the details for video call."),
+    "by_chat": gettext_lazy("Give the details for chat."),
+}
 
 
 def _inline_helper():
@@ -60,10 +76,10 @@ class ContactPreferenceForm(forms.ModelForm):
 
     def __init__(self, *args, legend="", **kwargs):
         super().__init__(*args, **kwargs)
-        name_blank_choices(self, {"response_time": "Choose a response time"})
-        for flag, details, label in ContactPreference.CHANNELS:
+        name_blank_choices(self, {"response_time": _("Choose a response time")})
+        for flag, details, _label in ContactPreference.CHANNELS:
             if flag != "in_person":
-                needed(self.fields[details], f"Needed if you tick {label.lower()}.")
+                needed(self.fields[details], CHANNEL_NEEDED[flag])
         # Not needed to save a draft, but to agree to the section.
         needed(self.fields["response_time"])
         self.helper = _inline_helper()
@@ -81,7 +97,7 @@ class ContactPreferenceForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         chosen = False
-        for flag, details, label in ContactPreference.CHANNELS:
+        for flag, details, _label in ContactPreference.CHANNELS:
             if not cleaned.get(flag):
                 # Details of a channel not chosen are shown nowhere: never keep them.
                 cleaned[details] = ""
@@ -90,13 +106,11 @@ class ContactPreferenceForm(forms.ModelForm):
             if flag != "in_person" and not cleaned.get(details):
                 self.add_error(
                     details,
-                    forms.ValidationError(
-                        f"Give the details for {label.lower()}.", code="required"
-                    ),
+                    forms.ValidationError(CHANNEL_DETAILS_MISSING[flag], code="required"),
                 )
         if not chosen and self.has_changed():
             raise forms.ValidationError(
-                "Choose at least one way to be contacted.", code="no_channel"
+                _("Choose at least one way to be contacted."), code="no_channel"
             )
         return cleaned
 
@@ -118,9 +132,12 @@ class MeetingScheduleForm(forms.ModelForm):
         ]
 
     time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"),
         choices=time_zone_choices,
         required=False,
-        help_text="Where the meeting time is reckoned; each calendar shows it in local time.",
+        help_text=gettext_lazy(
+            "Where the meeting time is reckoned; each calendar shows it in local time."
+        ),
     )
 
     def __init__(self, *args, default_time_zone="", **kwargs):
@@ -131,14 +148,14 @@ class MeetingScheduleForm(forms.ModelForm):
         name_blank_choices(
             self,
             {
-                "frequency": "Choose how often",
-                "format": "Choose how you meet",
-                "arranged_by": "Choose who",
-                "agenda_by": "Choose who",
+                "frequency": _("Choose how often"),
+                "format": _("Choose how you meet"),
+                "arranged_by": _("Choose who"),
+                "agenda_by": _("Choose who"),
             },
         )
         # Needed for a regular rhythm, which goes into both calendars (see clean()).
-        needed(self.fields["time"], "Not needed for “Other”.")
+        needed(self.fields["time"], _("Not needed for “Other”."))
         needed(self.fields["time_zone"])
         needed(self.fields["frequency_custom"])
         # Saved means complete: the pair agrees to a whole schedule.
@@ -163,14 +180,14 @@ class MeetingScheduleForm(forms.ModelForm):
             if not cleaned.get("frequency_custom"):
                 self.add_error(
                     "frequency_custom",
-                    forms.ValidationError("Describe how often you will meet.", code="required"),
+                    forms.ValidationError(_("Describe how often you will meet."), code="required"),
                 )
         elif "frequency" in cleaned:
             cleaned["frequency_custom"] = ""
             # A regular rhythm goes into both calendars: it needs a time and a zone.
             for name, message in (
-                ("time", "Give the time of day you meet."),
-                ("time_zone", "Choose the time zone of the meeting time."),
+                ("time", _("Give the time of day you meet.")),
+                ("time_zone", _("Choose the time zone of the meeting time.")),
             ):
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, forms.ValidationError(message, code="required"))
@@ -213,12 +230,14 @@ class ConfidentialityForm(forms.ModelForm):
         self.fields["work_matters"].required = True
         self.fields["line_manager_by_mentor"].required = True
         for name in ("third_party_name", "third_party_limits"):
-            needed(self.fields[name], "Needed if the mentor may consult a third party.")
+            needed(self.fields[name], _("Needed if the mentor may consult a third party."))
         # Only the mentee can give (or withdraw) consent to a third party.
         self.party = party
         self.fields["third_party_consent"].disabled = party != Party.MENTEE
         if party != Party.MENTEE:
-            self.fields["third_party_consent"].help_text = "Only the mentee can give this consent."
+            self.fields["third_party_consent"].help_text = _(
+                "Only the mentee can give this consent."
+            )
         policy = self.instance.agreement.policy
         if "exceptions_notes" in policy:
             # Disabled: Django keeps the initial value, whatever is posted.
@@ -227,22 +246,24 @@ class ConfidentialityForm(forms.ModelForm):
             self.initial["exceptions_notes"] = policy["exceptions_notes"]
         self.helper = _inline_helper()
         self.helper.layout = Layout(
-            Fieldset("What stays between you", "work_matters", "personal_matters", "mentor_areas"),
             Fieldset(
-                "Where confidentiality yields",
+                _("What stays between you"), "work_matters", "personal_matters", "mentor_areas"
+            ),
+            Fieldset(
+                _("Where confidentiality yields"),
                 "yields_to_risk_of_harm",
                 "yields_to_legal_duty",
                 "yields_to_organisation_duty",
                 "exceptions_notes",
             ),
             Fieldset(
-                "Consulting someone else",
+                _("Consulting someone else"),
                 "third_party_allowed",
                 Row(Column("third_party_name"), Column("third_party_limits")),
                 "third_party_consent",
             ),
             Fieldset(
-                "The mentee's line manager", "line_manager_by_mentor", "line_manager_by_mentee"
+                _("The mentee's line manager"), "line_manager_by_mentor", "line_manager_by_mentee"
             ),
         )
 
@@ -256,7 +277,7 @@ class ConfidentialityForm(forms.ModelForm):
                 self.add_error(
                     name,
                     forms.ValidationError(
-                        "Required when the mentor may consult a third party.", code="required"
+                        _("Required when the mentor may consult a third party."), code="required"
                     ),
                 )
         # Consent is to a named person within stated limits: changing either
@@ -290,19 +311,33 @@ class TermForm(forms.ModelForm):
         exit_date = self.fields["exit_date"]
         if self.term_months:
             exit_date.disabled, exit_date.required = True, False
-            months = f"{self.term_months} month{pluralize(self.term_months)}"
-            exit_date.help_text = (
-                f"Program policy: the term is {months}, so the exit date is the start date "
-                f"plus {months}. It is set when you save."
-            )
+            exit_date.help_text = ngettext(
+                "Program policy: the term is %(months)s month, so the exit date is the start "
+                "date plus %(months)s month. It is set when you save.",
+                "Program policy: the term is %(months)s months, so the exit date is the start "
+                "date plus %(months)s months. It is set when you save.",
+                self.term_months,
+            ) % {"months": self.term_months}
         elif agreement.program.term_months:
             months = agreement.program.term_months
-            suggestion = f"The program suggests a term of {months} month{pluralize(months)}"
-            if self.instance.start_date:
-                suggested = add_months(self.instance.start_date, months)
-                if suggested:
-                    suggestion += f": from this start date, {date_format(suggested)}"
-            exit_date.help_text = join_help(exit_date.help_text, f"{suggestion}.")
+            start = self.instance.start_date
+            suggested = add_months(start, months) if start else None
+            if suggested:
+                suggestion = ngettext(
+                    # Translators: %(date)s is the exit date the program's term gives.
+                    "The program suggests a term of %(months)s month: from this start date, "
+                    "%(date)s.",
+                    "The program suggests a term of %(months)s months: from this start date, "
+                    "%(date)s.",
+                    months,
+                ) % {"months": months, "date": date_format(suggested, "SHORT_DATE_FORMAT")}
+            else:
+                suggestion = ngettext(
+                    "The program suggests a term of %(months)s month.",
+                    "The program suggests a term of %(months)s months.",
+                    months,
+                ) % {"months": months}
+            exit_date.help_text = join_help(exit_date.help_text, suggestion)
         self.helper = _inline_helper()
         self.helper.layout = Layout(
             Row(Column("start_date"), Column("exit_date")),
@@ -314,29 +349,38 @@ class TermForm(forms.ModelForm):
         if self.term_months and cleaned.get("start_date"):
             cleaned["exit_date"] = add_months(cleaned["start_date"], self.term_months)
             if cleaned["exit_date"] is None:
-                self.add_error("start_date", "This start date is too far in the future.")
+                self.add_error("start_date", _("This start date is too far in the future."))
         start, exit_ = cleaned.get("start_date"), cleaned.get("exit_date")
         if start and exit_:
             if exit_ <= start:
                 self.add_error(
                     "exit_date",
                     forms.ValidationError(
-                        "The exit date must be after the start date.", code="exit_before_start"
+                        _("The exit date must be after the start date."), code="exit_before_start"
                     ),
                 )
                 return cleaned
             checkins, goals = self.instance.agreement.dates_outside(start, exit_)
-            for section, outside in (("check-ins", checkins), ("goals' target dates", goals)):
+            checkins_outside = _(
+                # Translators: %(dates)s lists dates.
+                "These check-ins would fall outside the new term: %(dates)s. Change them first."
+            )
+            goals_outside = _(
+                # Translators: %(dates)s lists dates.
+                "These goals' target dates would fall outside the new term: %(dates)s. "
+                "Change them first."
+            )
+            for message, outside in ((checkins_outside, checkins), (goals_outside, goals)):
                 if outside:
                     self.add_error(
                         None,
                         forms.ValidationError(
-                            "These %(section)s would fall outside the new term: %(dates)s. "
-                            "Change them first.",
+                            message,
                             code="outside_new_term",
                             params={
-                                "section": section,
-                                "dates": ", ".join(date_format(d) for d in outside),
+                                "dates": ", ".join(
+                                    date_format(d, "SHORT_DATE_FORMAT") for d in outside
+                                )
                             },
                         ),
                     )
@@ -361,7 +405,7 @@ class SectionEditor:
                         data,
                         instance=agreement.contact_for(party),
                         prefix=party.value,
-                        legend="Your contact preferences",
+                        legend=_("Your contact preferences"),
                     ),
                 )
             )

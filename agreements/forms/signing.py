@@ -2,18 +2,22 @@
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class SignForm(forms.Form):
     full_name = forms.CharField(
-        label="Type your full name", max_length=150, help_text="This is your signature."
+        label=gettext_lazy("Type your full name"),
+        max_length=150,
+        help_text=gettext_lazy("This is your signature."),
     )
     consent = forms.BooleanField(required=True)
     password = forms.CharField(
-        label="Your password",
+        label=gettext_lazy("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Entered again to confirm that it is you who signs.",
+        help_text=gettext_lazy("Entered again to confirm that it is you who signs."),
     )
     content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -22,7 +26,9 @@ class SignForm(forms.Form):
         self.request = request
         self.user = request.user
         self.fields["consent"].label = consent_statement
-        self.fields["consent"].error_messages["required"] = "Tick the box to confirm the statement."
+        self.fields["consent"].error_messages["required"] = _(
+            "Tick the box to confirm the statement."
+        )
 
     def clean_password(self):
         # Through authenticate(), so django-axes counts wrong passwords here too.
@@ -30,7 +36,7 @@ class SignForm(forms.Form):
         user = authenticate(self.request, username=self.user.email, password=password)
         if user is None or user.pk != self.user.pk:
             raise forms.ValidationError(
-                "That is not your password. Nothing was signed.", code="wrong_password"
+                _("That is not your password. Nothing was signed."), code="wrong_password"
             )
         return password
 
@@ -38,7 +44,8 @@ class SignForm(forms.Form):
         typed = " ".join(self.cleaned_data["full_name"].split())
         if typed.casefold() != " ".join(self.user.full_name.split()).casefold():
             raise forms.ValidationError(
-                "Type your full name exactly as on your account: %(name)s.",
+                # Translators: %(name)s is the name on the person's account.
+                _("Type your full name exactly as on your account: %(name)s."),
                 code="name_mismatch",
                 params={"name": self.user.full_name},
             )

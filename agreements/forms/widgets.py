@@ -8,6 +8,7 @@ from django import forms
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.formats import date_format
 from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 # The date every date field's hint shows, in the app's own format ("8 Apr 2027").
 EXAMPLE_DATE = datetime.date(2027, 4, 8)
@@ -29,19 +30,39 @@ def _join_help(*texts):
     return " ".join(str(text) for text in texts if text)
 
 
+def _date_hint():
+    # Translators: %(date)s is an example date in the app's format, such as "8 Apr 2027".
+    return _("For example: %(date)s.") % {"date": date_format(EXAMPLE_DATE, "SHORT_DATE_FORMAT")}
+
+
+def _date_invalid():
+    # Translators: %(date)s is an example date in the app's format, such as "8 Apr 2027".
+    return _("Enter the date as day, month and year, for example %(date)s.") % {
+        "date": date_format(EXAMPLE_DATE, "SHORT_DATE_FORMAT")
+    }
+
+
 # Lazy: model forms build their fields at import, before a language is active.
 join_help = lazy(_join_help, str)
-DATE_HINT = lazy(lambda: f"For example: {date_format(EXAMPLE_DATE)}.", str)()
-DATE_INVALID = lazy(
-    lambda: f"Enter the date as day, month and year, for example {date_format(EXAMPLE_DATE)}.",
-    str,
-)()
+DATE_HINT = lazy(_date_hint, str)()
+DATE_INVALID = lazy(_date_invalid, str)()
 
 
 def time_zone_choices():
-    return [("", "Choose a time zone")] + [
+    return [("", _("Choose a time zone"))] + [
         (zone, zone) for zone in sorted(zoneinfo.available_timezones())
     ]
+
+
+class LanguageSelect(forms.Select):
+    """Each language is named in itself ("Deutsch") and says so, for screen
+    readers to pronounce it in that language."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value:
+            option["attrs"]["lang"] = value
+        return option
 
 
 def name_blank_choices(form, blanks):
@@ -101,7 +122,7 @@ class DateInput(forms.DateInput):
 
     def format_value(self, value):
         if isinstance(value, datetime.date):
-            return date_format(value)
+            return date_format(value, "SHORT_DATE_FORMAT")
         # Typed text comes back as typed, so a mistake can be corrected.
         return super().format_value(value)
 
@@ -127,14 +148,20 @@ class DateField(forms.DateField):
             if typed and not _is_iso(typed) and parsed.day <= 12 and parsed.day != parsed.month:
                 # 04/08/2027 is 4 August in Britain and 8 April in the United States.
                 raise forms.ValidationError(
-                    "“%(typed)s” could be read two ways: write the month as a word, "
-                    "for example %(example)s.",
+                    _(
+                        # Translators: %(typed)s is the date as typed, %(example)s an example date.
+                        "“%(typed)s” could be read two ways: write the month as a word, "
+                        "for example %(example)s."
+                    ),
                     code="ambiguous_date",
-                    params={"typed": typed, "example": date_format(EXAMPLE_DATE)},
+                    params={
+                        "typed": typed,
+                        "example": date_format(EXAMPLE_DATE, "SHORT_DATE_FORMAT"),
+                    },
                 )
         if parsed.year not in YEARS:
             raise forms.ValidationError(
-                "The year %(year)s cannot be right: check the date.",
+                _("The year %(year)s cannot be right: check the date."),
                 code="implausible_year",
                 params={"year": parsed.year},
             )

@@ -23,6 +23,8 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from agreements.exceptions import NotActive
 
@@ -112,10 +114,10 @@ class Agreement(
     """The written agreement of one mentor-mentee pairing in a program."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        AWAITING_SIGNATURES = "awaiting", "Awaiting signatures"
-        ACTIVE = "active", "Active"
-        ENDED = "ended", "Ended"
+        DRAFT = "draft", pgettext_lazy("agreement status", "Draft")
+        AWAITING_SIGNATURES = "awaiting", pgettext_lazy("agreement status", "Awaiting signatures")
+        ACTIVE = "active", pgettext_lazy("agreement status", "Active")
+        ENDED = "ended", pgettext_lazy("agreement status", "Ended")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     program = models.ForeignKey("Program", on_delete=models.PROTECT, related_name="agreements")
@@ -183,7 +185,8 @@ class Agreement(
         ]
 
     def __str__(self):
-        return f"{self.mentor} mentoring {self.mentee}"
+        # Translators: the admin's name for a pairing, e.g. "Ann Lee mentoring Bo Chen".
+        return _("%(mentor)s mentoring %(mentee)s") % {"mentor": self.mentor, "mentee": self.mentee}
 
     def save(self, *args, **kwargs):
         """Save, and refresh the dashboard's columns when a field they are
@@ -249,9 +252,10 @@ class Agreement(
     def _reload(self):
         return Agreement.objects.with_working_copy().get(pk=self.pk)
 
-    def _require_active(self, what):
+    def _require_active(self, refusal):
+        """Refuse the move with ``refusal`` unless the agreement is Active."""
         if self.status != self.Status.ACTIVE:
-            raise NotActive(f"{what} only on an Active agreement.")
+            raise NotActive(refusal)
 
     def _finish(
         self,

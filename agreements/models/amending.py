@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agreements import content
 from agreements.exceptions import NoAmendment, NotAmendable, TopicAlreadyOffLimits
@@ -19,7 +20,7 @@ from agreements.exceptions import NoAmendment, NotAmendable, TopicAlreadyOffLimi
 from .audit import AuditEvent
 from .checkins import GoalProgress
 from .confidentiality import Confidentiality, OffLimitsTopic
-from .drafting import Section, describe_changes
+from .drafting import Section, record_changes
 from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 
 Event = AuditEvent.Kind
@@ -73,10 +74,10 @@ class AmendingMixin(models.Model):
         with transaction.atomic():
             agreement = self._lock()
             if agreement.status != self.Status.ACTIVE or agreement.is_amending:
-                raise NotAmendable("Only an Active agreement that is not being amended can be.")
+                raise NotAmendable(_("Only an Active agreement that is not being amended can be."))
             if agreement.notice_given_at:
                 raise NotAmendable(
-                    "Notice to end this agreement was given, so it can no longer be amended."
+                    _("Notice to end this agreement was given, so it can no longer be amended.")
                 )
             now = timezone.now()
             agreement.amending_since = now
@@ -94,7 +95,7 @@ class AmendingMixin(models.Model):
         with transaction.atomic():
             agreement = self._lock()
             if not agreement.is_amending:
-                raise NoAmendment("There is no amendment to withdraw.")
+                raise NoAmendment(_("There is no amendment to withdraw."))
             agreement._drop_amendment(
                 timezone.now(), f"{by.full_name} withdrew the amendment.", by=by, origin=origin
             )
@@ -107,13 +108,13 @@ class AmendingMixin(models.Model):
         kind = Section.Kind.OFF_LIMITS
         with transaction.atomic():
             agreement = self._lock()
-            agreement._require_active("Topics are added this way")
+            agreement._require_active(_("Topics are added this way only on an Active agreement."))
             wanted = content.normalise_text(topic).casefold()
             if any(
                 content.normalise_text(t.topic).casefold() == wanted
                 for t in agreement.off_limits_topics.all()
             ):
-                raise TopicAlreadyOffLimits("That topic is already off limits.")
+                raise TopicAlreadyOffLimits(_("That topic is already off limits."))
             before = agreement.section_data(kind)
             now = timezone.now()
             agreement.off_limits_topics.create(topic=topic, rule=rule, added_by=by, added_at=now)
@@ -127,7 +128,7 @@ class AmendingMixin(models.Model):
                 by=by,
                 origin=origin,
                 at=now,
-                details={"section": kind, "changes": describe_changes(before, after)},
+                details={"section": kind, "changes": record_changes(before, after)},
             )
             if agreement.is_amending:
                 agreement._void_working_signatures(
@@ -160,7 +161,7 @@ class AmendingMixin(models.Model):
                 actor=by,
                 origin=origin,
                 at=now,
-                details={"section": kind, "changes": describe_changes(before, data)},
+                details={"section": kind, "changes": record_changes(before, data)},
             )
         self._void_working_signatures(now, reason, origin=origin)
         self.amending_since = None

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agreements import content
+
+from .text import untranslated
 
 GENESIS_HASH = "0" * 64
 USER_AGENT_LIMIT = 300
@@ -67,27 +72,30 @@ class AuditQuerySet(models.QuerySet):
 
 class AuditEvent(models.Model):
     class Kind(models.TextChoices):
-        CREATED = "created", "Agreement created"
-        SECTION_EDITED = "section_edited", "Section edited"
-        SECTION_AGREED = "section_agreed", "Section agreed"
-        SIGNED = "signed", "Signed"
-        SIGNATURE_VOIDED = "signature_voided", "Signature voided"
-        IN_FORCE = "in_force", "Version in force"
-        SUPERSEDED = "superseded", "Version superseded"
-        AMENDMENT_STARTED = "amendment_started", "Amendment started"
-        AMENDMENT_WITHDRAWN = "amendment_withdrawn", "Amendment withdrawn"
-        PDF_SEALED = "pdf_sealed", "Signed PDF sealed"
-        PDF_DOWNLOADED = "pdf_downloaded", "PDF downloaded"
-        VIEWED = "viewed", "Viewed by someone else"
-        ENDED = "ended", "Agreement ended"
-        OFF_LIMITS_ADDED = "off_limits_added", "Off-limits topic added"
-        CHECKIN_RECORDED = "checkin_recorded", "Check-in recorded"
-        CHECKIN_ANSWERED = "checkin_answered", "Check-in answered"
-        NOTICE_GIVEN = "notice_given", "Notice to end given"
-        CLOSING_NOTE = "closing_note", "Closing note written"
-        SHARING_CONSENTED = "sharing_consented", "Agreed to share a section with the program"
-        SHARING_WITHDRAWN = "sharing_withdrawn", "Sharing with the program withdrawn"
-        PROGRAM_REMINDER = "program_reminder", "Reminder sent by the program"
+        CREATED = "created", gettext_lazy("Agreement created")
+        SECTION_EDITED = "section_edited", gettext_lazy("Section edited")
+        SECTION_AGREED = "section_agreed", gettext_lazy("Section agreed")
+        SIGNED = "signed", pgettext_lazy("audit trail", "Signed")
+        SIGNATURE_VOIDED = "signature_voided", gettext_lazy("Signature voided")
+        IN_FORCE = "in_force", gettext_lazy("Version in force")
+        SUPERSEDED = "superseded", gettext_lazy("Version superseded")
+        AMENDMENT_STARTED = "amendment_started", gettext_lazy("Amendment started")
+        AMENDMENT_WITHDRAWN = "amendment_withdrawn", gettext_lazy("Amendment withdrawn")
+        PDF_SEALED = "pdf_sealed", gettext_lazy("Signed PDF sealed")
+        PDF_DOWNLOADED = "pdf_downloaded", gettext_lazy("PDF downloaded")
+        VIEWED = "viewed", gettext_lazy("Viewed by someone else")
+        ENDED = "ended", gettext_lazy("Agreement ended")
+        OFF_LIMITS_ADDED = "off_limits_added", gettext_lazy("Off-limits topic added")
+        CHECKIN_RECORDED = "checkin_recorded", gettext_lazy("Check-in recorded")
+        CHECKIN_ANSWERED = "checkin_answered", gettext_lazy("Check-in answered")
+        NOTICE_GIVEN = "notice_given", gettext_lazy("Notice to end given")
+        CLOSING_NOTE = "closing_note", gettext_lazy("Closing note written")
+        SHARING_CONSENTED = (
+            "sharing_consented",
+            gettext_lazy("Agreed to share a section with the program"),
+        )
+        SHARING_WITHDRAWN = "sharing_withdrawn", gettext_lazy("Sharing with the program withdrawn")
+        PROGRAM_REMINDER = "program_reminder", gettext_lazy("Reminder sent by the program")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"
@@ -119,7 +127,10 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"Audit entry {self.sequence}: {self.get_kind_display()}"
+        return _("Audit entry %(sequence)s: %(kind)s") % {
+            "sequence": self.sequence,
+            "kind": self.get_kind_display(),
+        }
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -165,7 +176,7 @@ class AuditEvent(models.Model):
             actor_name=actor.full_name if actor else "",
             ip=origin.ip or "",
             user_agent=origin.user_agent,
-            details=content.normalise(details or {}),
+            details=content.normalise(_in_source_words(details or {})),
             previous_hash=previous_hash,
         )
         event.entry_hash = event.compute_hash(agreement.uuid)
@@ -187,20 +198,51 @@ class AuditEvent(models.Model):
         return newest.values_list("sequence", "entry_hash").first()
 
 
+def _in_source_words(value):
+    """``value`` with the app's marked strings (a section's name...) in their
+    source words: the trail is hashed, so the reader's language must not
+    change what it records."""
+    if isinstance(value, Promise):
+        return untranslated(value)
+    if isinstance(value, dict):
+        return {key: _in_source_words(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_in_source_words(item) for item in value]
+    return value
+
+
 def verify_chain(agreement, events=None):
     """The first problem in the agreement's audit chain, or None if it is intact."""
     if events is None:
         events = agreement.audit_events.order_by("sequence")
     previous_hash, expected_sequence = GENESIS_HASH, 1
     for event in events:
-        label = f"entry {event.sequence} ({event.get_kind_display()}, {event.at:%Y-%m-%d %H:%M:%S})"
+        entry = {
+            "sequence": event.sequence,
+            "kind": event.get_kind_display(),
+            "at": f"{event.at:%Y-%m-%d %H:%M:%S}",
+        }
         if event.sequence != expected_sequence:
-            return f"entry {expected_sequence} is missing: the chain jumps to {label}"
+            # Translators: %(kind)s names the entry ("Signed"); %(at)s is its time.
+            return _(
+                "entry %(expected)s is missing: the chain jumps to "
+                "entry %(sequence)s (%(kind)s, %(at)s)"
+            ) % {"expected": expected_sequence, **entry}
         if event.previous_hash != previous_hash:
-            return f"{label} does not follow the entry before it (removed or altered)"
+            return (
+                _(
+                    "entry %(sequence)s (%(kind)s, %(at)s) does not follow the entry before it "
+                    "(removed or altered)"
+                )
+                % entry
+            )
         if event.compute_hash(agreement.uuid) != event.entry_hash:
-            return f"{label} was altered after it was written"
+            return (
+                _("entry %(sequence)s (%(kind)s, %(at)s) was altered after it was written") % entry
+            )
         previous_hash, expected_sequence = event.entry_hash, expected_sequence + 1
     if previous_hash != (agreement.audit_head or GENESIS_HASH):
-        return f"the chain ends at entry {expected_sequence - 1}, but later entries were recorded"
+        return _("the chain ends at entry %(sequence)s, but later entries were recorded") % {
+            "sequence": expected_sequence - 1
+        }
     return None

@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 def new_feed_token():
@@ -22,7 +23,7 @@ class CalendarFeed(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
-        return "Calendar feed"  # never the token
+        return _("Calendar feed")  # never the token
 
     def regenerate(self):
         self.token = new_feed_token()

@@ -16,6 +16,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agreements import content
 from agreements.exceptions import CheckInInvalid
@@ -125,13 +127,15 @@ class CheckInsMixin(models.Model):
         party = self.party_of(user)
         todo = []
         for checkin, record, state in self.checkin_timeline(user.today()):
-            when = date_format(checkin.date, "j M Y")
+            when = {"date": date_format(checkin.date, "SHORT_DATE_FORMAT")}
             if state == CheckInState.OVERDUE:
-                todo.append(f"Record the check-in of {when} (overdue)")
+                todo.append(_("Record the check-in of %(date)s (overdue)") % when)
             elif state == CheckInState.DUE:
-                todo.append(f"Record the check-in of {when}")
+                todo.append(_("Record the check-in of %(date)s") % when)
             elif record and not record.answer_of(party)[0]:
-                todo.append(f"Answer “still working for you?” for the check-in of {when}")
+                todo.append(
+                    _("Answer “still working for you?” for the check-in of %(date)s") % when
+                )
         return todo
 
     # Moves ------------------------------------------------------------------
@@ -154,21 +158,23 @@ class CheckInsMixin(models.Model):
         """
         with transaction.atomic():
             agreement = self._lock()
-            agreement._require_active("Check-ins are recorded")
+            agreement._require_active(_("Check-ins are recorded only on an Active agreement."))
             today = by.today()
             dates = {checkin.date for checkin in agreement.content_in_force.checkins}
             if planned_date not in dates:
-                raise CheckInInvalid("The agreement has no check-in on that date.")
+                raise CheckInInvalid(_("The agreement has no check-in on that date."))
             if planned_date > today:
-                raise CheckInInvalid("A check-in can be recorded on or after its date, not before.")
+                raise CheckInInvalid(
+                    _("A check-in can be recorded on or after its date, not before.")
+                )
             if held_on > today:
-                raise CheckInInvalid("The date it was held cannot be in the future.")
+                raise CheckInInvalid(_("The date it was held cannot be in the future."))
             if agreement.checkin_records.filter(planned_date=planned_date).exists():
-                raise CheckInInvalid("This check-in was already recorded.")
+                raise CheckInInvalid(_("This check-in was already recorded."))
             goals = {goal.pk for goal in agreement.goals_in_force()}
             if {goal.pk for goal, _status, _note in progress} != goals:
                 raise CheckInInvalid(
-                    "The goals changed while you were filling in the form. Open it again."
+                    _("The goals changed while you were filling in the form. Open it again.")
                 )
             party = agreement.party_of(by)
             now = timezone.now()
@@ -216,10 +222,10 @@ class CheckInsMixin(models.Model):
         """A party's own answer to "is this agreement still working for you?"."""
         with transaction.atomic():
             agreement = self._lock()
-            agreement._require_active("Check-ins are answered")
+            agreement._require_active(_("Check-ins are answered only on an Active agreement."))
             record = agreement.checkin_records.filter(planned_date=planned_date).first()
             if record is None:
-                raise CheckInInvalid("This check-in has not been recorded yet.")
+                raise CheckInInvalid(_("This check-in has not been recorded yet."))
             party = agreement.party_of(by)
             now = timezone.now()
             setattr(record, f"{party}_working", working)
@@ -255,12 +261,12 @@ class PlannedCheckIn(models.Model):
         ]
 
     def __str__(self):
-        return f"Planned check-in {self.pk}"
+        return _("Planned check-in %(id)s") % {"id": self.pk}
 
 
 class StillWorking(models.TextChoices):
-    YES = "yes", "Yes"
-    NEEDS_CHANGES = "needs_changes", "It needs changes"
+    YES = "yes", gettext_lazy("Yes")
+    NEEDS_CHANGES = "needs_changes", gettext_lazy("It needs changes")
 
 
 class CheckInRecord(models.Model):
@@ -273,8 +279,8 @@ class CheckInRecord(models.Model):
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.CASCADE, related_name="checkin_records"
     )
-    planned_date = models.DateField("check-in date")
-    held_on = models.DateField("date it was held")
+    planned_date = models.DateField(gettext_lazy("check-in date"))
+    held_on = models.DateField(gettext_lazy("date it was held"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -304,7 +310,7 @@ class CheckInRecord(models.Model):
 
     def __str__(self):
         # Notes never go into __str__: the Django admin and logs show it.
-        return f"Check-in of {self.planned_date:%Y-%m-%d}"
+        return _("Check-in of %(date)s") % {"date": f"{self.planned_date:%Y-%m-%d}"}
 
     def answer_of(self, party):
         """(answer, note) of one party; the answer is "" until they give it."""
@@ -324,10 +330,10 @@ class CheckInRecord(models.Model):
 
 class GoalProgress(models.Model):
     class Status(models.TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        ON_TRACK = "on_track", "On track"
-        AT_RISK = "at_risk", "At risk"
-        DONE = "done", "Done"
+        NOT_STARTED = "not_started", gettext_lazy("Not started")
+        ON_TRACK = "on_track", gettext_lazy("On track")
+        AT_RISK = "at_risk", gettext_lazy("At risk")
+        DONE = "done", pgettext_lazy("goal progress", "Done")
 
     record = models.ForeignKey(CheckInRecord, on_delete=models.CASCADE, related_name="progress")
     # SET_NULL: an amendment may drop the goal; what was said about it stays.
@@ -347,4 +353,4 @@ class GoalProgress(models.Model):
         ]
 
     def __str__(self):
-        return f"Goal progress {self.pk}"
+        return _("Goal progress %(id)s") % {"id": self.pk}

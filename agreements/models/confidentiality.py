@@ -4,6 +4,8 @@ each turns into canonical data and back."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .text import LINE_LIMIT, long_text
 
@@ -13,39 +15,49 @@ class Confidentiality(models.Model):
         "Agreement", on_delete=models.CASCADE, related_name="confidentiality"
     )
     work_matters = long_text(
-        "work matters the mentee chooses to share",
+        gettext_lazy("work matters the mentee chooses to share"),
         blank=True,
-        help_text="For example performance feedback, team conflicts, career plans.",
+        help_text=gettext_lazy("For example performance feedback, team conflicts, career plans."),
     )
-    personal_matters = long_text("life outside work the mentee is willing to discuss", blank=True)
-    mentor_areas = long_text("areas the mentor brings in", blank=True)
+    personal_matters = long_text(
+        gettext_lazy("life outside work the mentee is willing to discuss"), blank=True
+    )
+    mentor_areas = long_text(gettext_lazy("areas the mentor brings in"), blank=True)
     yields_to_risk_of_harm = models.BooleanField(
-        "risk of harm to the mentee or others", default=True
+        gettext_lazy("risk of harm to the mentee or others"), default=True
     )
-    yields_to_legal_duty = models.BooleanField("a legal duty to disclose", default=True)
+    yields_to_legal_duty = models.BooleanField(
+        gettext_lazy("a legal duty to disclose"), default=True
+    )
     yields_to_organisation_duty = models.BooleanField(
-        "duties to the organisation (e.g. fraud, safety)", default=True
+        gettext_lazy("duties to the organisation (e.g. fraud, safety)"), default=True
     )
     exceptions_notes = long_text(
-        "how an exception is handled",
+        gettext_lazy("how an exception is handled"),
         blank=True,
-        help_text="For example: the mentor tells the mentee first, where that is safe.",
+        help_text=gettext_lazy(
+            "For example: the mentor tells the mentee first, where that is safe."
+        ),
     )
     third_party_allowed = models.BooleanField(
-        "the mentor may consult a named third party", default=False
+        gettext_lazy("the mentor may consult a named third party"), default=False
     )
-    third_party_name = models.CharField("third party", max_length=LINE_LIMIT, blank=True)
-    third_party_limits = long_text("within these limits", blank=True)
+    third_party_name = models.CharField(
+        gettext_lazy("third party"), max_length=LINE_LIMIT, blank=True
+    )
+    third_party_limits = long_text(gettext_lazy("within these limits"), blank=True)
     third_party_consent = models.BooleanField(
-        "the mentee consents to this consultation", default=False
+        gettext_lazy("the mentee consents to this consultation"), default=False
     )
     line_manager_by_mentor = long_text(
-        "what the mentor may tell the mentee's line manager", blank=True
+        gettext_lazy("what the mentor may tell the mentee's line manager"), blank=True
     )
-    line_manager_by_mentee = long_text("what the mentee may tell their line manager", blank=True)
+    line_manager_by_mentee = long_text(
+        gettext_lazy("what the mentee may tell their line manager"), blank=True
+    )
 
     def __str__(self):
-        return "Confidentiality"
+        return _("Confidentiality")
 
     def exceptions(self):
         return [
@@ -108,8 +120,8 @@ class Confidentiality(models.Model):
 
 class OffLimitsTopic(models.Model):
     class Rule(models.TextChoices):
-        NOT_DISCUSSED = "never", "Not discussed"
-        MENTEE_RAISES = "mentee_raises", "Only if the mentee raises it"
+        NOT_DISCUSSED = "never", gettext_lazy("Not discussed")
+        MENTEE_RAISES = "mentee_raises", gettext_lazy("Only if the mentee raises it")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.CASCADE, related_name="off_limits_topics"
@@ -127,7 +139,7 @@ class OffLimitsTopic(models.Model):
         ordering = ["pk"]
 
     def __str__(self):
-        return f"Off-limits topic {self.pk}"
+        return _("Off-limits topic %(id)s") % {"id": self.pk}
 
     def as_data(self):
         return {"topic": self.topic, "rule": self.rule}

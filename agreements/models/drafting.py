@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.template.defaultfilters import pluralize
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from agreements import content
 from agreements.exceptions import (
@@ -33,6 +34,7 @@ from .confidentiality import Confidentiality, OffLimitsTopic
 from .ending import runs_on
 from .parties import Party
 from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
+from .text import untranslated
 
 Event = AuditEvent.Kind
 
@@ -96,15 +98,22 @@ class DraftingMixin(models.Model):
         term = self.term
         if not (term.start_date and term.exit_date):
             if self.checkins.all():
-                return ["Check-ins need a start and an exit date under Term and exit."]
+                return [_("Check-ins need a start and an exit date under Term and exit.")]
             return []
-        span = f"({term.start_date:%Y-%m-%d} to {term.exit_date:%Y-%m-%d})"
+        span = {"start": f"{term.start_date:%Y-%m-%d}", "exit": f"{term.exit_date:%Y-%m-%d}"}
         checkins, goals = self.dates_outside(term.start_date, term.exit_date)
         return [
-            f"The check-in on {d:%Y-%m-%d} is outside the term {span}: check-ins come before "
-            "the exit date."
+            _(
+                "The check-in on %(date)s is outside the term (%(start)s to %(exit)s): "
+                "check-ins come before the exit date."
+            )
+            % {"date": f"{d:%Y-%m-%d}", **span}
             for d in checkins
-        ] + [f"The goal due {d:%Y-%m-%d} is outside the term {span}." for d in goals]
+        ] + [
+            _("The goal due %(date)s is outside the term (%(start)s to %(exit)s).")
+            % {"date": f"{d:%Y-%m-%d}", **span}
+            for d in goals
+        ]
 
     def checkin_gaps(self: Agreement) -> list[str]:
         """Stretches of the term longer than the program's locked check-in
@@ -126,16 +135,23 @@ class DraftingMixin(models.Model):
         mine = sum(1 for section in sections if not section.agreed_by(party))
         theirs = sum(1 for section in sections if not section.agreed_by(other))
         if mine:
-            todo.append(f"Agree {mine} section{pluralize(mine)}")
+            todo.append(
+                ngettext("Agree %(count)s section", "Agree %(count)s sections", mine)
+                % {"count": mine}
+            )
         if theirs:
             todo.append(
-                f"Waiting for {self.user_for(other).full_name} to agree {theirs} "
-                f"section{pluralize(theirs)}"
+                ngettext(
+                    "Waiting for %(name)s to agree %(count)s section",
+                    "Waiting for %(name)s to agree %(count)s sections",
+                    theirs,
+                )
+                % {"name": self.user_for(other).full_name, "count": theirs}
             )
         if self.is_amending and not any(
             section.updated_at and section.updated_at > self.amending_since for section in sections
         ):
-            todo.append("Change what the amendment is for, or withdraw it")
+            todo.append(_("Change what the amendment is for, or withdraw it"))
         elif self.awaiting_signatures:
             pending = self.pending_version
             signed = {
@@ -144,9 +160,13 @@ class DraftingMixin(models.Model):
                 if pending and s.version_id == pending.pk and s.voided_at is None
             }
             if party not in signed:
-                todo.append("Sign the amendment" if self.is_amending else "Sign the agreement")
+                todo.append(
+                    _("Sign the amendment") if self.is_amending else _("Sign the agreement")
+                )
             if other not in signed:
-                todo.append(f"Waiting for {self.user_for(other).full_name} to sign")
+                todo.append(
+                    _("Waiting for %(name)s to sign") % {"name": self.user_for(other).full_name}
+                )
         return todo
 
     # Moves ------------------------------------------------------------------
@@ -169,33 +189,41 @@ class DraftingMixin(models.Model):
         with transaction.atomic():
             agreement = self._lock()
             if not agreement.is_editable:
-                raise AgreementSigned("This agreement is signed and can no longer be edited.")
+                raise AgreementSigned(_("This agreement is signed and can no longer be edited."))
             section = agreement.sections_by_kind[kind]
             if section.revision != expected_revision:
                 seen = section.revisions.filter(revision=expected_revision).first()
                 changes = describe_changes(seen.data if seen else {}, agreement.section_data(kind))
-                who = section.updated_by.full_name if section.updated_by else "Someone"
-                raise SectionConflict(
-                    f"{who} saved this section while you were editing it. Nothing of yours "
-                    "was saved: check their changes below, then save again to replace them.",
-                    section=section,
-                    changes=changes,
-                )
+                if section.updated_by:
+                    message = _(
+                        "%(name)s saved this section while you were editing it. Nothing of "
+                        "yours was saved: check their changes below, then save again to "
+                        "replace them."
+                    ) % {"name": section.updated_by.full_name}
+                else:
+                    message = _(
+                        "Someone saved this section while you were editing it. Nothing of "
+                        "yours was saved: check their changes below, then save again to "
+                        "replace them."
+                    )
+                raise SectionConflict(message, section=section, changes=changes)
             before = agreement.section_data(kind)
             try:
                 with transaction.atomic():
                     save()
             except IntegrityError:
                 raise SectionInvalid(
-                    "These changes clash with each other (two check-ins on one day?). Nothing "
-                    "was saved: make the change in two steps."
+                    _(
+                        "These changes clash with each other (two check-ins on one day?). "
+                        "Nothing was saved: make the change in two steps."
+                    )
                 ) from None
             agreement = agreement._reload()
             # The forms checked dates against the term they loaded; check again
             # under the lock, in case the other party changed it meanwhile.
             problems = agreement.date_problems()
             if problems:
-                raise SectionInvalid(" ".join(problems) + " Nothing was saved.")
+                raise SectionInvalid(" ".join([*problems, _("Nothing was saved.")]))
             after = content.normalise(agreement.section_data(kind))
             if after == content.normalise(before):
                 return False
@@ -206,11 +234,12 @@ class DraftingMixin(models.Model):
                 by=by,
                 origin=origin,
                 at=now,
-                details={"section": kind, "changes": describe_changes(before, after)},
+                details={"section": kind, "changes": record_changes(before, after)},
             )
             agreement._void_working_signatures(
                 now,
-                f"{Section.Kind(kind).label} was changed by {by.full_name} after signing.",
+                f"{untranslated(Section.Kind(kind).label)} was changed by {by.full_name} "
+                "after signing.",
                 origin=origin,
             )
             agreement._settle(now)
@@ -239,18 +268,20 @@ class DraftingMixin(models.Model):
         with transaction.atomic():
             agreement = self._lock()
             if not agreement.is_editable:
-                raise AgreementSigned("This agreement is signed and can no longer be changed.")
+                raise AgreementSigned(_("This agreement is signed and can no longer be changed."))
             party = agreement.party_of(by)
             section = agreement.sections_by_kind[kind]
             if section.revision != seen_revision:
                 raise SectionChanged(
-                    f"{section.get_kind_display()} changed since you opened the page. Read it "
-                    "again, then agree."
+                    # Translators: %(section)s is a section's name, e.g. "Meeting schedule".
+                    _("%(section)s changed since you opened the page. Read it again, then agree.")
+                    % {"section": section.get_kind_display()}
                 )
             if not agreement.section_is_complete(kind):
                 raise SectionIncomplete(
-                    f"{section.get_kind_display()} is not complete yet: fill it in before "
-                    "agreeing to it."
+                    # Translators: %(section)s is a section's name, e.g. "Meeting schedule".
+                    _("%(section)s is not complete yet: fill it in before agreeing to it.")
+                    % {"section": section.get_kind_display()}
                 )
             now = timezone.now()
             setattr(section, f"{party}_agreed_at", now)
@@ -269,13 +300,13 @@ class Section(models.Model):
     """Who last changed one section of an agreement, and who agreed to it."""
 
     class Kind(models.TextChoices):
-        CONTACT = "contact", "Contact preferences"
-        SCHEDULE = "schedule", "Meeting schedule"
-        GOALS = "goals", "Goals"
-        CHECKINS = "checkins", "Check-in dates"
-        CONFIDENTIALITY = "confidentiality", "Confidentiality"
-        OFF_LIMITS = "off_limits", "Off-limits topics"
-        TERM = "term", "Term and exit"
+        CONTACT = "contact", gettext_lazy("Contact preferences")
+        SCHEDULE = "schedule", gettext_lazy("Meeting schedule")
+        GOALS = "goals", gettext_lazy("Goals")
+        CHECKINS = "checkins", gettext_lazy("Check-in dates")
+        CONFIDENTIALITY = "confidentiality", gettext_lazy("Confidentiality")
+        OFF_LIMITS = "off_limits", gettext_lazy("Off-limits topics")
+        TERM = "term", gettext_lazy("Term and exit")
 
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="sections")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -327,7 +358,10 @@ class SectionRevision(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.section} revision {self.revision}"
+        return _("%(section)s revision %(revision)s") % {
+            "section": self.section,
+            "revision": self.revision,
+        }
 
 
 def checkin_gaps(
@@ -335,55 +369,147 @@ def checkin_gaps(
 ) -> list[str]:
     """Each stretch of a term from ``start`` to ``exit_`` that goes more than
     ``weeks`` weeks without a check-in, in words."""
-    bounds = [
-        (f"the start date, {date_format(start)},", start),
-        *((f"the check-in on {date_format(day)}", day) for day in sorted(dates)),
-        (f"the exit date, {date_format(exit_)},", exit_),
-    ]
-    limit = datetime.timedelta(weeks=weeks)
-    return [
-        f"{(to - since).days} days from {first} to {second}"
-        for (first, since), (second, to) in itertools.pairwise(bounds)
-        if to - since > limit
-    ]
+    bounds = [("start", start), *(("checkin", day) for day in sorted(dates)), ("exit", exit_)]
+    gaps = []
+    for (first, since), (second, to) in itertools.pairwise(bounds):
+        days = (to - since).days
+        if days > 7 * weeks:
+            words = _gap_words(first, second, days)
+            gaps.append(
+                words
+                % {
+                    "days": days,
+                    "since": date_format(since, "SHORT_DATE_FORMAT"),
+                    "to": date_format(to, "SHORT_DATE_FORMAT"),
+                }
+            )
+    return gaps
 
 
-# Keys of the canonical data that are not model fields (see the as_data methods).
+def _gap_words(first, second, days):
+    """The words for a stretch without a check-in, by what starts and ends it.
+    Whole phrases, so that each language can order them its own way; the
+    comma after a date set off by commas is part of the phrase."""
+    if first == "start" and second == "exit":
+        return ngettext(
+            "%(days)s day from the start date, %(since)s, to the exit date, %(to)s,",
+            "%(days)s days from the start date, %(since)s, to the exit date, %(to)s,",
+            days,
+        )
+    if first == "start":
+        return ngettext(
+            "%(days)s day from the start date, %(since)s, to the check-in on %(to)s",
+            "%(days)s days from the start date, %(since)s, to the check-in on %(to)s",
+            days,
+        )
+    if second == "exit":
+        return ngettext(
+            "%(days)s day from the check-in on %(since)s to the exit date, %(to)s,",
+            "%(days)s days from the check-in on %(since)s to the exit date, %(to)s,",
+            days,
+        )
+    return ngettext(
+        "%(days)s day from the check-in on %(since)s to the check-in on %(to)s",
+        "%(days)s days from the check-in on %(since)s to the check-in on %(to)s",
+        days,
+    )
+
+
+# Keys of the canonical data that are not model fields (see the as_data
+# methods), and fields whose verbose name Django derives from their name (a
+# verbose name of their own would need a migration): words to translate.
 EXTRA_LABELS = {
-    "mentor": "Mentor",
-    "mentee": "Mentee",
-    "channels": "channels",
-    "chosen": "chosen",
-    "details": "details",
-    "yields_to": "confidentiality yields to",
-    "risk_of_harm": "risk of harm",
-    "legal_duty": "legal duty",
-    "organisation_duty": "duties to the organisation",
-    "third_party": "third party",
-    "allowed": "allowed",
-    "name": "name",
-    "limits": "limits",
-    "mentee_consent": "mentee's consent",
-    "line_manager": "line manager",
-    "by_mentor": "what the mentor may tell",
-    "by_mentee": "what the mentee may tell",
+    "frequency": gettext_lazy("frequency"),
+    "time_zone": gettext_lazy("time zone"),
+    "format": gettext_lazy("format"),
+    "target_date": gettext_lazy("target date"),
+    "date": gettext_lazy("date"),
+    "start_date": gettext_lazy("start date"),
+    "exit_date": gettext_lazy("exit date"),
+    "topic": gettext_lazy("topic"),
+    "rule": gettext_lazy("rule"),
+    "mentor": gettext_lazy("Mentor"),
+    "mentee": gettext_lazy("Mentee"),
+    "channels": gettext_lazy("channels"),
+    "chosen": pgettext_lazy("a contact channel", "chosen"),
+    "details": pgettext_lazy("a contact channel", "details"),
+    "yields_to": gettext_lazy("confidentiality yields to"),
+    "risk_of_harm": gettext_lazy("risk of harm"),
+    "legal_duty": gettext_lazy("legal duty"),
+    "organisation_duty": gettext_lazy("duties to the organisation"),
+    "third_party": gettext_lazy("third party"),
+    "allowed": pgettext_lazy("a third party", "allowed"),
+    "name": pgettext_lazy("a third party", "name"),
+    "limits": pgettext_lazy("a third party", "limits"),
+    "mentee_consent": gettext_lazy("mentee's consent"),
+    "line_manager": gettext_lazy("line manager"),
+    "by_mentor": gettext_lazy("what the mentor may tell"),
+    "by_mentee": gettext_lazy("what the mentee may tell"),
 }
 
 
 @functools.cache
-def vocabulary():
-    """Human words for the canonical data: (labels by key, choice labels by key)."""
-    labels, choices = dict(EXTRA_LABELS), {}
-    for model in (
-        ContactPreference, MeetingSchedule, Goal, CheckIn, Confidentiality, OffLimitsTopic, Term
-    ):  # fmt: skip
-        for field in model._meta.concrete_fields:
-            labels.setdefault(field.name, str(field.verbose_name))
-            if field.choices:
-                choices[field.name] = {value: str(label) for value, label in field.flatchoices}
+def vocabulary(language):
+    """Human words for the canonical data in ``language`` (None: the source
+    words): (labels by key, choice labels by key)."""
+    with translation.override(language):
+        labels = {key: str(label) for key, label in EXTRA_LABELS.items()}
+        choices = {}
+        for model in (
+            ContactPreference, MeetingSchedule, Goal, CheckIn, Confidentiality, OffLimitsTopic, Term
+        ):  # fmt: skip
+            for field in model._meta.concrete_fields:
+                labels.setdefault(field.name, str(field.verbose_name))
+                if field.choices:
+                    choices[field.name] = {value: str(label) for value, label in field.flatchoices}
     return labels, choices
 
 
 def describe_changes(before, after):
-    """What changed between two snapshots of a section, in the words of its form."""
-    return content.diff(before, after, *vocabulary())
+    """What changed between two snapshots of a section, in the words of its
+    form, in the reader's language."""
+    return content.diff(before, after, *vocabulary(translation.get_language()))
+
+
+def record_changes(before, after):
+    """``describe_changes`` in the source words, for the audit trail: it is
+    hashed, so the language of whoever made the change must not show in it."""
+    with translation.override(None):
+        return content.diff(before, after, *vocabulary(None))
+
+
+def recorded_changes_in_reader_words(changes):
+    """Changes as the audit trail keeps them (``record_changes``: in the
+    source words) in the reader's language: the names of fields and the labels
+    of choices are translated; what people typed shows as they typed it."""
+    source_labels, source_choices = vocabulary(None)
+    labels, choices = vocabulary(translation.get_language())
+    words = {source_labels[key]: labels[key] for key in source_labels}
+    values = {
+        source_choices[field][value]: choices[field][value]
+        for field in source_choices
+        for value in source_choices[field]
+    }
+    for answer in ("yes", "no"):
+        with translation.override(None):
+            source = pgettext("a changed yes/no value", answer)
+        values[source] = pgettext("a changed yes/no value", answer)
+
+    def field(label):
+        # content._label capitalised the first word.
+        parts = [
+            words.get(part, words.get(part[:1].lower() + part[1:], part))
+            for part in label.split(" › ")
+        ]
+        shown = " › ".join(parts)
+        return shown[:1].upper() + shown[1:]
+
+    return [
+        {
+            **change,
+            "field": field(change["field"]),
+            "before": values.get(change["before"], change["before"]),
+            "after": values.get(change["after"], change["after"]),
+        }
+        for change in changes
+    ]

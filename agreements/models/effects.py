@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
@@ -74,15 +75,15 @@ class EffectQuerySet(models.QuerySet):
 
 class Effect(models.Model):
     class Kind(models.TextChoices):
-        EMAIL = "email", "Email"
-        SEAL_VERSION = "seal_version", "Seal a signed version"
-        SEAL_FINAL = "seal_final", "Seal the final record"
-        RENDER_DRAFT = "render_draft", "Render a draft PDF"
+        EMAIL = "email", gettext_lazy("Email")
+        SEAL_VERSION = "seal_version", gettext_lazy("Seal a signed version")
+        SEAL_FINAL = "seal_final", gettext_lazy("Seal the final record")
+        RENDER_DRAFT = "render_draft", gettext_lazy("Render a draft PDF")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", pgettext_lazy("an email or seal to do", "Pending")
+        DONE = "done", pgettext_lazy("an email or seal to do", "Done")
+        FAILED = "failed", pgettext_lazy("an email or seal to do", "Failed")
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -19,6 +19,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.exceptions import AlreadyEnded, NoticeAlreadyGiven
 from agreements.storage import remove_leftovers
@@ -26,7 +28,7 @@ from agreements.storage import remove_leftovers
 from .audit import AuditEvent
 from .effects import Effect
 from .parties import Party
-from .text import long_text
+from .text import long_text, untranslated
 
 Event = AuditEvent.Kind
 
@@ -50,9 +52,9 @@ def _final_pdf_path(agreement, filename):
 
 class EndingMixin(models.Model):
     class EndReason(models.TextChoices):
-        COMPLETED = "completed", "Completed on the exit date"
-        EARLY_EXIT = "early_exit", "Ended early: no-fault exit"
-        BY_PROGRAM = "program", "Ended by the program"
+        COMPLETED = "completed", gettext_lazy("Completed on the exit date")
+        EARLY_EXIT = "early_exit", gettext_lazy("Ended early: no-fault exit")
+        BY_PROGRAM = "program", gettext_lazy("Ended by the program")
 
     ended_at = models.DateTimeField(null=True, blank=True)
     # The no-fault exit: who gave notice, when, and the day it takes effect.
@@ -129,7 +131,10 @@ class EndingMixin(models.Model):
     def _ending_todo(self, user):
         """A closing note, while the agreement is ending."""
         if self.is_ending and self.closing_note_of(self.party_of(user)) is None:
-            return [f"Write your closing note before {date_format(self.ends_on, 'j M Y')}"]
+            return [
+                _("Write your closing note before %(date)s")
+                % {"date": date_format(self.ends_on, "SHORT_DATE_FORMAT")}
+            ]
         return []
 
     @property
@@ -156,7 +161,7 @@ class EndingMixin(models.Model):
         """Write or rewrite one's closing note, until the agreement ends."""
         with transaction.atomic():
             agreement = self._lock()
-            agreement._require_active("Closing notes are written")
+            agreement._require_active(_("Closing notes are written only on an Active agreement."))
             agreement._write_closing_note(
                 by=by,
                 achieved=achieved,
@@ -196,9 +201,9 @@ class EndingMixin(models.Model):
         agreed notice has run (or on the exit date, if that comes first)."""
         with transaction.atomic():
             agreement = self._lock()
-            agreement._require_active("Notice can be given")
+            agreement._require_active(_("Notice can be given only on an Active agreement."))
             if agreement.notice_given_at:
-                raise NoticeAlreadyGiven("Notice to end this agreement was already given.")
+                raise NoticeAlreadyGiven(_("Notice to end this agreement was already given."))
             today = by.today()
             term = agreement.content_in_force.term
             ends_on = agreement.notice_end_date(today)
@@ -245,7 +250,7 @@ class EndingMixin(models.Model):
         with transaction.atomic():
             agreement = self._lock()
             if agreement.is_ended:
-                raise AlreadyEnded("This pairing has already ended.")
+                raise AlreadyEnded(_("This pairing has already ended."))
             agreement.end_note = note
             agreement._end(timezone.now(), reason=self.EndReason.BY_PROGRAM, by=by, origin=origin)
             return agreement
@@ -264,7 +269,7 @@ class EndingMixin(models.Model):
         self.status = self.Status.ENDED
         self.end_reason = reason
         self.ended_at = now
-        details = {"reason": self.get_end_reason_display()}
+        details = {"reason": untranslated(self.EndReason(reason).label)}
         if reason == self.EndReason.EARLY_EXIT:
             details["notice_given_by"] = self.notice_given_by.full_name
         if reason == self.EndReason.BY_PROGRAM:
@@ -307,9 +312,9 @@ class EndingMixin(models.Model):
 
 class ClosingNote(models.Model):
     class StayInTouch(models.TextChoices):
-        YES = "yes", "Yes, I'd like to stay in touch"
-        MAYBE = "maybe", "Maybe, now and then"
-        NO = "no", "No, this is a good place to stop"
+        YES = "yes", gettext_lazy("Yes, I'd like to stay in touch")
+        MAYBE = "maybe", gettext_lazy("Maybe, now and then")
+        NO = "no", gettext_lazy("No, this is a good place to stop")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.CASCADE, related_name="closing_notes"
@@ -318,14 +323,14 @@ class ClosingNote(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    achieved = long_text("what we achieved", blank=True)
+    achieved = long_text(gettext_lazy("what we achieved"), blank=True)
     stay_in_touch = models.CharField(
-        "stay in touch?", max_length=5, choices=StayInTouch.choices, blank=True
+        gettext_lazy("stay in touch?"), max_length=5, choices=StayInTouch.choices, blank=True
     )
     how_to_reach = long_text(
-        "how to stay in touch",
+        gettext_lazy("how to stay in touch"),
         blank=True,
-        help_text="Optional: a personal email, a profile, a yearly coffee.",
+        help_text=gettext_lazy("Optional: a personal email, a profile, a yearly coffee."),
     )
     written_at = models.DateTimeField(default=timezone.now)
 
@@ -338,7 +343,9 @@ class ClosingNote(models.Model):
         ]
 
     def __str__(self):
-        return f"Closing note of the {self.get_party_display().lower()}"
+        if self.party == Party.MENTOR:
+            return _("Closing note of the mentor")
+        return _("Closing note of the mentee")
 
     def is_empty(self):
         return not (self.achieved or self.stay_in_touch or self.how_to_reach)

@@ -1,11 +1,12 @@
 """The two parties of every agreement."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class Party(models.TextChoices):
-    MENTOR = "mentor", "Mentor"
-    MENTEE = "mentee", "Mentee"
+    MENTOR = "mentor", gettext_lazy("Mentor")
+    MENTEE = "mentee", gettext_lazy("Mentee")
 
     @property
     def other(self):

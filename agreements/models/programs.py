@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from .text import long_text
 
@@ -33,34 +34,38 @@ class Program(models.Model):
 
     # The template ------------------------------------------------------
     exceptions_notes = long_text(
-        "how a confidentiality exception is handled",
+        gettext_lazy("how a confidentiality exception is handled"),
         blank=True,
-        help_text="For example: the mentor tells the mentee first, where that is safe, "
-        "and contacts the program's wellbeing lead.",
+        help_text=gettext_lazy(
+            "For example: the mentor tells the mentee first, where that is safe, "
+            "and contacts the program's wellbeing lead."
+        ),
     )
-    exceptions_notes_locked = models.BooleanField("program policy", default=False)
+    exceptions_notes_locked = models.BooleanField(gettext_lazy("program policy"), default=False)
     checkin_every_weeks = models.PositiveSmallIntegerField(
-        "a check-in at least every (weeks)",
+        gettext_lazy("a check-in at least every (weeks)"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(52)],
     )
-    checkin_every_weeks_locked = models.BooleanField("program policy", default=False)
+    checkin_every_weeks_locked = models.BooleanField(gettext_lazy("program policy"), default=False)
     term_months = models.PositiveSmallIntegerField(
-        "term length (months)",
+        gettext_lazy("term length (months)"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
-    term_months_locked = models.BooleanField("program policy", default=False)
+    term_months_locked = models.BooleanField(gettext_lazy("program policy"), default=False)
     notice_days = models.PositiveSmallIntegerField(
-        "notice for an early exit (days)", default=14, validators=[MaxValueValidator(365)]
+        gettext_lazy("notice for an early exit (days)"),
+        default=14,
+        validators=[MaxValueValidator(365)],
     )
-    notice_days_locked = models.BooleanField("program policy", default=False)
+    notice_days_locked = models.BooleanField(gettext_lazy("program policy"), default=False)
 
     # Oversight ---------------------------------------------------------
     unsigned_flag_days = models.PositiveSmallIntegerField(
-        "flag pairings still unsigned after (days)",
+        gettext_lazy("flag pairings still unsigned after (days)"),
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )

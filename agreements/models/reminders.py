@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.exceptions import AlreadyEnded, RemindedRecently
 
@@ -44,12 +46,14 @@ class RemindersMixin(models.Model):
         with transaction.atomic():
             agreement = self._lock()
             if agreement.is_ended:
-                raise AlreadyEnded("This pairing has ended: there is nothing to remind them of.")
+                raise AlreadyEnded(_("This pairing has ended: there is nothing to remind them of."))
             now = timezone.now()
             if agreement.reminded_recently(now):
                 raise RemindedRecently(
-                    "A reminder already went to this pair in the last 24 hours. "
-                    "Give them a little time."
+                    _(
+                        "A reminder already went to this pair in the last 24 hours. "
+                        "Give them a little time."
+                    )
                 )
             agreement.program_reminded_at = now
             agreement.save(update_fields=["program_reminded_at"])
@@ -70,16 +74,16 @@ class Reminder(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CHECKIN_SOON = "checkin_soon", "Check-in coming up"
-        CHECKIN_OVERDUE = "checkin_overdue", "Check-in overdue"
-        EXIT_SOON = "exit_soon", "Exit date coming up"
+        CHECKIN_SOON = "checkin_soon", gettext_lazy("Check-in coming up")
+        CHECKIN_OVERDUE = "checkin_overdue", gettext_lazy("Check-in overdue")
+        EXIT_SOON = "exit_soon", gettext_lazy("Exit date coming up")
 
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="reminders")
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     kind = models.CharField(max_length=15, choices=Kind.choices)
-    about = models.DateField("the date it is about")
+    about = models.DateField(gettext_lazy("the date it is about"))
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -9,6 +9,8 @@ import datetime
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .parties import Party
 from .text import LINE_LIMIT, long_text
@@ -24,49 +26,62 @@ def _time(value):
 
 
 class Arranger(models.TextChoices):
-    MENTOR = "mentor", "The mentor"
-    MENTEE = "mentee", "The mentee"
-    BOTH = "both", "Both, taking turns"
+    MENTOR = "mentor", gettext_lazy("The mentor")
+    MENTEE = "mentee", gettext_lazy("The mentee")
+    BOTH = "both", gettext_lazy("Both, taking turns")
 
 
 class ContactPreference(models.Model):
     class ResponseTime(models.TextChoices):
-        SAME_DAY = "same_day", "The same working day"
-        ONE_DAY = "one_day", "Within one working day"
-        TWO_DAYS = "two_days", "Within two working days"
-        ONE_WEEK = "one_week", "Within a week"
+        SAME_DAY = "same_day", gettext_lazy("The same working day")
+        ONE_DAY = "one_day", gettext_lazy("Within one working day")
+        TWO_DAYS = "two_days", gettext_lazy("Within two working days")
+        ONE_WEEK = "one_week", gettext_lazy("Within a week")
 
     # The channels in display order: (flag field, details field, label).
     CHANNELS = [
-        ("by_email", "email_details", "Email"),
-        ("by_phone", "phone_details", "Phone"),
-        ("by_video", "video_details", "Video call"),
-        ("by_chat", "chat_details", "Chat"),
-        ("in_person", "in_person_details", "In person"),
+        ("by_email", "email_details", gettext_lazy("Email")),
+        ("by_phone", "phone_details", gettext_lazy("Phone")),
+        ("by_video", "video_details", gettext_lazy("Video call")),
+        ("by_chat", "chat_details", gettext_lazy("Chat")),
+        ("in_person", "in_person_details", gettext_lazy("In person")),
     ]
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.CASCADE, related_name="contact_preferences"
     )
     party = models.CharField(max_length=6, choices=Party.choices)
-    by_email = models.BooleanField("email", default=False)
-    email_details = models.CharField("email address", max_length=LINE_LIMIT, blank=True)
-    by_phone = models.BooleanField("phone", default=False)
-    phone_details = models.CharField("phone number", max_length=LINE_LIMIT, blank=True)
-    by_video = models.BooleanField("video call", default=False)
-    video_details = models.CharField("video call link or app", max_length=LINE_LIMIT, blank=True)
-    by_chat = models.BooleanField("chat", default=False)
-    chat_details = models.CharField("chat app and handle", max_length=LINE_LIMIT, blank=True)
-    in_person = models.BooleanField("in person", default=False)
-    in_person_details = models.CharField("where to find me", max_length=LINE_LIMIT, blank=True)
+    by_email = models.BooleanField(gettext_lazy("email"), default=False)
+    email_details = models.CharField(
+        gettext_lazy("email address"), max_length=LINE_LIMIT, blank=True
+    )
+    by_phone = models.BooleanField(gettext_lazy("phone"), default=False)
+    phone_details = models.CharField(
+        gettext_lazy("phone number"), max_length=LINE_LIMIT, blank=True
+    )
+    by_video = models.BooleanField(gettext_lazy("video call"), default=False)
+    video_details = models.CharField(
+        gettext_lazy("video call link or app"), max_length=LINE_LIMIT, blank=True
+    )
+    by_chat = models.BooleanField(gettext_lazy("chat"), default=False)
+    chat_details = models.CharField(
+        gettext_lazy("chat app and handle"), max_length=LINE_LIMIT, blank=True
+    )
+    in_person = models.BooleanField(gettext_lazy("in person"), default=False)
+    in_person_details = models.CharField(
+        gettext_lazy("where to find me"), max_length=LINE_LIMIT, blank=True
+    )
     preferred_times = models.CharField(
-        "preferred days and times",
+        gettext_lazy("preferred days and times"),
         max_length=LINE_LIMIT,
         blank=True,
-        help_text="For example: weekdays 9:00–17:00, not on Fridays.",
+        help_text=gettext_lazy("For example: weekdays 9:00–17:00, not on Fridays."),
     )
     response_time = models.CharField(
-        "expected response time", max_length=10, choices=ResponseTime.choices, blank=True
+        gettext_lazy("expected response time"),
+        max_length=10,
+        choices=ResponseTime.choices,
+        blank=True,
     )
 
     class Meta:
@@ -78,7 +93,9 @@ class ContactPreference(models.Model):
         ]
 
     def __str__(self):
-        return f"Contact preferences of the {self.get_party_display().lower()}"
+        if self.party == Party.MENTOR:
+            return _("Contact preferences of the mentor")
+        return _("Contact preferences of the mentee")
 
     def channels(self):
         """(label, details) for each channel this party chose."""
@@ -118,48 +135,57 @@ class ContactPreference(models.Model):
 
 class MeetingSchedule(models.Model):
     class Frequency(models.TextChoices):
-        WEEKLY = "weekly", "Weekly"
-        FORTNIGHTLY = "fortnightly", "Every two weeks"
-        MONTHLY = "monthly", "Monthly"
-        CUSTOM = "custom", "Other (describe)"
+        WEEKLY = "weekly", gettext_lazy("Weekly")
+        FORTNIGHTLY = "fortnightly", gettext_lazy("Every two weeks")
+        MONTHLY = "monthly", gettext_lazy("Monthly")
+        CUSTOM = "custom", gettext_lazy("Other (describe)")
 
     class Format(models.TextChoices):
-        IN_PERSON = "in_person", "In person"
-        VIDEO = "video", "Video call"
-        PHONE = "phone", "Phone"
-        MIXED = "mixed", "Mixed"
+        IN_PERSON = "in_person", gettext_lazy("In person")
+        VIDEO = "video", gettext_lazy("Video call")
+        PHONE = "phone", gettext_lazy("Phone")
+        MIXED = "mixed", gettext_lazy("Mixed")
 
     agreement = models.OneToOneField("Agreement", on_delete=models.CASCADE, related_name="schedule")
     frequency = models.CharField(max_length=12, choices=Frequency.choices, blank=True)
     frequency_custom = models.CharField(
-        "other frequency", max_length=LINE_LIMIT, blank=True, help_text="Only for “Other”."
+        gettext_lazy("other frequency"),
+        max_length=LINE_LIMIT,
+        blank=True,
+        help_text=gettext_lazy("Only for “Other”."),
     )
     time = models.TimeField(
-        "time of day",
+        gettext_lazy("time of day"),
         null=True,
         blank=True,
-        help_text="Meetings repeat from the start date at this time, until the exit date.",
+        help_text=gettext_lazy(
+            "Meetings repeat from the start date at this time, until the exit date."
+        ),
     )
     time_zone = models.CharField(
         max_length=64,
         blank=True,
         validators=[validate_time_zone],
-        help_text="Where the meeting time is reckoned; each calendar shows it in local time.",
+        help_text=gettext_lazy(
+            "Where the meeting time is reckoned; each calendar shows it in local time."
+        ),
     )
     duration_minutes = models.PositiveSmallIntegerField(
-        "duration (minutes)",
+        gettext_lazy("duration (minutes)"),
         null=True,
         blank=True,
         validators=[MinValueValidator(5), MaxValueValidator(600)],
     )
     format = models.CharField(max_length=10, choices=Format.choices, blank=True)
-    location = models.CharField("place or link", max_length=LINE_LIMIT, blank=True)
+    location = models.CharField(gettext_lazy("place or link"), max_length=LINE_LIMIT, blank=True)
     arranged_by = models.CharField(
-        "who arranges meetings", max_length=6, choices=Arranger, blank=True
+        gettext_lazy("who arranges meetings"), max_length=6, choices=Arranger, blank=True
     )
-    agenda_by = models.CharField("who sets the agenda", max_length=6, choices=Arranger, blank=True)
+    agenda_by = models.CharField(
+        gettext_lazy("who sets the agenda"), max_length=6, choices=Arranger, blank=True
+    )
     notice_hours = models.PositiveSmallIntegerField(
-        "notice to cancel or move a meeting (hours)",
+        gettext_lazy("notice to cancel or move a meeting (hours)"),
         null=True,
         blank=True,
         validators=[MaxValueValidator(720)],
@@ -174,7 +200,7 @@ class MeetingSchedule(models.Model):
         ]
 
     def __str__(self):
-        return "Meeting schedule"
+        return _("Meeting schedule")
 
     def frequency_display(self):
         if self.frequency == self.Frequency.CUSTOM:
@@ -228,9 +254,9 @@ class MeetingSchedule(models.Model):
 
 class Goal(models.Model):
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="goals")
-    owner = models.CharField("whose goal", max_length=6, choices=Party.choices)
-    description = long_text("goal")
-    success_measure = long_text("how success is measured")
+    owner = models.CharField(gettext_lazy("whose goal"), max_length=6, choices=Party.choices)
+    description = long_text(gettext_lazy("goal"))
+    success_measure = long_text(gettext_lazy("how success is measured"))
     target_date = models.DateField()
 
     class Meta:
@@ -238,7 +264,7 @@ class Goal(models.Model):
 
     def __str__(self):
         # Content never goes into __str__: the Django admin shows it in lists.
-        return f"Goal {self.pk}"
+        return _("Goal %(id)s") % {"id": self.pk}
 
     def as_data(self):
         return {
@@ -259,7 +285,10 @@ class CheckIn(models.Model):
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="checkins")
     date = models.DateField()
     focus = models.CharField(
-        "what to review", max_length=LINE_LIMIT, blank=True, help_text="Optional."
+        gettext_lazy("what to review"),
+        max_length=LINE_LIMIT,
+        blank=True,
+        help_text=gettext_lazy("Optional."),
     )
 
     class Meta:
@@ -271,7 +300,7 @@ class CheckIn(models.Model):
         ]
 
     def __str__(self):
-        return f"Check-in {self.pk}"
+        return _("Check-in %(id)s") % {"id": self.pk}
 
     def as_data(self):
         return {"date": self.date, "focus": self.focus}
@@ -286,13 +315,15 @@ class Term(models.Model):
     start_date = models.DateField(null=True, blank=True)
     exit_date = models.DateField(null=True, blank=True)
     notice_days = models.PositiveSmallIntegerField(
-        "notice for an early exit (days)",
+        gettext_lazy("notice for an early exit (days)"),
         default=14,
         validators=[MaxValueValidator(365)],
-        help_text="Either party may end the relationship early, without giving a reason.",
+        help_text=gettext_lazy(
+            "Either party may end the relationship early, without giving a reason."
+        ),
     )
     closing_conversation = models.BooleanField(
-        "offer a closing conversation if both want one", default=True
+        gettext_lazy("offer a closing conversation if both want one"), default=True
     )
 
     class Meta:
@@ -306,7 +337,7 @@ class Term(models.Model):
         ]
 
     def __str__(self):
-        return "Term and exit"
+        return _("Term and exit")
 
     def is_complete(self):
         return bool(self.start_date and self.exit_date)

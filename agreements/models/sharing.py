@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agreements.exceptions import AlreadyEnded
 
 from .audit import AuditEvent
 from .drafting import Section
 from .parties import Party
+from .text import untranslated
 
 Event = AuditEvent.Kind
 
@@ -49,7 +51,7 @@ class SharingConsent(models.Model):
         ]
 
     def __str__(self):
-        return f"Sharing consent {self.pk}"
+        return _("Sharing consent %(id)s") % {"id": self.pk}
 
 
 class SharingMixin(models.Model):
@@ -80,15 +82,17 @@ class SharingMixin(models.Model):
             party = agreement.party_of(by)
             if agreement.is_ended:
                 raise AlreadyEnded(
-                    "The agreement has ended: no more sections can be shared. "
-                    "You can still stop sharing."
+                    _(
+                        "The agreement has ended: no more sections can be shared. "
+                        "You can still stop sharing."
+                    )
                 )
             consent, created = SharingConsent.objects.get_or_create(
                 agreement=agreement, kind=kind, party=party
             )
             if not created:
                 return False
-            label = Section.Kind(kind).label
+            label = untranslated(Section.Kind(kind).label)
             now_shared = SharingConsent.objects.filter(
                 agreement=agreement, kind=kind
             ).count() == len(Party)
@@ -116,7 +120,7 @@ class SharingMixin(models.Model):
                 by=by,
                 origin=origin,
                 at=timezone.now(),
-                details={"section": Section.Kind(kind).label},
+                details={"section": untranslated(Section.Kind(kind).label)},
             )
             agreement.tell_other_party("sharing_withdrawn", by=by, event=event, section=kind)
             return True

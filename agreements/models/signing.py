@@ -19,6 +19,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from agreements import content
 from agreements.exceptions import ContentChanged, NotReadyToSign
@@ -28,27 +30,32 @@ from .checkins import PlannedCheckIn
 from .drafting import Section
 from .effects import Effect
 from .parties import Party
+from .text import untranslated
 from .versions import AgreementVersion
 
-CONSENT_STATEMENT = (
+# Shown to the signer in their language, and kept in their signature's
+# evidence as shown; the canonical content holds its source words.
+CONSENT_STATEMENT = gettext_lazy(
     "I have read this mentoring agreement in full. I agree to every section and "
     "sign it with the name I typed."
 )
 
-# Fixed clauses, part of every agreement and of its canonical content.
+# Fixed clauses, part of every agreement and of its canonical content: hashed,
+# so kept in their source words (marked only, for templates to translate on display).
 STATEMENTS = {
-    "pairing_not_secret": (
+    "pairing_not_secret": gettext_noop(
         "The pairing itself is not secret: the program knows that this mentoring "
         "relationship exists and how it is progressing. Its content is confidential."
     ),
-    "no_fault_exit": (
+    "no_fault_exit": gettext_noop(
         "Either party may end the relationship before the exit date without giving a "
         "reason, by giving the agreed notice. Ending early is no one's fault."
     ),
 }
 
-# How a signer proves who they are, recorded in each signature's evidence.
-AUTHENTICATION = "Signed in with email and password; password entered again to sign."
+# How a signer proves who they are, recorded in each signature's evidence (in
+# its source words, like ``STATEMENTS``).
+AUTHENTICATION = gettext_noop("Signed in with email and password; password entered again to sign.")
 
 Event = AuditEvent.Kind
 
@@ -138,7 +145,8 @@ class SigningMixin(models.Model):
             "parties": {"mentor": person(self.mentor), "mentee": person(self.mentee)},
             "sections": {kind: self.section_data(kind) for kind in Section.Kind.values},
             "statements": STATEMENTS,
-            "consent_statement": CONSENT_STATEMENT,
+            # The same for both parties, whatever language each reads.
+            "consent_statement": untranslated(CONSENT_STATEMENT),
             # An amendment names the version it replaces, so no two versions hash alike.
             "amends": in_force.content_hash if in_force else None,
         }
@@ -167,29 +175,40 @@ class SigningMixin(models.Model):
             party = agreement.party_of(by)
             if not agreement.awaiting_signatures:
                 raise NotReadyToSign(
-                    "Both of you have to agree every section before the agreement can be signed."
+                    _("Both of you have to agree every section before the agreement can be signed.")
                 )
             if gaps := agreement.checkin_gaps():
+                weeks = agreement.policy["checkin_every_weeks"]
                 raise NotReadyToSign(
-                    f"The program's policy is a check-in at least every "
-                    f"{agreement.policy['checkin_every_weeks']} weeks, but there are "
-                    f"{'; '.join(gaps)} without one. Add check-ins under “Check-in dates”."
+                    # Translators: %(gaps)s lists stretches of the term, e.g. "40 days from
+                    # the start date, 1 March 2025, to the check-in on 10 April 2025". The
+                    # English singular says "weeks" too: give each form its right word.
+                    ngettext(
+                        "The program's policy is a check-in at least every %(weeks)s weeks, "
+                        "but there are %(gaps)s without one. Add check-ins under “Check-in dates”.",
+                        "The program's policy is a check-in at least every %(weeks)s weeks, "
+                        "but there are %(gaps)s without one. Add check-ins under “Check-in dates”.",
+                        weeks,
+                    )
+                    % {"weeks": weeks, "gaps": "; ".join(gaps)}
                 )
             if agreement.is_amending and not agreement.amended_sections():
                 raise NotReadyToSign(
-                    "Nothing differs from the version in force yet: change a section to amend "
-                    "it, or withdraw the amendment."
+                    _(
+                        "Nothing differs from the version in force yet: change a section to "
+                        "amend it, or withdraw the amendment."
+                    )
                 )
             if agreement.content_hash != seen_hash:
                 raise ContentChanged(
-                    "The agreement changed while you were reading it. Read it again, then sign."
+                    _("The agreement changed while you were reading it. Read it again, then sign.")
                 )
             now = timezone.now()
             if agreement.stale_signatures():
                 agreement._void_working_signatures(now, agreement._stale_reason(), origin=origin)
                 agreement = agreement._reload()
             elif agreement.signature_of(party):
-                raise NotReadyToSign("You have already signed this agreement.")
+                raise NotReadyToSign(_("You have already signed this agreement."))
             version = agreement.pending_version or agreement._freeze(now)
             signature = Signature.create_with_evidence(
                 agreement=agreement,
@@ -236,7 +255,10 @@ class SigningMixin(models.Model):
         )
 
     def _void_working_signatures(self, now, reason, *, origin=None):
-        """Void the pending version and its signatures; log each voided signature."""
+        """Void the pending version and its signatures; log each voided signature.
+
+        ``reason`` is a record (kept on the signature and in the hashed trail),
+        so it is in English whatever the language of whoever caused it."""
         pending = self.pending_version
         if pending is None:
             return
@@ -345,13 +367,17 @@ class Signature(models.Model):
         ]
 
     def __str__(self):
-        return f"Signature of the {self.get_party_display().lower()}"
+        if self.party == Party.MENTOR:
+            return _("Signature of the mentor")
+        return _("Signature of the mentee")
 
     @classmethod
     def create_with_evidence(
         cls, *, agreement, version, signer, party, typed_name, signed_at, origin
     ):
         ip, user_agent = (origin.ip, origin.user_agent) if origin else (None, "")
+        # The statement as the signer was shown it, in their language.
+        statement = str(CONSENT_STATEMENT)
         evidence = {
             "agreement": str(agreement.uuid),
             "version": version.number,
@@ -359,8 +385,8 @@ class Signature(models.Model):
             "party": party,
             "signer": {"account": signer.pk, "email": signer.email, "name": signer.full_name},
             "typed_name": typed_name,
-            "consent_statement": CONSENT_STATEMENT,
-            "consent_hash": hashlib.sha256(CONSENT_STATEMENT.encode()).hexdigest(),
+            "consent_statement": statement,
+            "consent_hash": hashlib.sha256(statement.encode()).hexdigest(),
             "signed_at": signed_at.astimezone(datetime.UTC).isoformat(),
             "ip": ip,
             "user_agent": user_agent,
@@ -372,7 +398,7 @@ class Signature(models.Model):
             signer=signer,
             party=party,
             typed_name=typed_name,
-            consent_statement=CONSENT_STATEMENT,
+            consent_statement=statement,
             signed_at=signed_at,
             evidence=content.canonical_json(evidence),
             evidence_hash=content.content_hash(evidence),

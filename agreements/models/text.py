@@ -1,7 +1,10 @@
-"""Limits of what the pair writes: short lines and bounded texts."""
+"""Limits of what the pair writes (short lines and bounded texts), and the
+app's own words as they are kept."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from agreements import content
 
@@ -17,8 +20,10 @@ def validate_text_lines(value):
     lines = len(content.normalise_text(value).splitlines()) or 1
     if lines > TEXT_LINES_LIMIT:
         raise ValidationError(
-            "Keep this to at most %(limit)s lines (it has %(lines)s): join short lines, "
-            "or separate items with commas.",
+            _(
+                "Keep this to at most %(limit)s lines (it has %(lines)s): join short lines, "
+                "or separate items with commas."
+            ),
             code="too_many_lines",
             params={"limit": TEXT_LINES_LIMIT, "lines": lines},
         )
@@ -30,3 +35,11 @@ def long_text(verbose_name=None, **kwargs):
     return models.TextField(
         verbose_name, max_length=TEXT_LIMIT, validators=[validate_text_lines], **kwargs
     )
+
+
+def untranslated(text):
+    """A marked string in its source (English) words, whatever the reader's
+    language: for what is hashed or kept as a record (canonical content, the
+    audit trail, void reasons), which must not depend on who was looking."""
+    with translation.override(None):
+        return str(text)

@@ -8,6 +8,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agreements.storage import remove_leftovers
 
@@ -30,16 +32,16 @@ class AgreementVersion(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting the second signature"
-        IN_FORCE = "in_force", "In force"
-        SUPERSEDED = "superseded", "Superseded by an amendment"
-        VOID = "void", "Void: changed before both had signed"
+        PENDING = "pending", gettext_lazy("Awaiting the second signature")
+        IN_FORCE = "in_force", pgettext_lazy("a version", "In force")
+        SUPERSEDED = "superseded", gettext_lazy("Superseded by an amendment")
+        VOID = "void", gettext_lazy("Void: changed before both had signed")
 
     agreement = models.ForeignKey("Agreement", on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    canonical_json = models.TextField("canonical content")
-    content_hash = models.CharField("SHA-256 of the canonical content", max_length=64)
+    canonical_json = models.TextField(gettext_lazy("canonical content"))
+    content_hash = models.CharField(gettext_lazy("SHA-256 of the canonical content"), max_length=64)
     frozen_at = models.DateTimeField(default=timezone.now)
     in_force_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
@@ -80,7 +82,7 @@ class AgreementVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"Version {self.number}"
+        return _("Version %(number)s") % {"number": self.number}
 
     @cached_property
     def data(self):

@@ -5,8 +5,12 @@ from contextvars import ContextVar
 
 from django import template
 from django.forms.formsets import DELETION_FIELD_NAME
+from django.utils import formats, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import pgettext
+
+from agreements.models.drafting import recorded_changes_in_reader_words
 
 register = template.Library()
 
@@ -20,6 +24,41 @@ def agreed_by(section, party):
 def answered_by(checkin_record, party):
     """The party has answered "is this agreement still working for you?"."""
     return bool(checkin_record.answer_of(party)[0])
+
+
+@register.filter
+def with_weekday(value, date_format="DATE_FORMAT"):
+    """The weekday, then the date, in the language's own words and order:
+    "Thursday 8 April 2027", "Donnerstag, 8. April 2027"."""
+    if not value:
+        return ""
+    # Translators: a weekday ("Thursday") and a date ("8 April 2027"): your
+    # language's order and punctuation, such as "%(weekday)s, %(date)s".
+    return pgettext("a weekday and a date", "%(weekday)s %(date)s") % {
+        "weekday": formats.date_format(value, "l"),
+        "date": formats.date_format(value, date_format),
+    }
+
+
+# Languages whose nouns keep their capital letter inside a sentence.
+CAPITALISED_NOUNS = {"de"}
+
+
+@register.filter
+def mid_sentence(label):
+    """A label ("Goals", "Mentor") as it reads inside a sentence: in lower
+    case, but for languages that write nouns with a capital (German)."""
+    return str(label) if in_capitalising_language() else str(label).lower()
+
+
+def in_capitalising_language():
+    return (translation.get_language() or "").split("-")[0] in CAPITALISED_NOUNS
+
+
+@register.filter
+def in_reader_words(changes):
+    """An audit entry's recorded changes in the reader's language."""
+    return recorded_changes_in_reader_words(changes)
 
 
 LONG_RUN = re.compile(r"\S{30,}")

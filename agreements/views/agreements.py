@@ -10,6 +10,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from agreements import drafts
 from agreements.calendar import next_meeting
@@ -107,7 +108,7 @@ def sign(request, agreement_id):
     agreement = agreement_for(request, agreement_id)
     party = agreement.party_of(request.user)
     if not agreement.awaiting_signatures or agreement.signature_of(party):
-        messages.info(request, "There is nothing for you to sign on this agreement right now.")
+        messages.info(request, _("There is nothing for you to sign on this agreement right now."))
         return redirect(detail_url(agreement))
     form = SignForm(
         request.POST or None,
@@ -126,9 +127,9 @@ def sign(request, agreement_id):
                 origin=Origin.of(request),
             ),
             done=(
-                "You signed the amendment."
+                _("You signed the amendment.")
                 if agreement.is_amending
-                else "You signed the agreement."
+                else _("You signed the agreement.")
             ),
             back=detail_url(agreement),
         )
@@ -189,13 +190,15 @@ def _final_pdf(request, agreement):
     if agreement.final_seal_failed:
         messages.warning(
             request,
-            "Sealing the final PDF failed several times. The people who run this site can "
-            "see why and will try again.",
+            _(
+                "Sealing the final PDF failed several times. The people who run this site can "
+                "see why and will try again."
+            ),
         )
         return redirect(detail_url(agreement))
     if not agreement.final_sealed_at:
         messages.info(
-            request, "The final PDF is being sealed; it is usually ready within a minute."
+            request, _("The final PDF is being sealed; it is usually ready within a minute.")
         )
         return redirect(detail_url(agreement))
     return sealed_pdf_response(

@@ -9,7 +9,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
@@ -37,7 +39,9 @@ def agreement_ics(request, agreement_id):
     if agreement.version_in_force is None:
         raise Http404("Nothing is in force yet: both of you sign first.")
     other = _other_name(agreement, request.user)
-    calendar = agreement_calendar([agreement], user=request.user, name=f"Mentoring with {other}")
+    calendar = agreement_calendar(
+        [agreement], user=request.user, name=_("Mentoring with %(name)s") % {"name": other}
+    )
     response = HttpResponse(calendar.to_ical(), content_type=ICS_TYPE)
     filename = f"mentoring-{slugify(other) or agreement.uuid}.ics"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -81,14 +85,16 @@ def calendar_regenerate(request):
     if created:
         messages.success(
             request,
-            "Your private feed link is ready. Add it to your calendar app as a subscription.",
+            _("Your private feed link is ready. Add it to your calendar app as a subscription."),
         )
     else:
         feed.regenerate()
         messages.success(
             request,
-            "You have a new feed link; the old one no longer works. Subscribe again with the "
-            "new link.",
+            _(
+                "You have a new feed link; the old one no longer works. Subscribe again with the "
+                "new link."
+            ),
         )
     return redirect("agreements:calendar")
 
@@ -103,5 +109,9 @@ def calendar_feed(request, token):
         CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
     )
     agreements = _for_calendar(Agreement.objects.for_party(feed.user))
-    calendar = agreement_calendar(agreements, user=feed.user)
+    # A calendar app cannot sign in: the owner's chosen language, else the
+    # one its Accept-Language asked for.
+    language = feed.user.language or translation.get_language()
+    with translation.override(language):
+        calendar = agreement_calendar(agreements, user=feed.user)
     return HttpResponse(calendar.to_ical(), content_type=ICS_TYPE)

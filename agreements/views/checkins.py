@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from agreements.forms import CheckInAnswerForm, CheckInRecordForm
 from agreements.models import Agreement, CheckInState, Origin
@@ -34,7 +35,7 @@ def _planned_checkin(agreement, date, today):
 def checkins(request, agreement_id):
     agreement = agreement_for(request, agreement_id, records=True)
     if agreement.content_in_force is None:
-        messages.info(request, "Check-ins are recorded once both of you have signed.")
+        messages.info(request, _("Check-ins are recorded once both of you have signed."))
         return redirect(detail_url(agreement))
     today = request.user.today()
     party = agreement.party_of(request.user)
@@ -62,9 +63,9 @@ def checkin_record(request, agreement_id, date):
     if record or state not in {CheckInState.DUE, CheckInState.OVERDUE}:
         messages.info(
             request,
-            "This check-in was already recorded."
+            _("This check-in was already recorded.")
             if record
-            else "A check-in can be recorded on or after its date.",
+            else _("A check-in can be recorded on or after its date."),
         )
         return redirect(_checkins_url(agreement))
     form = CheckInRecordForm(request.POST or None, goals=agreement.goals_in_force(), today=today)
@@ -81,9 +82,10 @@ def checkin_record(request, agreement_id, date):
                 by=request.user,
                 origin=Origin.of(request),
             ),
-            done=lambda _: (
-                f"Check-in recorded. {agreement.other_person(request.user).full_name} can add "
-                "their own answer."
+            done=lambda _record: (
+                # Translators: the name of the other party of the agreement.
+                _("Check-in recorded. %(name)s can add their own answer.")
+                % {"name": agreement.other_person(request.user).full_name}
             ),
             back=_checkins_url(agreement),
         )
@@ -117,7 +119,7 @@ def checkin_answer(request, agreement_id, date):
                 by=request.user,
                 origin=Origin.of(request),
             ),
-            done="Your answer is saved.",
+            done=_("Your answer is saved."),
             back=_checkins_url(agreement),
         )
     return render(

@@ -6,6 +6,7 @@ from functools import partial
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from agreements.forms import ClosingNoteForm
 from agreements.models import Agreement, Origin
@@ -33,9 +34,10 @@ def exit_agreement(request, agreement_id):
                 origin=Origin.of(request),
             ),
             done=lambda ends: (
-                "The agreement has ended. Thank you both."
+                _("The agreement has ended. Thank you both.")
                 if ends <= today
-                else f"Notice given: the agreement ends on {date_format(ends, 'j F Y')}."
+                else _("Notice given: the agreement ends on %(date)s.")
+                % {"date": date_format(ends)}
             ),
             back=detail_url(agreement),
         )
@@ -68,7 +70,7 @@ def closing_note(request, agreement_id):
                 origin=Origin.of(request),
                 **form.values(),
             ),
-            done="Your closing note is saved; it goes into the final PDF.",
+            done=_("Your closing note is saved; it goes into the final PDF."),
             back=detail_url(agreement) + "#closing",
         )
     return render(request, "agreements/closing_note.html", {"agreement": agreement, "form": form})

@@ -1,7 +1,9 @@
 from django.contrib import messages
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agreements import services
 from agreements.forms.imports import PairingConfirmForm, PairingUploadForm
@@ -39,16 +41,25 @@ def pairing_import(request, program_id):
                 checked.is_valid()
                 messages.error(
                     request,
-                    "Nothing was created: some of these pairings or accounts were created by "
-                    "someone else in the meantime. Check the lines below and try again.",
+                    _(
+                        "Nothing was created: some of these pairings or accounts were created by "
+                        "someone else in the meantime. Check the lines below and try again."
+                    ),
                 )
             else:
                 count = len(checked.rows)
                 messages.success(
                     request,
-                    f"Created {count} pairing{pluralize(count)}. An email to each person is on "
-                    "its way: people new here an invitation to choose a password, the others a "
-                    "note about their pairing.",
+                    ngettext(
+                        "Created %(count)s pairing. An email to each person is on its way: "
+                        "people new here an invitation to choose a password, the others a note "
+                        "about their pairing.",
+                        "Created %(count)s pairings. An email to each person is on its way: "
+                        "people new here an invitation to choose a password, the others a note "
+                        "about their pairing.",
+                        count,
+                    )
+                    % {"count": count},
                 )
                 return redirect("agreements:program", program_id=program.uuid)
     elif request.method == "POST":
@@ -62,6 +73,8 @@ def pairing_import(request, program_id):
             "form": PairingUploadForm(program=program),
             "checked": checked,
             "example": EXAMPLE,
-            "max_rows": f"{MAX_ROWS:,}",
+            # The number, for choosing the plural; and as shown ("1,000").
+            "max_rows": MAX_ROWS,
+            "max_rows_shown": number_format(MAX_ROWS, force_grouping=True),
         },
     )

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 
 from agreements.invitations import invitation_tokens
 
@@ -22,7 +23,8 @@ class InvitationAcceptView(PasswordResetConfirmView):
         response = super().form_valid(form)
         messages.success(
             self.request,
-            f"Welcome, {form.user.full_name}. Your password is set; your agreement is below.",
+            _("Welcome, %(name)s. Your password is set; your agreement is below.")
+            % {"name": form.user.full_name},
         )
         return response
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from agreements.forms.programs import ProgramTemplateForm
 
@@ -15,8 +16,10 @@ def edit(request, program_id):
         form.save()
         messages.success(
             request,
-            "Template saved. Pairings created from now on start from it; existing agreements "
-            "keep what they started with.",
+            _(
+                "Template saved. Pairings created from now on start from it; existing agreements "
+                "keep what they started with."
+            ),
         )
         return redirect("agreements:program_settings", program_id=program.uuid)
     return render(request, "programs/settings.html", {"program": program, "form": form})

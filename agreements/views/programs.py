@@ -10,7 +10,8 @@ from django.db import IntegrityError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements import dashboard, services
@@ -117,11 +118,15 @@ def pairing_detail(request, program_id, agreement_id):
     content = None
     if shared:
         content = in_force.as_content() if in_force else agreement.working_copy()
+        # The trail is a record: it names the sections in the source language,
+        # whatever language the admin reads in.
+        with translation.override(None):
+            names = [str(label) for _kind, label in shared]
         agreement.audit_access(
             AuditEvent.Kind.VIEWED,
             actor=request.user,
             origin=Origin.of(request),
-            details={"by": PROGRAM_ADMIN_VIEW, "sections": [label for _kind, label in shared]},
+            details={"by": PROGRAM_ADMIN_VIEW, "sections": names},
         )
     return render(
         request,
@@ -153,8 +158,10 @@ def pairing_remind(request, program_id, agreement_id):
     return attempt(
         request,
         partial(agreement.remind_by_program, by=request.user, origin=Origin.of(request)),
-        done=f"A reminder is on its way to {agreement.mentor.full_name} and "
-        f"{agreement.mentee.full_name}, each with what waits for them.",
+        done=_(
+            "A reminder is on its way to %(mentor)s and %(mentee)s, each with what waits for them."
+        )
+        % {"mentor": agreement.mentor.full_name, "mentee": agreement.mentee.full_name},
         back=_pairing_url(agreement),
     )
 
@@ -162,7 +169,7 @@ def pairing_remind(request, program_id, agreement_id):
 def pairing_end(request, program_id, agreement_id):
     agreement = pairing_for(request, program_id, agreement_id)
     if agreement.is_ended:
-        messages.info(request, "This pairing has already ended.")
+        messages.info(request, _("This pairing has already ended."))
         return redirect(_pairing_url(agreement))
     form = EndPairingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -174,7 +181,7 @@ def pairing_end(request, program_id, agreement_id):
                 note=form.cleaned_data["reason"],
                 origin=Origin.of(request),
             ),
-            done="The pairing has ended. An email with your reason is on its way to both.",
+            done=_("The pairing has ended. An email with your reason is on its way to both."),
             back=_pairing_url(agreement),
         )
     return render(
@@ -187,7 +194,7 @@ def pairing_end(request, program_id, agreement_id):
 def pairing_repair(request, program_id, agreement_id):
     agreement = pairing_for(request, program_id, agreement_id)
     if agreement.is_ended:
-        messages.info(request, "This pairing has already ended.")
+        messages.info(request, _("This pairing has already ended."))
         return redirect(_pairing_url(agreement))
     form = RepairForm(request.POST or None, agreement=agreement)
     if request.method == "POST" and form.is_valid():
@@ -202,13 +209,16 @@ def pairing_repair(request, program_id, agreement_id):
             )
         except (AgreementError, IntegrityError):
             form.add_error(
-                None, "This pairing changed a moment ago. Look at it again before re-pairing."
+                None, _("This pairing changed a moment ago. Look at it again before re-pairing.")
             )
         else:
             messages.success(
                 request,
-                f"{new.mentee.full_name} is now paired with {new.mentor.full_name}. The earlier "
-                "pairing has ended, and emails to everyone involved are on their way.",
+                _(
+                    "%(mentee)s is now paired with %(mentor)s. The earlier pairing has ended, "
+                    "and emails to everyone involved are on their way."
+                )
+                % {"mentee": new.mentee.full_name, "mentor": new.mentor.full_name},
             )
             return redirect("agreements:pairing", program_id=program_id, agreement_id=new.uuid)
     return render(
@@ -235,13 +245,15 @@ def pairing_new(request, program_id):
             )
         except IntegrityError:
             # Another admin paired the same two people a moment ago.
-            form.add_error(None, "These two people were just paired in this program.")
+            form.add_error(None, _("These two people were just paired in this program."))
         else:
             messages.success(
                 request,
-                f"{agreement.mentor.full_name} and {agreement.mentee.full_name} are paired. "
-                "An email to each is on its way: an invitation to choose a password, or a "
-                "note that the pairing is ready.",
+                _(
+                    "%(mentor)s and %(mentee)s are paired. An email to each is on its way: an "
+                    "invitation to choose a password, or a note that the pairing is ready."
+                )
+                % {"mentor": agreement.mentor.full_name, "mentee": agreement.mentee.full_name},
             )
             return redirect("agreements:program", program_id=program.uuid)
     return render(request, "programs/pairing_new.html", {"program": program, "form": form})

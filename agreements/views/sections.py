@@ -6,6 +6,7 @@ from functools import partial
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.exceptions import SectionConflict, SectionInvalid
@@ -28,7 +29,8 @@ def _posted_revision(request):
 def section_edit(request, agreement_id, kind):
     agreement = agreement_for(request, agreement_id)
     if not agreement.is_editable:
-        raise PermissionDenied("A signed agreement can only be changed through an amendment.")
+        # 403.html shows this to the person.
+        raise PermissionDenied(_("A signed agreement can only be changed through an amendment."))
     party = agreement.party_of(request.user)
     section = agreement.sections_by_kind[kind]
     revision = section.revision
@@ -48,9 +50,10 @@ def section_edit(request, agreement_id, kind):
                         save=editor.save,
                         origin=Origin.of(request),
                     ),
-                    done=f"{section.get_kind_display()} saved. Both of you need to agree to it "
-                    "again.",
-                    unchanged="Nothing changed.",
+                    # Translators: the name of a section, such as "Goals".
+                    done=_("%(section)s saved. Both of you need to agree to it again.")
+                    % {"section": section.get_kind_display()},
+                    unchanged=_("Nothing changed."),
                     back=detail_url(agreement, kind),
                     reraise=(SectionConflict, SectionInvalid),
                 )
@@ -105,7 +108,8 @@ def section_agree(request, agreement_id, kind):
             seen_revision=_posted_revision(request),
             origin=Origin.of(request),
         ),
-        done=f"You agreed to “{Section.Kind(kind).label}”.",
+        # Translators: the name of a section, such as "Goals".
+        done=_("You agreed to “%(section)s”.") % {"section": Section.Kind(kind).label},
         back=detail_url(agreement, kind),
     )
 
@@ -125,9 +129,10 @@ def off_limits_add(request, agreement_id):
                 by=request.user,
                 origin=Origin.of(request),
             ),
-            done=lambda _: (
-                "The topic is off limits from now on. An email telling "
-                f"{agreement.other_person(request.user).full_name} is on its way."
+            done=lambda _topic: (
+                # Translators: the name of the other party of the agreement.
+                _("The topic is off limits from now on. An email telling %(name)s is on its way.")
+                % {"name": agreement.other_person(request.user).full_name}
             ),
             refused=partial(form.add_error, "topic"),
         )

@@ -6,6 +6,7 @@ from functools import partial
 from django.contrib import messages
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.models import AuditEvent, Origin, Party, Section
@@ -69,18 +70,28 @@ def share(request, agreement_id, kind):
     def done(_consented):
         # Counted after the move: the other party may have consented meanwhile.
         if agreement.sharing_consents.filter(kind=kind).count() == len(Party):
-            return (
-                f"{label} is now shared with {agreement.program.name}. Its admins can read this "
+            # Translators: a section's name, such as "Goals", and the program's name.
+            return _(
+                "%(section)s is now shared with %(program)s. Its admins can read this "
                 "section, and each time they do it is recorded here."
-            )
-        return f"You agreed to share {label}; it is shared once {other.full_name} agrees too."
+            ) % {"section": label, "program": agreement.program.name}
+        # Translators: a section's name, such as "Goals", and the other party's name.
+        return _("You agreed to share %(section)s; it is shared once %(name)s agrees too.") % {
+            "section": label,
+            "name": other.full_name,
+        }
 
     return attempt(
         request,
         partial(agreement.consent_to_share, kind, by=request.user, origin=Origin.of(request)),
         done=done,
-        unchanged=f"You had already agreed to share {label}; nothing changed.",
-        refused=lambda reason: messages.error(request, f"{label} was not shared. {reason}"),
+        unchanged=_("You had already agreed to share %(section)s; nothing changed.")
+        % {"section": label},
+        refused=lambda reason: messages.error(
+            request,
+            # Translators: %(reason)s is a whole sentence saying why.
+            _("%(section)s was not shared. %(reason)s") % {"section": label, "reason": reason},
+        ),
         back=_sharing_url(agreement, kind),
     )
 
@@ -96,18 +107,22 @@ def withdraw(request, agreement_id, kind):
 
     def done(_withdrawn):
         if len(before) == len(Party):
-            return (
-                f"{label} is no longer shared with {agreement.program.name}, from now on. "
+            return _(
+                "%(section)s is no longer shared with %(program)s, from now on. "
                 "Sharing it again needs both of you to agree again."
-            )
+            ) % {"section": label, "program": agreement.program.name}
         if party in before:
-            return f"You withdrew your consent: {label} stays private."
-        return f"{label} stays private: you declined {other.full_name}'s request to share it."
+            return _("You withdrew your consent: %(section)s stays private.") % {"section": label}
+        # Translators: a section's name, such as "Goals", and the other party's name.
+        return _("%(section)s stays private: you declined %(name)s's request to share it.") % {
+            "section": label,
+            "name": other.full_name,
+        }
 
     return attempt(
         request,
         partial(agreement.withdraw_sharing, kind, by=request.user, origin=Origin.of(request)),
         done=done,
-        unchanged=f"{label} was not shared; nothing changed.",
+        unchanged=_("%(section)s was not shared; nothing changed.") % {"section": label},
         back=_sharing_url(agreement, kind),
     )

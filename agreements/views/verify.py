@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from agreements.models import Agreement, AgreementVersion
@@ -40,7 +41,7 @@ def verify(request):
     context = {"query": query}
     if query:
         if not SHA256.fullmatch(query):
-            context["error"] = (
+            context["error"] = _(
                 "That is not a SHA-256 fingerprint: it has 64 characters, digits 0–9 and "
                 "letters a–f."
             )

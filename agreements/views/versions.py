@@ -5,6 +5,8 @@ from functools import partial
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.models import (
@@ -71,15 +73,19 @@ def version_pdf(request, agreement_id, number):
     if version.seal_failed:
         messages.warning(
             request,
-            "Sealing the signed PDF failed several times. The people who run this site "
-            "can see why and will try again; what you both signed is on record.",
+            _(
+                "Sealing the signed PDF failed several times. The people who run this site "
+                "can see why and will try again; what you both signed is on record."
+            ),
         )
         return redirect("agreements:version_list", agreement.uuid)
     if not version.is_sealed:
         messages.info(
             request,
-            "The signed PDF is being sealed. It is usually ready within a minute; "
-            "if sealing fails it is retried automatically.",
+            _(
+                "The signed PDF is being sealed. It is usually ready within a minute; "
+                "if sealing fails it is retried automatically."
+            ),
         )
         return redirect("agreements:version_list", agreement.uuid)
     return sealed_pdf_response(
@@ -114,9 +120,10 @@ def version_compare(request, agreement_id):
 
     def side(key):
         if key == "draft":
-            return "Amendment draft", agreement.working_copy(), agreement.canonical_content()
+            return _("Amendment draft"), agreement.working_copy(), agreement.canonical_content()
         version = signed[key]
-        return f"Version {version.number}", version.as_content(), version.data
+        label = _("Version %(number)s") % {"number": version.number}
+        return label, version.as_content(), version.data
 
     old_label, old_content, old_data = side(old_key)
     new_label, new_content, new_data = side(new_key)
@@ -157,7 +164,7 @@ def _editors_between(agreement, old, new):
         revisions = revisions.filter(edited_at__lte=end)
     editors = {}
     for revision in revisions.order_by("edited_at"):
-        name = revision.edited_by.full_name if revision.edited_by else "a former user"
+        name = revision.edited_by.full_name if revision.edited_by else _("a former user")
         names = editors.setdefault(revision.section.kind, [])
         if name not in names:
             names.append(name)
@@ -170,9 +177,12 @@ def amend(request, agreement_id):
     started = moved(
         request,
         partial(agreement.start_amendment, by=request.user, origin=Origin.of(request)),
-        done=lambda _: (
-            "You started an amendment. Change what needs changing; version "
-            f"{agreement.version_in_force.number} stays in force until both of you sign."
+        done=lambda _amendment: (
+            _(
+                "You started an amendment. Change what needs changing; version %(number)s "
+                "stays in force until both of you sign."
+            )
+            % {"number": agreement.version_in_force.number}
         ),
     )
     if started and request.POST.get("then") == Section.Kind.TERM:
@@ -187,7 +197,7 @@ def withdraw_amendment(request, agreement_id):
     return attempt(
         request,
         partial(agreement.withdraw_amendment, by=request.user, origin=Origin.of(request)),
-        done="The amendment is withdrawn; the version in force is unchanged.",
+        done=_("The amendment is withdrawn; the version in force is unchanged."),
         back=detail_url(agreement),
     )
 
@@ -195,6 +205,10 @@ def withdraw_amendment(request, agreement_id):
 def trail(request, agreement_id):
     agreement = agreement_for(request, agreement_id, working_copy=False)
     events = list(agreement.audit_events.select_related("actor").order_by("sequence"))
+    # Views of shared sections name them as stored, in the source language
+    # (programs.pairing_detail); this gives each its name in the reader's.
+    with translation.override(None):
+        section_names = {str(label): label for _kind, label in Section.Kind.choices}
     return render(
         request,
         "agreements/trail.html",
@@ -203,5 +217,6 @@ def trail(request, agreement_id):
             "events": events[::-1],
             "problem": verify_chain(agreement, events),
             "section_labels": dict(Section.Kind.choices),
+            "section_names": section_names,
         },
     )

@@ -1,4 +1,5 @@
-// Copy buttons: data-copy names the field whose value goes to the clipboard.
+// Copy buttons: data-copy names the field whose value goes to the clipboard;
+// data-copied and data-copy-failed hold the (translated) texts to show after.
 document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("[data-copy]")) {
     button.addEventListener("click", async () => {
@@ -7,9 +8,9 @@ document.addEventListener("DOMContentLoaded", () => {
       field.select();
       try {
         await navigator.clipboard.writeText(field.value);
-        button.textContent = "Copied";
+        if (button.dataset.copied) button.textContent = button.dataset.copied;
       } catch {
-        button.textContent = "Press Ctrl+C to copy";
+        if (button.dataset.copyFailed) button.textContent = button.dataset.copyFailed;
       }
     });
   }

@@ -1,4 +1,6 @@
 // Hash a dropped PDF in the browser and look up only its SHA-256.
+// The texts shown while it works are the status element's data-* attributes,
+// translated by the template; "{name}" in data-computing stands for the file name.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("verify-form");
   const input = document.getElementById("verify-file");
@@ -6,16 +8,17 @@ document.addEventListener("DOMContentLoaded", () => {
   const status = document.getElementById("verify-status");
   const field = document.getElementById("verify-sha256");
   if (!form || !input) return;
+  const texts = status.dataset;
 
   async function check(file) {
     if (!window.crypto || !window.crypto.subtle) {
-      status.textContent = "This browser cannot compute the fingerprint here. Paste it instead (sha256sum file.pdf).";
+      status.textContent = texts.noCrypto;
       return;
     }
-    status.textContent = `Computing the fingerprint of ${file.name}…`;
+    status.textContent = texts.computing.replace("{name}", file.name);
     const digest = await window.crypto.subtle.digest("SHA-256", await file.arrayBuffer());
     field.value = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-    status.textContent = "Checking…";
+    status.textContent = texts.checking;
     form.submit();
   }
 
