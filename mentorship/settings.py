@@ -80,10 +80,14 @@ MIDDLEWARE = [
     # (BREACH) and why it is accepted: docs/operations.md.
     "mentorship.middleware.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the switcher's cookie or the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A signed-in person's chosen language wins over the browser's.
+    "mentorship.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -101,6 +105,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGES (named in themselves), LANGUAGE_CODE, LANGUAGE_BIDI.
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -178,7 +184,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The app's own words are written in British English and translated into the
+# other languages here, each named in itself for the switcher. A person's
+# language is the one they chose in their settings, else their browser's
+# (Accept-Language), else LANGUAGE_CODE. How to add one: docs/languages.md.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+    ("pt-br", "Português (Brasil)"),
+    ("ar", "العربية"),
+]
+# The catalogues of every string in templates/ and agreements/
+# (`make messages` extracts them, `make install` compiles them).
+LOCALE_PATHS = [BASE_DIR / "mentorship" / "locale"]
+# Dates follow the language: Django's formats, but British English's own.
+FORMAT_MODULE_PATH = ["mentorship.formats"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -3,7 +3,7 @@ from django.contrib.auth.views import LoginView, PasswordResetView
 from django.urls import include, path
 
 from agreements.forms.accounts import AdminLoginForm, LoginForm, PasswordResetForm
-from agreements.views import invitations, pages, verify
+from agreements.views import accounts, invitations, pages, verify
 
 admin.site.site_header = "Mentorship administration"
 admin.site.login_form = AdminLoginForm
@@ -29,5 +29,7 @@ urlpatterns = [
     # Public: what the app is for, and how accessible it is.
     path("how-it-works/", pages.how_it_works, name="how_it_works"),
     path("accessibility/", pages.accessibility, name="accessibility"),
+    # Public: the language switcher at the foot of every page.
+    path("language/", accounts.language, name="language"),
     path("", include("agreements.urls")),
 ]

@@ -123,6 +123,7 @@ MATRIX = {
     "password_reset_complete": ("public", every_state(OK)),
     "how_it_works": ("public", every_state(OK)),
     "accessibility": ("public", every_state(OK)),
+    "language": ("public", every_state(NOT_ALLOWED)),
 }
 
 # Someone who runs exactly one program goes straight to its dashboard, from

@@ -3,15 +3,17 @@
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy
 
 from agreements.models import Effect
 
-from .widgets import time_zone_choices
+from .widgets import LanguageSelect, time_zone_choices
 
 # The longest email address an account can have (User.email's max_length).
 LOGIN_NAME_LIMIT = 254
@@ -46,12 +48,26 @@ class PasswordResetForm(BasePasswordResetForm):
         )
 
 
+def language_choices():
+    return [("", gettext_lazy("The language of your browser")), *settings.LANGUAGES]
+
+
 class AccountForm(forms.ModelForm):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        choices=language_choices,
+        required=False,
+        widget=LanguageSelect,
+        help_text=gettext_lazy("The pages, and the emails we send you, are in this language."),
+    )
     time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"),
         choices=time_zone_choices,
-        help_text="Meeting times, check-in dates and reminders follow this time zone.",
+        help_text=gettext_lazy(
+            "Meeting times, check-in dates and reminders follow this time zone."
+        ),
     )
 
     class Meta:
         model = get_user_model()
-        fields = ["time_zone"]
+        fields = ["language", "time_zone"]

@@ -3,10 +3,14 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as BaseUserManager
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 def default_time_zone():
@@ -16,7 +20,7 @@ def default_time_zone():
 def validate_time_zone(value):
     if value not in zoneinfo.available_timezones():
         raise ValidationError(
-            "%(value)s is not a time zone we know, such as Europe/London.",
+            _("%(value)s is not a time zone we know, such as Europe/London."),
             code="unknown_time_zone",
             params={"value": value},
         )
@@ -53,16 +57,25 @@ class User(AbstractUser):
     username = None
     first_name = None
     last_name = None
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(gettext_lazy("email address"), unique=True)
     full_name = models.CharField(
-        max_length=150, help_text="As it should appear on a signed agreement."
+        max_length=150, help_text=gettext_lazy("As it should appear on a signed agreement.")
     )
     time_zone = models.CharField(
         max_length=64,
         default=default_time_zone,
         validators=[validate_time_zone],
-        help_text="Meeting times, check-in dates and reminders follow this time zone.",
+        help_text=gettext_lazy(
+            "Meeting times, check-in dates and reminders follow this time zone."
+        ),
     )
+    # The language of the pages and of the emails sent to the person. Empty:
+    # their browser's (Accept-Language, or the switcher's cookie), which is
+    # kept as browser_language each time they sign in, for the emails.
+    language = models.CharField(
+        gettext_lazy("language"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
+    browser_language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -102,9 +115,26 @@ class User(AbstractUser):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
+    @property
+    def own_language(self):
+        """The language to write to the person in when they are not the one
+        asking (an email, their calendar feed): theirs, else their browser's
+        when they last signed in, else the site's."""
+        return self.language or self.browser_language or settings.LANGUAGE_CODE
+
     def today(self):
         """The date where the user is."""
         return timezone.localdate(timezone=self.zone)
+
+
+@receiver(user_logged_in)
+def keep_browser_language(sender, request, user, **kwargs):
+    """Remember the language the browser asked for, the emails' language for
+    someone who has not chosen one."""
+    asked = getattr(request, "LANGUAGE_CODE", "")
+    if not user.language and asked in dict(settings.LANGUAGES) and asked != user.browser_language:
+        user.browser_language = asked
+        user.save(update_fields=["browser_language"])
 
 
 def login_username(request, credentials):

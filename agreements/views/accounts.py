@@ -1,7 +1,14 @@
-"""The signed-in person's own account: their time zone."""
+"""The signed-in person's own account: their language and time zone; and the
+language switcher, for everyone."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from agreements.forms import AccountForm
 
@@ -10,6 +17,27 @@ def account(request):
     form = AccountForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Your time zone is now {form.cleaned_data['time_zone']}.")
+        # The message shows on the next page, in the language just chosen.
+        if request.user.language:
+            translation.activate(request.user.language)
+        zone = form.cleaned_data["time_zone"]
+        # Translators: a time zone name such as Europe/London.
+        messages.success(request, _("Your time zone is now %(time_zone)s.") % {"time_zone": zone})
         return redirect("agreements:account")
     return render(request, "agreements/account.html", {"form": form})
+
+
+@login_not_required
+@require_POST
+def language(request):
+    """The switcher at the foot of every page: Django's ``set_language``
+    remembers the choice in this browser (a cookie); for someone signed in it
+    becomes their account's language too, which follows them to every browser
+    and into their emails."""
+    response = set_language(request)
+    chosen = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and chosen in dict(settings.LANGUAGES) and chosen != user.language:
+        user.language = chosen
+        user.save(update_fields=["language"])
+    return response
