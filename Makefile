@@ -13,7 +13,7 @@ LOCK := requirements.lock
 XDIST ?= -n auto
 ARGS ?=
 
-.PHONY: demo test install system-packages test-packages lint check format lock lock-check
+.PHONY: demo test install messages translations system-packages test-packages lint check format lock lock-check
 
 $(BIN)/python: | system-packages
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,20 @@ $(STAMP): pyproject.toml $(LOCK) build-constraints.txt | $(BIN)/python
 		--no-deps -e .
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) translations
+
+# The translations the app runs with: each catalogue compiled (.mo, not kept in
+# git) beside its .po whenever the .po changes. --check-format: a translation
+# whose placeholders differ from the English would fail at run time.
+MO := $(patsubst %.po,%.mo,$(wildcard mentorship/locale/*/LC_MESSAGES/django.po))
+translations: $(MO)
+%.mo: %.po | system-packages
+	msgfmt --check-format -o $@ $<
+
+# After marking or changing strings: adds them to every catalogue, to be
+# translated before tests pass (tests/test_translations.py; docs/languages.md).
+messages: install
+	$(DEV) $(BIN)/python manage.py makemessages --all --no-obsolete --add-location file
 
 # After a change to the ranges in pyproject.toml: pins again only what must
 # change (add --upgrade, or --upgrade-package NAME, to move pins on).
