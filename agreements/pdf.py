@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from weasyprint import HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
@@ -65,12 +66,18 @@ def _write_pdf(html, **options):
     ).write_pdf(font_config=_fonts(), **options)
 
 
-def _print_html(context):
+# The sealed records say in words what the signed content holds, which keeps
+# the source words (docs/languages.md): they are in the source language,
+# whoever asked, and whichever process renders them.
+SEALED_LANGUAGE = settings.LANGUAGE_CODE
+
+
+def _print_html(context, *, language=None):
     """The PDF template rendered for print, the one way every PDF's HTML is made:
     ``for_print`` is set for the templates, and long words may break
     (``breakable``). The section partials serve the web pages too, where
-    neither is so."""
-    with printing():
+    neither is so. In ``language``, else the reader's."""
+    with printing(), translation.override(language or translation.get_language()):
         return render_to_string("agreements/pdf/agreement.html", {**context, "for_print": True})
 
 
@@ -151,6 +158,7 @@ def render_final_pdf(agreement):
             ),
             **_sealed_record_context(version, signatures),
         },
+        language=SEALED_LANGUAGE,
     )
     attachments = [
         Attachment(
@@ -182,6 +190,7 @@ def render_signed_pdf(version):
             "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
             **_sealed_record_context(version, signatures),
         },
+        language=SEALED_LANGUAGE,
     )
     attachments = [
         Attachment(

@@ -4,18 +4,21 @@ into their emails. Dates follow the language, and right-to-left languages
 get a mirrored page."""
 
 import datetime
+import io
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
+from pypdf import PdfReader
 
+from agreements import pdf
 from agreements.forms.widgets import DateField
-from agreements.models import User
+from agreements.models import Agreement, User
 from agreements.templatetags.agreement_tags import with_weekday
-from tests.helpers import PASSWORD, assert_unchanged, client_for
+from tests.helpers import PASSWORD, assert_unchanged, client_for, fresh, make_active
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +172,28 @@ def test_dates_follow_the_language():
             assert date_format(day, "SHORT_DATE_FORMAT") == short
             if weekday:
                 assert with_weekday(day) == weekday
+
+
+def pdf_text(data):
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_draft_pdf_is_in_the_readers_language(ready):
+    draft = Agreement.objects.with_working_copy().get(pk=ready.pk)
+    with translation.override("ar"):
+        html = pdf.draft_html(draft)
+        draft_mark = translation.gettext("DRAFT")
+    assert '<html lang="ar" dir="rtl">' in html
+    assert draft_mark != "DRAFT"
+    assert draft_mark in html
+
+
+def test_the_sealed_pdf_keeps_the_source_words_whoever_asks(agreement):
+    active = make_active(agreement, start=timezone.localdate())
+    version = fresh(active).version_in_force
+    with translation.override("de"):
+        german = translation.gettext("Completion certificate")
+        text = pdf_text(pdf.render_signed_pdf(version))
+    assert "Completion certificate" in text
+    assert german != "Completion certificate"
+    assert german not in text
