@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from agreements import demo
 from agreements.models import Agreement, Section
 from agreements.seal import validate_sealed_pdf
+from agreements.templatetags.agreement_tags import mid_sentence
 from tests.helpers import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -22,12 +24,13 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 class Person:
     """One party in their own browser context, with failed requests and console errors noted."""
 
-    def __init__(self, browser, live_server, user, party):
+    def __init__(self, browser, live_server, user, party, locale="en-GB"):
         self.user = user
         self.party = party
         self.base = live_server.url
+        # The browser's language, which the app follows (Accept-Language).
         self.context = browser.new_context(
-            accept_downloads=True, locale="en-GB", viewport={"width": 1280, "height": 900}
+            accept_downloads=True, locale=locale, viewport={"width": 1280, "height": 900}
         )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
@@ -284,3 +287,73 @@ def test_admin_invites_a_newcomer_who_shares_a_section_with_the_program(
     expect(page.locator("#section-confidentiality")).to_have_count(0)
     for person in (admin, maria, newcomer):
         assert person.failures == []
+
+
+def say(language, text, **values):
+    """``text`` as the app says it in ``language``."""
+    with translation.override(language):
+        words = capfirst(translation.gettext(text))
+    return words % values if values else words
+
+
+def test_a_french_mentor_and_a_german_mentee_write_one_agreement_each_in_their_language(
+    chromium, live_server, agreement, mentor, mentee
+):
+    """Each browser asks for its own language; each page answers in it, dates
+    included, while both edit and agree to the same agreement."""
+    people = {
+        "fr": Person(chromium, live_server, mentor, "Mentor", locale="fr-FR"),
+        "de": Person(chromium, live_server, mentee, "Mentee", locale="de-DE"),
+    }
+    for language, person in people.items():
+        page = person.page
+        page.goto(person.base + reverse("login"))
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        page.locator("input[name=username]").fill(person.user.email)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.get_by_role("button", name=say(language, "Log in")).click()
+        page.get_by_role("link", name=say(language, "Open the agreement")).click()
+        expect(
+            page.get_by_role("heading", name=say(language, "Mentoring agreement"))
+        ).to_be_visible()
+
+    # The French mentor writes a goal, typing its date the French way.
+    marie = people["fr"].page
+    marie.locator("#section-goals").get_by_role("link", name=say("fr", "Edit")).click()
+    marie.get_by_label(say("fr", "whose goal")).select_option(label=say("fr", "Mentee"))
+    marie.get_by_label(say("fr", "goal"), exact=True).fill("Mener une revue de design")
+    marie.get_by_label(say("fr", "how success is measured")).fill("Une revue, de bout en bout")
+    marie.get_by_label(say("fr", "Target date")).fill("31 mars 2027")
+    goals = Section.Kind.GOALS.label
+    with translation.override("fr"):
+        save = say("fr", "Save %(section)s", section=mid_sentence(goals))
+        saved = say(
+            "fr", "%(section)s saved. Both of you need to agree to it again.", section=goals
+        )
+    marie.get_by_role("button", name=save).click()
+    expect(marie.get_by_role("alert")).to_have_text(saved)
+    expect(marie.locator("#section-goals")).to_contain_text("31 mars 2027")
+
+    # The German mentee reads it, with the date as German writes it, and agrees.
+    max_ = people["de"].page
+    max_.reload()
+    goals_card = max_.locator("#section-goals")
+    expect(goals_card).to_contain_text("Mener une revue de design")
+    expect(goals_card).to_contain_text("31. März 2027")
+    goals_card.get_by_role("button", name=say("de", "I agree to this section")).click()
+    with translation.override("de"):
+        agreed = say("de", "You agreed to “%(section)s”.", section=goals)
+    expect(max_.get_by_role("alert")).to_have_text(agreed)
+
+    # The mentor sees the mentee's agreement in French.
+    marie.reload()
+    expect(marie.locator("#section-goals")).to_contain_text(say("fr", "Mentee agreed ✔"))
+
+    # The mentee switches to Spanish at the foot of the page: it sticks to the account.
+    max_.get_by_label(say("de", "Language")).select_option("es")
+    max_.get_by_role("button", name=say("de", "Change language")).click()
+    expect(max_.locator("html")).to_have_attribute("lang", "es")
+    expect(max_.get_by_role("heading", name=say("es", "Mentoring agreement"))).to_be_visible()
+    assert Agreement.objects.get(pk=agreement.pk).mentee.language == "es"
+    people["de"].page.screenshot(path=ARTIFACTS / "agreement-in-spanish.png", full_page=True)
+    assert people["fr"].failures == people["de"].failures == []
