@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, User
 
@@ -74,8 +74,11 @@ class AgreementAdmin(admin.ModelAdmin):
                 AuditEvent.Kind.VIEWED,
                 actor=request.user,
                 origin=Origin.of(request),
-                # A record in the hashed trail: not translated.
-                details={"where": "site administration (pairing details, no content)"},
+                # A record in the hashed trail, in the source words; the trail
+                # shows it in the reader's language.
+                details={
+                    "where": gettext_noop("site administration (pairing details, no content)")
+                },
             )
         return super().change_view(request, object_id, form_url, extra_context)
 

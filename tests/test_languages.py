@@ -4,6 +4,7 @@ into their emails. Dates follow the language, and right-to-left languages
 get a mirrored page."""
 
 import datetime
+import hashlib
 import io
 
 import pytest
@@ -16,9 +17,11 @@ from pypdf import PdfReader
 
 from agreements import pdf
 from agreements.forms.widgets import DateField
-from agreements.models import Agreement, User
+from agreements.models import CONSENT_STATEMENT, Agreement, User
+from agreements.models.text import untranslated
 from agreements.templatetags.agreement_tags import with_weekday
 from tests.helpers import PASSWORD, assert_unchanged, client_for, fresh, make_active
+from tests.test_views_sign import sign_data
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +200,32 @@ def test_the_sealed_pdf_keeps_the_source_words_whoever_asks(agreement):
     assert "Completion certificate" in text
     assert german != "Completion certificate"
     assert german not in text
+
+
+def test_each_signature_keeps_the_consent_statement_in_the_language_it_was_shown(
+    client, ready, mentor, mentee
+):
+    signed = {}
+    for person, language in ((mentor, "fr"), (mentee, "ar")):
+        client_for(client, person)
+        page = client.get(
+            reverse("agreements:sign", args=[ready.uuid]), headers={"accept-language": language}
+        )
+        with translation.override(language):
+            shown = str(CONSENT_STATEMENT)
+        assert shown != untranslated(CONSENT_STATEMENT)
+        assert shown in page.text
+        client.post(
+            reverse("agreements:sign", args=[ready.uuid]),
+            sign_data(fresh(ready), person.full_name),
+            headers={"accept-language": language},
+        )
+        signed[language] = shown
+    version = fresh(ready).version_in_force
+    for signature in version.signatures.all():
+        evidence = signature.evidence_data
+        language = evidence["consent_language"]
+        assert evidence["consent_statement"] == signature.consent_statement == signed[language]
+        assert evidence["consent_hash"] == hashlib.sha256(signed[language].encode()).hexdigest()
+    # What both signed is one content, in the source words, whatever each read.
+    assert version.data["consent_statement"] == untranslated(CONSENT_STATEMENT)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
@@ -387,6 +387,7 @@ class Signature(models.Model):
             "typed_name": typed_name,
             "consent_statement": statement,
             "consent_hash": hashlib.sha256(statement.encode()).hexdigest(),
+            "consent_language": translation.get_language(),
             "signed_at": signed_at.astimezone(datetime.UTC).isoformat(),
             "ip": ip,
             "user_agent": user_agent,
