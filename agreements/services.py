@@ -92,7 +92,7 @@ def template_problems(
                 "empty; it follows from the start date.",
                 "The program's policy sets a term of %(months)s months: leave the exit date "
                 "empty; it follows from the start date.",
-                program.term_months,
+                program.term_months or 0,
             )
             % {"months": program.term_months}
         )
@@ -106,7 +106,7 @@ def template_problems(
                 "%(most)s check-ins, the most an agreement holds. Choose a shorter term.",
                 "With a check-in every %(weeks)s weeks, this term would have more than "
                 "%(most)s check-ins, the most an agreement holds. Choose a shorter term.",
-                program.checkin_every_weeks,
+                program.checkin_every_weeks or 0,
             )
             % {"weeks": program.checkin_every_weeks, "most": MAX_CHECKINS}
         )
