@@ -36,10 +36,36 @@ at 390 x 844 and at 1280 x 900:
 
 A test collects every problem it meets and fails once at the end with all of
 them, each naming the page, the width, and for axe the rule, its impact and
-the nodes, so that one run shows everything. Run:
+the nodes, so that one run shows everything.
+
+Every language, at no extra cost: each role's browser reads the app in the
+language of the switcher's cookie (settings.LANGUAGE_COOKIE_NAME), taken from
+ROTATION by row (the state; "any" for the pages opened once; "results" for the
+error and result pages) and role. A cell of two or more languages is taken in
+turn, page by page (the pages at both widths in one language). Each page's
+<html lang> and dir are checked to be the language's, so the rotation cannot
+silently do nothing; the language is saved with each page in <test>.json.
+
+    row       mentor        mentee        program_admin  anonymous  superuser
+    draft     de            en-gb         ar             -          -
+    awaiting  en-gb         ar            de             -          -
+    active    en-gb, de     ar, en-gb     en-gb          -          -
+    ended     pt-br         es            es             -          -
+    any       en-gb, fr     de            pt-br, fr      all six    all six
+    results   fr            pt-br         ar             -          -
+
+("all six": en-gb, fr, es, de, pt-br, ar in turn, the superuser's from de.)
+So the pair, the program admin, and anonymous and the superuser each see
+every language; German and Arabic the pair's pages (the section forms in a
+draft, signing, every page of an agreement in force) and the program's
+pages, at 390 px as at 1280; and about a third of the pages stay in English,
+the language the words are written in. test_every_language_is_seen_by_each_kind
+checks this against settings.LANGUAGES, so a language added there must be
+added here. Run:
     .venv/bin/pytest -n0 -p no:cacheprovider tests/test_screens.py
 """
 
+import itertools
 import json
 import re
 from urllib.parse import urlsplit
@@ -49,6 +75,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tests.helpers import PASSWORD
 from tests.test_authorization import (
@@ -77,6 +104,25 @@ AXE_OPTIONS = {
 # Pages of anyone signed in that list the pair's agreements: checked in each state.
 LISTS_THE_AGREEMENT = {"agreements:home", "agreements:calendar"}
 WRONG_PASSWORD = "not the password"
+EVERY = ("en-gb", "fr", "es", "de", "pt-br", "ar")
+FROM_DE = EVERY[3:] + EVERY[:3]
+# The table of the module's docstring; None: the role opens no page in that row.
+# fmt: off
+ROTATION = {
+    #           anonymous  mentor           mentee           program_admin    superuser
+    "draft":    (None,     "de",            "en-gb",         "ar",            None),
+    "awaiting": (None,     "en-gb",         "ar",            "de",            None),
+    "active":   (None,     ("en-gb", "de"), ("ar", "en-gb"), "en-gb",         None),
+    "ended":    (None,     "pt-br",         "es",            "es",            None),
+    "any":      (EVERY,    ("en-gb", "fr"), "de",            ("pt-br", "fr"), FROM_DE),
+    "results":  (None,     "fr",            "pt-br",         "ar",            None),
+}
+# fmt: on
+KINDS = {
+    "pair": {"mentor", "mentee"},
+    "admin": {"program_admin"},
+    "anonymous and superuser": {"anonymous", "superuser"},
+}
 SCROLL_BOXES = """() => [...document.querySelectorAll("body *")]
     .filter((box) => ["auto", "scroll"].includes(getComputedStyle(box).overflowX)
         && box.scrollWidth > box.clientWidth + 1)
@@ -105,6 +151,14 @@ def pages(role, state, *, with_state):
         yield name
 
 
+def languages(row, role):
+    """The languages ``role`` reads in, in turn, in ``row`` of ROTATION."""
+    cell = ROTATION[row][ROLES.index(role)]
+    if cell is None:
+        return ()
+    return (cell,) if isinstance(cell, str) else cell
+
+
 def short(text, limit=70):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -114,7 +168,7 @@ class Screens:
     problems found on every page, and axe's findings to save beside the
     screenshots."""
 
-    def __init__(self, request, state):
+    def __init__(self, request, state, row=None):
         SCREENS.mkdir(parents=True, exist_ok=True)
         # Started after the test's rows are made: Playwright runs an event loop
         # in this thread, and sealing a signed PDF (run at once in the tests)
@@ -122,7 +176,10 @@ class Screens:
         self.browser = request.getfixturevalue("chromium")
         self.live_server = request.getfixturevalue("live_server")
         self.state = state
+        self.row = row or state
         self.people = {}
+        self.turns = {}
+        self.language = {}
         self.problems = []
         self.found = {}
 
@@ -145,7 +202,24 @@ class Screens:
                     ]
                 )
             self.people[role] = person
+            turns = languages(self.row, role)
+            assert turns, f"ROTATION gives {role} no language in {self.row!r}"
+            self.turns[role] = itertools.cycle(turns)
+            self.next_language(role)
         return self.people[role]
+
+    def next_language(self, role):
+        """Switches ``role`` to its next language, as the switcher's cookie would."""
+        self.language[role] = next(self.turns[role])
+        self.people[role].context.add_cookies(
+            [
+                {
+                    "name": settings.LANGUAGE_COOKIE_NAME,
+                    "value": self.language[role],
+                    "url": self.live_server.url,
+                }
+            ]
+        )
 
     def visit(self, role, url, name, status=OK):
         """Opens ``url`` at each width and checks it; ``status`` is the
@@ -165,6 +239,8 @@ class Screens:
             if "content-security-policy" not in response.headers:
                 self.problems.append(f"{self.label(role, name, width)}: no CSP header")
             self.inspect(role, name, width, page=person.page, status=response.status)
+        if len(languages(self.row, role)) > 1:
+            self.next_language(role)
 
     def here(self, role, name, status, *, want=OK, page=None):
         """Checks the page as it is now (the result of a POST, answered
@@ -182,9 +258,17 @@ class Screens:
 
     def inspect(self, role, name, width, *, page, status):
         label = self.label(role, name, width)
-        scroll_width, inner_width = page.evaluate(
-            "() => [document.documentElement.scrollWidth, window.innerWidth]"
+        language = self.language[role]
+        scroll_width, inner_width, lang, direction = page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth,"
+            " document.documentElement.lang, document.documentElement.dir]"
         )
+        want = (language, "rtl" if translation.get_language_info(language)["bidi"] else "ltr")
+        if (lang, direction) != want:
+            self.problems.append(
+                f"{label}: <html lang={lang!r} dir={direction!r}>, expected "
+                f"lang={want[0]!r} dir={want[1]!r}"
+            )
         if scroll_width > inner_width:
             self.problems.append(
                 f"{label}: scrolls sideways, scrollWidth {scroll_width} > innerWidth {inner_width}"
@@ -203,6 +287,7 @@ class Screens:
             )
         self.found[label] = {
             "url": urlsplit(page.url).path,
+            "language": lang,
             "scroll_width": scroll_width,
             "inner_width": inner_width,
             "scroll_boxes": scroll_boxes,
@@ -315,7 +400,7 @@ def test_pages_that_do_not_change_with_the_state(live_server, request):
 def test_error_and_result_pages(live_server, request):
     w = world(request, "awaiting")
     agreement, program = w["agreement"], w["program"]
-    screens = Screens(request, "awaiting")
+    screens = Screens(request, "awaiting", row="results")
 
     # The mentor signs with a wrong password, then signs.
     page = screens.person("mentor").page
@@ -325,7 +410,9 @@ def test_error_and_result_pages(live_server, request):
     form.locator("input[name=consent]").check()
     form.locator("input[name=password]").fill(WRONG_PASSWORD)
     screens.here("mentor", "sign-failed", submit(page, form))
-    if not page.get_by_text("That is not your password").count():
+    with translation.override(screens.language["mentor"]):
+        wrong = translation.gettext("That is not your password. Nothing was signed.")
+    if not page.get_by_text(wrong).count():
         screens.problems.append("awaiting-mentor-sign-failed: the wrong password is not named")
     form.locator("input[name=full_name]").fill(agreement.mentor.full_name)
     form.locator("input[name=consent]").check()
@@ -377,3 +464,17 @@ def test_error_and_result_pages(live_server, request):
     status = submit(page, page.locator("main form[method=post]"))
     screens.here("program_admin", "pairing-new-empty", status)
     screens.finish(request.node.name)
+
+
+def test_every_language_is_seen_by_each_kind():
+    """The rotation of the module's docstring shows every language to the
+    pair, the program admin, and anonymous and the superuser; German and
+    Arabic to the pair and the program admin in the states' pages."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    assert set(EVERY) == codes
+    for kind, roles in KINDS.items():
+        seen = {code for row in ROTATION for role in roles for code in languages(row, role)}
+        assert seen == codes, f"{kind} never reads {codes - seen}"
+    for roles in (KINDS["pair"], KINDS["admin"]):
+        seen = {code for row in STATES for role in roles for code in languages(row, role)}
+        assert {"de", "ar"} <= seen
