@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 # What the file backend writes after each message.
@@ -44,29 +45,33 @@ def writes_files() -> bool:
 
 # Where Django's own backends put an email, in words.
 _WHERE = {
-    FILE_BACKEND: "They are written as files to {EMAIL_FILE_PATH}, and not sent.",
-    "django.core.mail.backends.console.EmailBackend": (
+    FILE_BACKEND: gettext_lazy("They are written as files to %(path)s, and not sent."),
+    "django.core.mail.backends.console.EmailBackend": gettext_lazy(
         "They are printed on the output of the task worker (manage.py qcluster), and not sent."
     ),
-    "django.core.mail.backends.smtp.EmailBackend": (
-        "They are sent through the mail server {EMAIL_HOST}:{EMAIL_PORT}."
+    "django.core.mail.backends.smtp.EmailBackend": gettext_lazy(
+        "They are sent through the mail server %(host)s:%(port)s."
     ),
-    "django.core.mail.backends.locmem.EmailBackend": (
+    "django.core.mail.backends.locmem.EmailBackend": gettext_lazy(
         "They are kept in memory (the test backend), and not sent."
     ),
-    "django.core.mail.backends.dummy.EmailBackend": "They are thrown away (the dummy backend).",
+    "django.core.mail.backends.dummy.EmailBackend": gettext_lazy(
+        "They are thrown away (the dummy backend)."
+    ),
 }
 
 
 def where_emails_go() -> str:
     """Where this installation's emails go, in words."""
-    text = _WHERE.get(settings.EMAIL_BACKEND, "They go to the email backend {EMAIL_BACKEND}.")
-    return text.format(
-        EMAIL_FILE_PATH=settings.EMAIL_FILE_PATH,
-        EMAIL_HOST=settings.EMAIL_HOST,
-        EMAIL_PORT=settings.EMAIL_PORT,
-        EMAIL_BACKEND=settings.EMAIL_BACKEND,
+    text = _WHERE.get(
+        settings.EMAIL_BACKEND, gettext_lazy("They go to the email backend %(backend)s.")
     )
+    return str(text) % {
+        "path": settings.EMAIL_FILE_PATH,
+        "host": settings.EMAIL_HOST,
+        "port": settings.EMAIL_PORT,
+        "backend": settings.EMAIL_BACKEND,
+    }
 
 
 def sent_emails(directory: Path) -> list[SentEmail]:

@@ -109,7 +109,8 @@ def test_the_catalogue_holds_every_marked_string(language, fresh_extraction):
 @pytest.fixture(scope="module")
 def pseudo_language(tmp_path_factory):
     """A catalogue for PSEUDO in which every translation is its English
-    wrapped in markers, the app's strings and Django's own."""
+    wrapped in markers, the app's strings and Django's own; the values its
+    placeholders bring in stay outside the markers."""
     root = tmp_path_factory.mktemp("pseudo")
     ours = extract(root, PSEUDO)
     text = ours.read_text()
@@ -132,6 +133,12 @@ def pseudo_language(tmp_path_factory):
             f"s/^/{OPEN}/",
             "-e",
             f"s/$/{CLOSE}/",
+            # What a placeholder brings in stays outside the markers, to be
+            # checked in turn.
+            "-e",
+            f"s/%([A-Za-z0-9_]*)[sd]/{CLOSE}&{OPEN}/g",
+            "-e",
+            f"s/%s/{CLOSE}%s{OPEN}/g",
         ],
         ["msgfmt", "-o", str(ours.with_suffix(".mo")), str(merged)],
     ]
