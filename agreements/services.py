@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from agreements import content
 from agreements.models import (
@@ -244,8 +244,13 @@ def pairing_repair(
     with transaction.atomic():
         agreement.end_by_program(
             by=by,
-            # Translators: %(reason)s is the admin's own words, as they typed them.
-            note=_("The mentee is now paired with another mentor. %(reason)s") % {"reason": note},
+            # A record (the trail, the final PDF): in the source words, whoever
+            # wrote the reason, as every record is.
+            note=gettext_noop(
+                # Translators: %(reason)s is the admin's own words, as they typed them.
+                "The mentee is now paired with another mentor. %(reason)s"
+            )
+            % {"reason": note},
             origin=origin,
         )
         return pairing_invite(

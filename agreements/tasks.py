@@ -119,8 +119,9 @@ def seal_final_pdf(*, agreement_id):
     agreement.store_final_pdf(sealed)
 
 
-def render_draft(*, agreement_id, html_sha256):
-    drafts.render(agreement_id, html_sha256)
+def render_draft(*, agreement_id, html_sha256, language=settings.LANGUAGE_CODE):
+    # Promised before drafts had a language: in the site's.
+    drafts.render(agreement_id, html_sha256, language)
 
 
 HANDLERS = {

@@ -33,7 +33,7 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        language = getattr(request.user, "language", "")
+        language = getattr(request.user, "chosen_language", "")
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()

@@ -4,6 +4,7 @@ the hash of its HTML, and the page says it is being prepared until then."""
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import translation
 
 from agreements import demo, pdf, tasks
 from agreements.models import AuditEvent, Effect
@@ -170,3 +171,25 @@ def test_a_draft_that_keeps_failing_says_so_instead_of_waiting_forever(
     assert "could not be prepared" in page.text
     assert 'http-equiv="refresh"' not in page.text
     assert not default_storage.exists(f"drafts/{agreement.uuid}")
+
+
+def test_each_reader_gets_the_draft_in_their_language_from_a_worker_that_has_none(
+    client, agreement, mentor, mentee, renders, queued
+):
+    readers = ((mentor, "fr"), (mentee, "de"))
+    for person, language in readers:
+        client_for(client, person)
+        response = client.get(url(agreement), headers={"accept-language": language})
+        assert response.status_code == 202
+    # The worker has no request, and so no language of its own.
+    with translation.override(None):
+        for effect in Effect.objects.filter(kind=Effect.Kind.RENDER_DRAFT):
+            assert tasks.run_effect(effect.pk) == "done"
+    # Each language keeps its draft: one reader's does not drop the other's.
+    assert [name.split("-")[0] for name in stored_drafts(agreement)] == ["de", "fr"]
+    for person, language in readers:
+        client_for(client, person)
+        response = client.get(url(agreement), headers={"accept-language": language})
+        assert response["Content-Type"] == "application/pdf"
+    assert len(renders) == 2
+    assert '<html lang="fr"' in renders[0] or '<html lang="fr"' in renders[1]

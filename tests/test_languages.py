@@ -153,12 +153,41 @@ def test_emails_are_in_the_recipients_language(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_date_fields_read_back_the_date_they_show(language):
+def test_date_fields_read_back_the_date_they_show_and_the_dates_pages_show(language):
     field = DateField()
     for day in (datetime.date(2027, 4, 8), datetime.date(2027, 9, 30), datetime.date(2028, 2, 1)):
         with translation.override(language):
             shown = field.widget.format_value(day)
             assert field.clean(shown) == day, shown
+            # A date copied from a page, in the language's long form.
+            assert field.clean(date_format(day)) == day, date_format(day)
+
+
+def test_a_language_dropped_since_someone_chose_it_is_not_used(client, mentor):
+    User.objects.filter(pk=mentor.pk).update(language="it", browser_language="nl")
+    mentor.refresh_from_db()
+    assert (mentor.chosen_language, mentor.own_language) == ("", "en-gb")
+    page = client_for(client, mentor).get(
+        reverse("agreements:account"), headers={"accept-language": "de"}
+    )
+    assert page["Content-Language"] == "de"
+
+
+def test_choosing_the_browsers_language_again_forgets_the_switcher(client, mentor):
+    client_for(client, mentor).post(reverse("language"), {"language": "de", "next": "/"})
+    response = client.post(
+        reverse("agreements:account"),
+        {"language": "", "time_zone": mentor.time_zone},
+        headers={"accept-language": "fr"},
+    )
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""
+    page = client.get(response["Location"], headers={"accept-language": "fr"})
+    assert page["Content-Language"] == "fr"
+    with translation.override("fr"):
+        saved = translation.gettext("Your time zone is now %(time_zone)s.") % {
+            "time_zone": mentor.time_zone
+        }
+    assert saved in page.text
 
 
 def test_dates_follow_the_language():

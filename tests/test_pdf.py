@@ -327,9 +327,9 @@ def test_pdf_holds_the_text_of_every_section(
     expected = [
         "Lead a project from kick-off to delivery.",
         "The mentee says most answers were their own.",
-        formats.date_format(agreement.goals.all()[0].target_date),
-        formats.date_format(START + datetime.timedelta(days=60)),
-        formats.date_format(START + datetime.timedelta(days=120)),
+        formats.date_format(agreement.goals.all()[0].target_date, "SHORT_DATE_FORMAT"),
+        formats.date_format(START + datetime.timedelta(days=60), "SHORT_DATE_FORMAT"),
+        formats.date_format(START + datetime.timedelta(days=120), "SHORT_DATE_FORMAT"),
         "Salary negotiations Not discussed",
         "Health Only if the mentee raises it",
         "Performance feedback, team dynamics, career plans.",
@@ -341,8 +341,8 @@ def test_pdf_holds_the_text_of_every_section(
         "Within two working days",
         "Every two weeks",
         "Café on the ground floor, or Teams",
-        f"Start date {formats.date_format(term.start_date)}",
-        f"Exit date {formats.date_format(term.exit_date)}",
+        f"Start date {formats.date_format(term.start_date, 'SHORT_DATE_FORMAT')}",
+        f"Exit date {formats.date_format(term.exit_date, 'SHORT_DATE_FORMAT')}",
         "Notice: 14 days.",
         "Awaiting signatures",
     ]

@@ -217,7 +217,7 @@ def typed_values():
     """Everything people typed (names, emails, the agreement's text), longest
     first: shown as typed, in no language of the app's."""
     values = set()
-    for model in apps.get_models():
+    for model in apps.get_app_config("agreements").get_models():
         fields = [
             field.attname
             for field in model._meta.concrete_fields

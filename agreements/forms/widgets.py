@@ -22,8 +22,10 @@ NUMERIC_DATE_FORMATS = [ISO_DATE_FORMAT, "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"]
 YEARS = range(1900, 2101)
 
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
-_DAY_MONTH_YEAR = re.compile(rf"{_DAY}[\s./-]*([^\W\d_]+)\.?,?[\s./-]*(\d{{4}})")
-_MONTH_DAY_YEAR = re.compile(rf"([^\W\d_]+)\.?\s*{_DAY},?\s+(\d{{4}})")
+_DAY_MONTH_YEAR = re.compile(rf"{_DAY}[\s./-]*([^\W\d_]+)\.?[,،]?[\s./-]*(\d{{4}})")
+_MONTH_DAY_YEAR = re.compile(rf"([^\W\d_]+)\.?\s*{_DAY}[,،]?\s+(\d{{4}})")
+# "8 de abril de 2027" (Spanish, Portuguese): the words between day, month and year.
+_CONNECTORS = re.compile(r"(?<=\S) (?:de|del) (?=\S)", re.IGNORECASE)
 
 
 def _join_help(*texts):
@@ -94,8 +96,8 @@ def _month(word):
 
 def parse_date(text):
     """A date written with the month as a word ("8 Apr 2027", "8th April 2027",
-    "April 8, 2027"), or None."""
-    text = " ".join(text.split())
+    "April 8, 2027", "8. April 2027", "8 de abril de 2027"), or None."""
+    text = _CONNECTORS.sub(" ", " ".join(text.split()))
     for pattern, order in ((_DAY_MONTH_YEAR, (0, 1, 2)), (_MONTH_DAY_YEAR, (1, 0, 2))):
         match = pattern.fullmatch(text)
         if not match:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -116,11 +116,20 @@ class User(AbstractUser):
             return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
     @property
+    def chosen_language(self):
+        """The language the person chose, if the app still speaks it; else ""."""
+        return supported_language(self.language)
+
+    @property
     def own_language(self):
         """The language to write to the person in when they are not the one
-        asking (an email, their calendar feed): theirs, else their browser's
-        when they last signed in, else the site's."""
-        return self.language or self.browser_language or settings.LANGUAGE_CODE
+        asking (an email): theirs, else their browser's when they last signed
+        in, else the site's."""
+        return (
+            self.chosen_language
+            or supported_language(self.browser_language)
+            or settings.LANGUAGE_CODE
+        )
 
     def today(self):
         """The date where the user is."""
@@ -135,6 +144,15 @@ def keep_browser_language(sender, request, user, **kwargs):
     if not user.language and asked in dict(settings.LANGUAGES) and asked != user.browser_language:
         user.browser_language = asked
         user.save(update_fields=["browser_language"])
+
+
+def supported_language(code):
+    """``code`` if it is one of LANGUAGES (a language dropped since a person
+    chose it is not), else ""."""
+    try:
+        return translation.get_supported_language_variant(code) if code else ""
+    except LookupError:
+        return ""
 
 
 def login_username(request, credentials):

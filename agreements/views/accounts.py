@@ -17,13 +17,25 @@ def account(request):
     form = AccountForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        # The message shows on the next page, in the language just chosen.
-        if request.user.language:
-            translation.activate(request.user.language)
+        # Signed in, the account's language wins over the switcher's cookie;
+        # "the language of your browser" clears the cookie, or it would win.
+        chosen = request.user.language
+        if not chosen:
+            request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
+        # The message shows on the next page: in the language it will be in.
+        translation.activate(chosen or translation.get_language_from_request(request))
         zone = form.cleaned_data["time_zone"]
         # Translators: a time zone name such as Europe/London.
         messages.success(request, _("Your time zone is now %(time_zone)s.") % {"time_zone": zone})
-        return redirect("agreements:account")
+        response = redirect("agreements:account")
+        if not chosen:
+            response.delete_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
     return render(request, "agreements/account.html", {"form": form})
 
 

@@ -111,7 +111,7 @@ def calendar_feed(request, token):
     agreements = _for_calendar(Agreement.objects.for_party(feed.user))
     # A calendar app cannot sign in: the owner's chosen language, else the
     # one its Accept-Language asked for.
-    language = feed.user.language or translation.get_language()
+    language = feed.user.chosen_language or translation.get_language()
     with translation.override(language):
         calendar = agreement_calendar(agreements, user=feed.user)
     return HttpResponse(calendar.to_ical(), content_type=ICS_TYPE)
