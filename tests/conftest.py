@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connections, transaction
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import sync_playwright
 
 from tests.helpers import (
@@ -87,6 +87,15 @@ def settings_for_tests(seal_dir, media_root):
 def _test_settings(settings, seal_dir, tmp_path):
     for name, value in settings_for_tests(seal_dir, tmp_path / "media").items():
         setattr(settings, name, value)
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language. A request leaves the language
+    it was answered in active in its thread, as Django does; the next request
+    chooses again, but code a test calls directly would inherit it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="module")

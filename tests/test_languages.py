@@ -19,7 +19,7 @@ from agreements import pdf
 from agreements.forms.widgets import DateField
 from agreements.models import CONSENT_STATEMENT, Agreement, User
 from agreements.models.text import untranslated
-from agreements.templatetags.agreement_tags import with_weekday
+from agreements.templatetags.agreement_tags import page_numbering, with_weekday
 from tests.helpers import PASSWORD, assert_unchanged, client_for, fresh, make_active
 from tests.test_views_sign import sign_data
 
@@ -258,3 +258,11 @@ def test_each_signature_keeps_the_consent_statement_in_the_language_it_was_shown
         assert evidence["consent_hash"] == hashlib.sha256(signed[language].encode()).hexdigest()
     # What both signed is one content, in the source words, whatever each read.
     assert version.data["consent_statement"] == untranslated(CONSENT_STATEMENT)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_pdfs_page_numbering_can_be_cut_around_its_numbers(language):
+    with translation.override(language):
+        numbering = page_numbering()
+        whole = translation.gettext("Page %(page)s of %(pages)s") % {"page": 2, "pages": 5}
+    assert f"{numbering['before']}2{numbering['between']}5{numbering['after']}" == whole

@@ -40,6 +40,17 @@ def with_weekday(value, date_format="DATE_FORMAT"):
     }
 
 
+@register.simple_tag
+def page_numbering():
+    """The PDF's page numbering in the reader's words, cut around its two
+    numbers, which only the print stylesheet knows (CSS counters)."""
+    # Translators: the page numbering of the PDF. Keep %(page)s before %(pages)s.
+    words = translation.gettext("Page %(page)s of %(pages)s")
+    before, rest = words.split("%(page)s", 1)
+    between, after = rest.split("%(pages)s", 1)
+    return {"before": before, "between": between, "after": after}
+
+
 # Languages whose nouns keep their capital letter inside a sentence.
 CAPITALISED_NOUNS = {"de"}
 
