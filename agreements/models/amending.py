@@ -18,9 +18,10 @@ from agreements import content
 from agreements.exceptions import NoAmendment, NotAmendable, TopicAlreadyOffLimits
 
 from .audit import AuditEvent
+from .changes import record_changes
 from .checkins import GoalProgress
 from .confidentiality import Confidentiality, OffLimitsTopic
-from .drafting import Section, record_changes
+from .drafting import Section
 from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 
 Event = AuditEvent.Kind

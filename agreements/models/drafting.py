@@ -9,16 +9,15 @@ moves lock the row, check the state, keep the revision, and end through
 from __future__ import annotations
 
 import datetime
-import functools
 import itertools
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements import content
 from agreements.exceptions import (
@@ -30,10 +29,9 @@ from agreements.exceptions import (
 )
 
 from .audit import AuditEvent
-from .confidentiality import Confidentiality, OffLimitsTopic
+from .changes import describe_changes, record_changes
 from .ending import runs_on
 from .parties import Party
-from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 from .text import untranslated
 
 Event = AuditEvent.Kind
@@ -413,103 +411,3 @@ def _gap_words(first, second, days):
         "%(days)s days from the check-in on %(since)s to the check-in on %(to)s",
         days,
     )
-
-
-# Keys of the canonical data that are not model fields (see the as_data
-# methods), and fields whose verbose name Django derives from their name (a
-# verbose name of their own would need a migration): words to translate.
-EXTRA_LABELS = {
-    "frequency": gettext_lazy("frequency"),
-    "time_zone": gettext_lazy("time zone"),
-    "format": gettext_lazy("format"),
-    "target_date": gettext_lazy("target date"),
-    "date": gettext_lazy("date"),
-    "start_date": gettext_lazy("start date"),
-    "exit_date": gettext_lazy("exit date"),
-    "topic": gettext_lazy("topic"),
-    "rule": gettext_lazy("rule"),
-    "mentor": gettext_lazy("Mentor"),
-    "mentee": gettext_lazy("Mentee"),
-    "channels": gettext_lazy("channels"),
-    "chosen": pgettext_lazy("a contact channel", "chosen"),
-    "details": pgettext_lazy("a contact channel", "details"),
-    "yields_to": gettext_lazy("confidentiality yields to"),
-    "risk_of_harm": gettext_lazy("risk of harm"),
-    "legal_duty": gettext_lazy("legal duty"),
-    "organisation_duty": gettext_lazy("duties to the organisation"),
-    "third_party": gettext_lazy("third party"),
-    "allowed": pgettext_lazy("a third party", "allowed"),
-    "name": pgettext_lazy("a third party", "name"),
-    "limits": pgettext_lazy("a third party", "limits"),
-    "mentee_consent": gettext_lazy("mentee's consent"),
-    "line_manager": gettext_lazy("line manager"),
-    "by_mentor": gettext_lazy("what the mentor may tell"),
-    "by_mentee": gettext_lazy("what the mentee may tell"),
-}
-
-
-@functools.cache
-def vocabulary(language):
-    """Human words for the canonical data in ``language`` (None: the source
-    words): (labels by key, choice labels by key)."""
-    with translation.override(language):
-        labels = {key: str(label) for key, label in EXTRA_LABELS.items()}
-        choices = {}
-        for model in (
-            ContactPreference, MeetingSchedule, Goal, CheckIn, Confidentiality, OffLimitsTopic, Term
-        ):  # fmt: skip
-            for field in model._meta.concrete_fields:
-                labels.setdefault(field.name, str(field.verbose_name))
-                if field.choices:
-                    choices[field.name] = {value: str(label) for value, label in field.flatchoices}
-    return labels, choices
-
-
-def describe_changes(before, after):
-    """What changed between two snapshots of a section, in the words of its
-    form, in the reader's language."""
-    return content.diff(before, after, *vocabulary(translation.get_language()))
-
-
-def record_changes(before, after):
-    """``describe_changes`` in the source words, for the audit trail: it is
-    hashed, so the language of whoever made the change must not show in it."""
-    with translation.override(None):
-        return content.diff(before, after, *vocabulary(None))
-
-
-def recorded_changes_in_reader_words(changes):
-    """Changes as the audit trail keeps them (``record_changes``: in the
-    source words) in the reader's language: the names of fields and the labels
-    of choices are translated; what people typed shows as they typed it."""
-    source_labels, source_choices = vocabulary(None)
-    labels, choices = vocabulary(translation.get_language())
-    words = {source_labels[key]: labels[key] for key in source_labels}
-    values = {
-        source_choices[field][value]: choices[field][value]
-        for field in source_choices
-        for value in source_choices[field]
-    }
-    for answer in ("yes", "no"):
-        with translation.override(None):
-            source = pgettext("a changed yes/no value", answer)
-        values[source] = pgettext("a changed yes/no value", answer)
-
-    def field(label):
-        # content._label capitalised the first word.
-        parts = [
-            words.get(part, words.get(part[:1].lower() + part[1:], part))
-            for part in label.split(" › ")
-        ]
-        shown = " › ".join(parts)
-        return shown[:1].upper() + shown[1:]
-
-    return [
-        {
-            **change,
-            "field": field(change["field"]),
-            "before": values.get(change["before"], change["before"]),
-            "after": values.get(change["after"], change["after"]),
-        }
-        for change in changes
-    ]

@@ -10,7 +10,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
-from agreements.models.drafting import recorded_changes_in_reader_words
+from agreements.models.changes import recorded_changes_in_reader_words
 
 register = template.Library()
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from agreements.exceptions import SectionConflict, SectionInvalid
 from agreements.forms import OffLimitsAdditionForm, SectionEditor
 from agreements.models import Agreement, Origin, Section
-from agreements.models.drafting import describe_changes
+from agreements.models.changes import describe_changes
 
 from .access import agreement_for, attempt, detail_url, moved
 

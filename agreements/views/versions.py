@@ -16,7 +16,7 @@ from agreements.models import (
     SectionRevision,
     verify_chain,
 )
-from agreements.models.drafting import describe_changes
+from agreements.models.changes import describe_changes
 
 from .access import agreement_for, attempt, detail_url, moved
 from .agreements import sealed_pdf_response
