@@ -20,8 +20,11 @@ import unicodedata
 from django.utils.translation import pgettext
 
 # /3 added the meeting time and time zone to the schedule; versions signed
-# under /2 keep their bytes and are read with no meeting time.
-CANONICAL_FORMAT = "mentorship-agreement/3"
+# under /2 keep their bytes and are read with no meeting time. /4 added the
+# agreement's language (section "language") and keeps the fixed clauses and
+# the consent statement in it, with a "translation" in its second language;
+# earlier versions read as British English, the source words.
+CANONICAL_FORMAT = "mentorship-agreement/4"
 
 
 def normalise_text(value):

@@ -83,6 +83,21 @@ def write_section(agreement, kind, *, by, start):
     )
 
 
+def write_language(agreement, language, second_language="", *, by):
+    """Write the agreement in ``language`` (and show it in ``second_language``),
+    through the real save path."""
+    agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)
+    section = agreement.sections_by_kind[Section.Kind.LANGUAGE]
+
+    def save():
+        agreement.language, agreement.second_language = language, second_language
+        agreement.save(update_fields=["language", "second_language"])
+
+    agreement.save_section(
+        Section.Kind.LANGUAGE, by=by, expected_revision=section.revision, save=save
+    )
+
+
 # Term first: check-ins must fall inside it.
 FILL_ORDER = [
     Section.Kind.TERM,

@@ -6,18 +6,14 @@ stored for exactly that HTML or promises its rendering and says it is being
 prepared. The same content always gives the same stored file, so a draft is
 rendered once however often, and by however many people, it is asked for.
 
-A draft is in its reader's language, so the worker renders it in the language
-of the request that promised it, and each language keeps its own newest draft
-(a mentor reading French and a mentee reading German each have theirs).
+A draft is in the agreement's language, like the signed PDF, whoever reads
+it: one newest draft per agreement.
 """
 
 import hashlib
-import re
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.utils import translation
 
 from agreements import pdf
 from agreements.models import Agreement, Effect
@@ -27,12 +23,8 @@ def _folder(agreement):
     return f"drafts/{agreement.uuid}"
 
 
-def _name(agreement, language, html_sha256):
-    return f"{_folder(agreement)}/{language}-{html_sha256}.pdf"
-
-
-# A draft stored before drafts had a language.
-_UNNAMED = re.compile(r"[0-9a-f]{64}\.pdf")
+def _name(agreement, html_sha256):
+    return f"{_folder(agreement)}/{html_sha256}.pdf"
 
 
 def _html_and_hash(agreement):
@@ -45,8 +37,7 @@ def stored_draft(agreement):
     (loaded with ``with_working_copy()``); else ``(None, effect)``, its rendering,
     promised."""
     _html, digest = _html_and_hash(agreement)
-    language = translation.get_language()
-    name = _name(agreement, language, digest)
+    name = _name(agreement, digest)
     if default_storage.exists(name):
         return name, None
     effect = Effect.objects.promise(
@@ -55,7 +46,6 @@ def stored_draft(agreement):
         f"draft:{agreement.pk}:{digest[:16]}",
         agreement_id=agreement.pk,
         html_sha256=digest,
-        language=language,
     )
     if effect.state == Effect.State.DONE:
         # Rendered once, but its file has gone since (a newer draft replaced
@@ -64,24 +54,22 @@ def stored_draft(agreement):
     return None, effect
 
 
-def render(agreement_id, html_sha256, language=settings.LANGUAGE_CODE):
-    """Store the draft PDF, in ``language``, whose HTML hashes to
-    ``html_sha256``, if the agreement still reads so; a changed agreement has
-    promised its newer draft, and the page that asked looks for that one."""
+def render(agreement_id, html_sha256):
+    """Store the draft PDF whose HTML hashes to ``html_sha256``, if the
+    agreement still reads so; a changed agreement has promised its newer
+    draft, and the page that asked looks for that one."""
     agreement = Agreement.objects.with_working_copy().get(pk=agreement_id)
-    with translation.override(language):
-        html, digest = _html_and_hash(agreement)
+    html, digest = _html_and_hash(agreement)
     if digest != html_sha256:
         return
-    name = _name(agreement, language, digest)
+    name = _name(agreement, digest)
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(pdf.draft_pdf(html)))
-    # Only the newest draft of an agreement in a language is of use: drop the
-    # others in that language, and any from before drafts had one, but not a
+    # Only the newest draft of an agreement is of use: drop the others (named
+    # by their language too, before drafts were in the agreement's), but not a
     # file another worker is writing (a temporary ".…part" name).
     folder = _folder(agreement)
     _dirs, files = default_storage.listdir(folder)
     for other in files:
-        older = other.startswith(f"{language}-") or _UNNAMED.fullmatch(other)
-        if older and other.endswith(".pdf") and other != f"{language}-{digest}.pdf":
+        if other.endswith(".pdf") and other != f"{digest}.pdf":
             default_storage.delete(f"{folder}/{other}")

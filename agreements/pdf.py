@@ -66,19 +66,25 @@ def _write_pdf(html, **options):
     ).write_pdf(font_config=_fonts(), **options)
 
 
-# The sealed records say in words what the signed content holds, which keeps
-# the source words (docs/languages.md): they are in the source language,
-# whoever asked, and whichever process renders them.
-SEALED_LANGUAGE = settings.LANGUAGE_CODE
+def _sections():
+    """Every section, by kind and name, for a PDF rendered from content alone:
+    the names are lazy, so they read in the PDF's language."""
+    return [(kind, kind.label, None) for kind in Section.Kind]
 
 
-def _print_html(context, *, language=None):
+def _print_html(context):
     """The PDF template rendered for print, the one way every PDF's HTML is made:
-    ``for_print`` is set for the templates, and long words may break
-    (``breakable``). The section partials serve the web pages too, where
-    neither is so. In ``language``, else the reader's."""
-    with printing(), translation.override(language or translation.get_language()):
-        return render_to_string("agreements/pdf/agreement.html", {**context, "for_print": True})
+    in the language of the agreement, whoever asks and whichever process
+    renders it; ``for_print`` is set for the templates, and long words may
+    break (``breakable``). The section partials serve the web pages too,
+    where neither is so."""
+    content = context["content"]
+    # The content with its second language's clauses, for the second column.
+    second = content.in_second_language() if content.translation else None
+    with printing(), translation.override(content.languages.binding):
+        return render_to_string(
+            "agreements/pdf/agreement.html", {**context, "second": second, "for_print": True}
+        )
 
 
 def draft_html(agreement):
@@ -90,7 +96,7 @@ def draft_html(agreement):
             "agreement": agreement,
             "content": agreement.working_copy(),
             "sections": [
-                (section.kind, section.get_kind_display(), section)
+                (section.kind, Section.Kind(section.kind).label, section)
                 for section in agreement.ordered_sections()
             ],
             "signatures": agreement.working_signatures(),
@@ -146,7 +152,7 @@ def render_final_pdf(agreement):
             "version": version,
             "final": True,
             "content": agreement.working_copy(),
-            "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
+            "sections": _sections(),
             "added_topics": agreement.added_off_limits(),
             "achieved": agreement.achieved_goal_ids(),
             "closing_notes": list(agreement.closing_notes.all()),
@@ -158,7 +164,6 @@ def render_final_pdf(agreement):
             ),
             **_sealed_record_context(version, signatures),
         },
-        language=SEALED_LANGUAGE,
     )
     attachments = [
         Attachment(
@@ -187,10 +192,9 @@ def render_signed_pdf(version):
             "agreement": agreement,
             "version": version,
             "content": version.as_content(),
-            "sections": [(kind, label, None) for kind, label in Section.Kind.choices],
+            "sections": _sections(),
             **_sealed_record_context(version, signatures),
         },
-        language=SEALED_LANGUAGE,
     )
     attachments = [
         Attachment(

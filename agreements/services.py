@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -133,6 +134,8 @@ def pairing_create(
             mentee=mentee,
             created_by=created_by,
             policy=program.policy(),
+            # Written in its creator's language until the pair choose another.
+            language=created_by.own_language if created_by else settings.LANGUAGE_CODE,
         )
         ContactPreference.objects.bulk_create(
             ContactPreference(agreement=agreement, party=party) for party in Party.values
@@ -150,8 +153,15 @@ def pairing_create(
         CheckIn.objects.bulk_create(
             CheckIn(agreement=agreement, date=day) for day in checkin_dates[:MAX_CHECKINS]
         )
+        # Every section starts empty, but its language, set by its creator.
+        set_by_creator = {"updated_by": created_by, "updated_at": agreement.created_at}
         Section.objects.bulk_create(
-            Section(agreement=agreement, kind=kind) for kind in Section.Kind.values
+            Section(
+                agreement=agreement,
+                kind=kind,
+                **(set_by_creator if kind == Section.Kind.LANGUAGE else {}),
+            )
+            for kind in Section.Kind.values
         )
         # Revision 0 of every section, so a later conflict can show what changed since.
         agreement = Agreement.objects.with_working_copy().get(pk=agreement.pk)

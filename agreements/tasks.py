@@ -119,9 +119,10 @@ def seal_final_pdf(*, agreement_id):
     agreement.store_final_pdf(sealed)
 
 
-def render_draft(*, agreement_id, html_sha256, language=settings.LANGUAGE_CODE):
-    # Promised before drafts had a language: in the site's.
-    drafts.render(agreement_id, html_sha256, language)
+def render_draft(*, agreement_id, html_sha256, language=None):
+    # ``language``: promised when a draft was in its reader's language; it is
+    # now in the agreement's, which the HTML's hash covers.
+    drafts.render(agreement_id, html_sha256)
 
 
 HANDLERS = {

@@ -1,6 +1,7 @@
 from django.urls import include, path, register_converter
 
 from agreements.models import Section
+from agreements.models.sharing import SHAREABLE_KINDS
 from agreements.views import (
     accounts,
     agreements,
@@ -28,6 +29,13 @@ class SectionKindConverter:
 
 
 register_converter(SectionKindConverter, "section")
+
+
+class ShareableKindConverter(SectionKindConverter):
+    regex = "|".join(SHAREABLE_KINDS)
+
+
+register_converter(ShareableKindConverter, "shareable")
 
 
 class FeedTokenConverter:
@@ -69,8 +77,8 @@ agreement_urls = [
     path("closing-note/", ending.closing_note, name="closing_note"),
     path("calendar.ics", calendar.agreement_ics, name="calendar_ics"),
     path("sharing/", sharing.sharing, name="sharing"),
-    path("sharing/<section:kind>/share/", sharing.share, name="sharing_share"),
-    path("sharing/<section:kind>/withdraw/", sharing.withdraw, name="sharing_withdraw"),
+    path("sharing/<shareable:kind>/share/", sharing.share, name="sharing_share"),
+    path("sharing/<shareable:kind>/withdraw/", sharing.withdraw, name="sharing_withdraw"),
 ]
 
 pairing_urls = [

@@ -68,8 +68,11 @@ def _hide(agreement, kind):
             topic.save()
 
 
-# The term holds dates and numbers only: nothing confidential to hide.
-HIDDEN_KINDS = [kind for kind in Section.Kind.values if kind != Section.Kind.TERM]
+# The term holds dates and numbers only, the language a language code:
+# nothing confidential to hide.
+HIDDEN_KINDS = [
+    kind for kind in Section.Kind.values if kind not in {Section.Kind.TERM, Section.Kind.LANGUAGE}
+]
 LIFE = ["checkin-note", "progress-note", "answer-note", "added-topic", "closing-note"]
 
 

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from agreements import pdf
 from agreements.forms.widgets import DateField
-from agreements.models import CONSENT_STATEMENT, Agreement, User
+from agreements.models import CONSENT_STATEMENT, User
 from agreements.models.text import untranslated
 from agreements.templatetags.agreement_tags import page_numbering, with_weekday
 from tests.helpers import PASSWORD, assert_unchanged, client_for, fresh, make_active
@@ -210,17 +210,7 @@ def pdf_text(data):
     return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages)
 
 
-def test_a_draft_pdf_is_in_the_readers_language(ready):
-    draft = Agreement.objects.with_working_copy().get(pk=ready.pk)
-    with translation.override("ar"):
-        html = pdf.draft_html(draft)
-        draft_mark = translation.gettext("DRAFT")
-    assert '<html lang="ar" dir="rtl">' in html
-    assert draft_mark != "DRAFT"
-    assert draft_mark in html
-
-
-def test_the_sealed_pdf_keeps_the_source_words_whoever_asks(agreement):
+def test_an_english_agreements_sealed_pdf_is_in_english_whoever_asks(agreement):
     active = make_active(agreement, start=timezone.localdate())
     version = fresh(active).version_in_force
     with translation.override("de"):
@@ -231,33 +221,43 @@ def test_the_sealed_pdf_keeps_the_source_words_whoever_asks(agreement):
     assert german not in text
 
 
-def test_each_signature_keeps_the_consent_statement_in_the_language_it_was_shown(
+def test_each_signature_keeps_the_translation_of_the_consent_statement_it_was_shown(
     client, ready, mentor, mentee
 ):
-    signed = {}
+    """Both confirm the statement in the agreement's language (British English
+    here); each also saw it in their own, and their evidence keeps that too."""
+    shown = {}
     for person, language in ((mentor, "fr"), (mentee, "ar")):
         client_for(client, person)
         page = client.get(
             reverse("agreements:sign", args=[ready.uuid]), headers={"accept-language": language}
         )
         with translation.override(language):
-            shown = str(CONSENT_STATEMENT)
-        assert shown != untranslated(CONSENT_STATEMENT)
-        assert shown in page.text
+            shown[language] = str(CONSENT_STATEMENT)
+        assert shown[language] != untranslated(CONSENT_STATEMENT)
+        assert shown[language] in page.text
         client.post(
             reverse("agreements:sign", args=[ready.uuid]),
             sign_data(fresh(ready), person.full_name),
             headers={"accept-language": language},
         )
-        signed[language] = shown
     version = fresh(ready).version_in_force
+    statement = version.data["consent_statement"]
+    assert statement == untranslated(CONSENT_STATEMENT)
     for signature in version.signatures.all():
         evidence = signature.evidence_data
-        language = evidence["consent_language"]
-        assert evidence["consent_statement"] == signature.consent_statement == signed[language]
-        assert evidence["consent_hash"] == hashlib.sha256(signed[language].encode()).hexdigest()
-    # What both signed is one content, in the source words, whatever each read.
-    assert version.data["consent_statement"] == untranslated(CONSENT_STATEMENT)
+        assert evidence["consent_statement"] == signature.consent_statement == statement
+        assert evidence["consent_language"] == "en-gb"
+        assert evidence["consent_hash"] == hashlib.sha256(statement.encode()).hexdigest()
+        translated = evidence["consent_translation"]
+        assert translated["statement"] == shown[translated["language"]]
+        assert translated["hash"] == hashlib.sha256(translated["statement"].encode()).hexdigest()
+    assert {
+        s.evidence_data["consent_translation"]["language"] for s in version.signatures.all()
+    } == {
+        "fr",
+        "ar",
+    }
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

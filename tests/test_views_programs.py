@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import demo
-from agreements.models import Agreement
+from agreements.models import Agreement, Section
 from agreements.services import pairing_create
 from tests.helpers import START, client_for, make_user
 
@@ -37,7 +37,7 @@ def test_admin_pairs_two_existing_people(admin_client, program, mentor, mentee, 
     assert response.status_code == 302
     agreement = Agreement.objects.get()
     assert (agreement.mentor, agreement.mentee, agreement.program) == (mentor, mentee, program)
-    assert agreement.sections.count() == 7
+    assert agreement.sections.count() == len(Section.Kind)
     # An existing account keeps its own name.
     mentee.refresh_from_db()
     assert mentee.full_name == "Milo Mentee"

@@ -2,8 +2,13 @@
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from agreements.models import CONSENT_STATEMENT
+from agreements.models.clauses import language_dir
 
 
 class SignForm(forms.Form):
@@ -21,11 +26,23 @@ class SignForm(forms.Form):
     )
     content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, request, consent_statement, **kwargs):
+    def __init__(self, *args, request, content, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = request.user
-        self.fields["consent"].label = consent_statement
+        # The statement in the agreement's language, which the signer confirms;
+        # and in theirs beside it, if they read the app in another (the
+        # evidence keeps both: ``Signature.create_with_evidence``).
+        consent = self.fields["consent"]
+        language = content.languages.binding
+        consent.label = format_html(
+            '<span lang="{}" dir="{}">{}</span>',
+            language,
+            language_dir(language),
+            content.consent_statement,
+        )
+        if translation.get_language() != language:
+            consent.help_text = format_html("{} {}", _("In your language:"), str(CONSENT_STATEMENT))
         self.fields["consent"].error_messages["required"] = _(
             "Tick the box to confirm the statement."
         )

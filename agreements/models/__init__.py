@@ -2,6 +2,7 @@ from .agreement import Agreement
 from .audit import AuditEvent, Origin, verify_chain
 from .calendar import CalendarFeed
 from .checkins import CheckInRecord, CheckInState, GoalProgress, PlannedCheckIn, StillWorking
+from .clauses import CONSENT_STATEMENT, STATEMENTS
 from .confidentiality import Confidentiality, OffLimitsTopic
 from .drafting import Section, SectionRevision
 from .effects import Effect
@@ -11,8 +12,8 @@ from .programs import Program
 from .reminders import Reminder
 from .sections import Arranger, CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 from .sharing import SharingConsent
-from .signing import AUTHENTICATION, CONSENT_STATEMENT, STATEMENTS, Signature
-from .snapshot import AgreementContent
+from .signing import AUTHENTICATION, Signature
+from .snapshot import AgreementContent, Languages
 from .users import User
 from .versions import AgreementVersion
 
@@ -35,6 +36,7 @@ __all__ = [
     "Effect",
     "Goal",
     "GoalProgress",
+    "Languages",
     "MeetingSchedule",
     "OffLimitsTopic",
     "Origin",

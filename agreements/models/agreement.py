@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agreements.exceptions import NotActive
 
@@ -39,7 +39,7 @@ from .overview import OverviewMixin, OverviewQuerySet
 from .parties import Party
 from .reminders import RemindersMixin
 from .sharing import SharingMixin
-from .signing import STATEMENTS, Signature, SigningMixin
+from .signing import Signature, SigningMixin
 from .snapshot import AgreementContent
 
 if TYPE_CHECKING:
@@ -132,6 +132,17 @@ class Agreement(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The language the agreement is written and signed in, and the one it is
+    # also shown in; the pair changes them like a section (``Section.Kind.LANGUAGE``).
+    language = models.CharField(
+        gettext_lazy("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    second_language = models.CharField(
+        gettext_lazy("second language"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
     # Stamped by every move of the parties (``_finish``).
     last_activity_at = models.DateTimeField(default=timezone.now)
     # The hash of the newest audit entry: removing the newest entries shows.
@@ -237,7 +248,7 @@ class Agreement(
 
     def working_copy(self):
         """The working copy, in the shape the section partials render."""
-        return AgreementContent.live(self, STATEMENTS)
+        return AgreementContent.live(self)
 
     def section_data(self, kind):
         return self.working_copy().section_data(kind)

@@ -204,6 +204,9 @@ class AmendingMixin(models.Model):
             _copy_fields(Confidentiality.from_data(data), self.confidentiality)
         elif kind == Kind.TERM:
             _copy_fields(Term.from_data(data), self.term)
+        elif kind == Kind.LANGUAGE:
+            self.language, self.second_language = data["language"], data["second_language"]
+            self.save(update_fields=["language", "second_language"])
         else:
             model, related = {
                 Kind.GOALS: (Goal, self.goals),

@@ -5,11 +5,13 @@ language again (``recorded_changes_in_reader_words``)."""
 
 import functools
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from agreements import content
 
+from .clauses import language_name
 from .confidentiality import Confidentiality, OffLimitsTopic
 from .sections import CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 
@@ -43,6 +45,8 @@ EXTRA_LABELS = {
     "line_manager": gettext_lazy("line manager"),
     "by_mentor": gettext_lazy("what the mentor may tell"),
     "by_mentee": gettext_lazy("what the mentee may tell"),
+    "language": gettext_lazy("language of the agreement"),
+    "second_language": gettext_lazy("also shown in"),
 }
 
 
@@ -60,6 +64,9 @@ def vocabulary(language):
                 labels.setdefault(field.name, str(field.verbose_name))
                 if field.choices:
                     choices[field.name] = {value: str(label) for value, label in field.flatchoices}
+        # The language section's values, named in the reader's language.
+        names = {code: language_name(code) for code, _name in settings.LANGUAGES}
+        choices["language"] = choices["second_language"] = names
     return labels, choices
 
 

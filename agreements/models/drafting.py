@@ -78,6 +78,8 @@ class DraftingMixin(models.Model):
             return True  # "no off-limits topics" is a valid answer
         if kind == Kind.TERM:
             return self.term.is_complete()
+        if kind == Kind.LANGUAGE:
+            return True  # it always has one
         raise ValueError(kind)
 
     def dates_outside(self, start, exit_):
@@ -305,6 +307,7 @@ class Section(models.Model):
         CONFIDENTIALITY = "confidentiality", gettext_lazy("Confidentiality")
         OFF_LIMITS = "off_limits", gettext_lazy("Off-limits topics")
         TERM = "term", gettext_lazy("Term and exit")
+        LANGUAGE = "language", gettext_lazy("Language")
 
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="sections")
     kind = models.CharField(max_length=16, choices=Kind.choices)

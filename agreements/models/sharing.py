@@ -22,6 +22,10 @@ from .text import untranslated
 
 Event = AuditEvent.Kind
 
+# The sections the pair write, which they may share with the program: all but
+# the language they write in.
+SHAREABLE_KINDS = [kind for kind in Section.Kind if kind != Section.Kind.LANGUAGE]
+
 if TYPE_CHECKING:
     from .agreement import Agreement
     from .audit import Origin
@@ -71,7 +75,7 @@ class SharingMixin(models.Model):
     def shared_kinds(self):
         """The sections both parties share with the program, in section order."""
         consents = self.consents_by_kind()
-        return [kind for kind in Section.Kind.values if len(consents.get(kind, {})) == len(Party)]
+        return [kind for kind in SHAREABLE_KINDS if len(consents.get(kind, {})) == len(Party)]
 
     def consent_to_share(
         self: Agreement, kind: str, *, by: User, origin: Origin | None = None

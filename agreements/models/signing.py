@@ -20,42 +20,32 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from agreements import content
 from agreements.exceptions import ContentChanged, NotReadyToSign
 
 from .audit import AuditEvent
 from .checkins import PlannedCheckIn
+from .clauses import CONSENT_STATEMENT
 from .drafting import Section
 from .effects import Effect
 from .parties import Party
-from .text import untranslated
 from .versions import AgreementVersion
 
-# Shown to the signer in their language, and kept in their signature's
-# evidence as shown; the canonical content holds its source words.
-CONSENT_STATEMENT = gettext_lazy(
-    "I have read this mentoring agreement in full. I agree to every section and "
-    "sign it with the name I typed."
-)
-
-# Fixed clauses, part of every agreement and of its canonical content: hashed,
-# so kept in their source words (marked only, for templates to translate on display).
-STATEMENTS = {
-    "pairing_not_secret": gettext_noop(
-        "The pairing itself is not secret: the program knows that this mentoring "
-        "relationship exists and how it is progressing. Its content is confidential."
-    ),
-    "no_fault_exit": gettext_noop(
-        "Either party may end the relationship before the exit date without giving a "
-        "reason, by giving the agreed notice. Ending early is no one's fault."
-    ),
-}
-
 # How a signer proves who they are, recorded in each signature's evidence (in
-# its source words, like ``STATEMENTS``).
+# its source words: the app's own record, not the pair's text).
 AUTHENTICATION = gettext_noop("Signed in with email and password; password entered again to sign.")
+
+# Why a signature no longer matches content no section change touched.
+STALE_REASONS = {
+    "format": gettext_noop(
+        "The agreement's record format changed after signing, so the signature is asked "
+        "for again on the same terms."
+    ),
+    "names": gettext_noop("The name of a party or of the program changed after signing."),
+    "wording": gettext_noop("The app's wording of the fixed clauses changed after signing."),
+}
 
 Event = AuditEvent.Kind
 
@@ -107,8 +97,8 @@ class SigningMixin(models.Model):
         return [s for s in self.signatures_on(pending) if s.voided_at is None]
 
     def stale_signatures(self):
-        """Not voided, yet no longer matching the content: a party or the program
-        was renamed after signing. The next signature voids them."""
+        """Not voided, yet no longer matching the content, though no section
+        changed (``stale_reason``). The next signature voids them."""
         pending = self.pending_version
         if not self.is_editable or not pending or pending.content_hash == self.content_hash:
             return []
@@ -138,15 +128,17 @@ class SigningMixin(models.Model):
             return {"name": user.full_name, "email": user.email}
 
         in_force = self.version_in_force
+        working_copy = self.working_copy()
         return {
             "format": content.CANONICAL_FORMAT,
             "agreement": str(self.uuid),
             "program": self.program.name,
             "parties": {"mentor": person(self.mentor), "mentee": person(self.mentee)},
-            "sections": {kind: self.section_data(kind) for kind in Section.Kind.values},
-            "statements": STATEMENTS,
-            # The same for both parties, whatever language each reads.
-            "consent_statement": untranslated(CONSENT_STATEMENT),
+            "sections": {kind: working_copy.section_data(kind) for kind in Section.Kind.values},
+            # The fixed clauses and the consent statement in the agreement's
+            # language (the same for both parties, whatever each reads), and
+            # in its second language, if it has one.
+            **working_copy.canonical_clauses(),
             # An amendment names the version it replaces, so no two versions hash alike.
             "amends": in_force.content_hash if in_force else None,
         }
@@ -205,7 +197,7 @@ class SigningMixin(models.Model):
                 )
             now = timezone.now()
             if agreement.stale_signatures():
-                agreement._void_working_signatures(now, agreement._stale_reason(), origin=origin)
+                agreement._void_working_signatures(now, agreement.stale_reason(), origin=origin)
                 agreement = agreement._reload()
             elif agreement.signature_of(party):
                 raise NotReadyToSign(_("You have already signed this agreement."))
@@ -236,13 +228,16 @@ class SigningMixin(models.Model):
             agreement._settle(now, origin=origin)
             return signature
 
-    def _stale_reason(self):
-        if self.pending_version.data.get("format") != content.CANONICAL_FORMAT:
-            return (
-                "The agreement's record format changed after signing (meeting times were "
-                "added), so the signature is asked for again on the same terms."
-            )
-        return "The name of a party or of the program changed after signing."
+    def stale_reason(self):
+        """Why signatures on content that no section change touched no longer
+        match it (``stale_signatures``). A record, so in the source words
+        (``_void_working_signatures``); pages translate it."""
+        signed, now = self.pending_version.data, self.canonical_content()
+        if signed.get("format") != now["format"]:
+            return STALE_REASONS["format"]
+        if (signed["program"], signed["parties"]) != (now["program"], now["parties"]):
+            return STALE_REASONS["names"]
+        return STALE_REASONS["wording"]
 
     def _freeze(self, now):
         numbers = [version.number for version in self.versions.all()]
@@ -376,8 +371,12 @@ class Signature(models.Model):
         cls, *, agreement, version, signer, party, typed_name, signed_at, origin
     ):
         ip, user_agent = (origin.ip, origin.user_agent) if origin else (None, "")
-        # The statement as the signer was shown it, in their language.
-        statement = str(CONSENT_STATEMENT)
+        # The statement the signer confirmed, as the version records it in the
+        # agreement's language; and the translation they were shown beside it,
+        # if they read the app in another language (the sign page).
+        content_ = version.as_content()
+        statement = content_.consent_statement
+        shown_in = translation.get_language()
         evidence = {
             "agreement": str(agreement.uuid),
             "version": version.number,
@@ -386,8 +385,17 @@ class Signature(models.Model):
             "signer": {"account": signer.pk, "email": signer.email, "name": signer.full_name},
             "typed_name": typed_name,
             "consent_statement": statement,
-            "consent_hash": hashlib.sha256(statement.encode()).hexdigest(),
-            "consent_language": translation.get_language(),
+            "consent_hash": _sha256(statement),
+            "consent_language": content_.languages.binding,
+            "consent_translation": (
+                None
+                if shown_in == content_.languages.binding
+                else {
+                    "language": shown_in,
+                    "statement": str(CONSENT_STATEMENT),
+                    "hash": _sha256(str(CONSENT_STATEMENT)),
+                }
+            ),
             "signed_at": signed_at.astimezone(datetime.UTC).isoformat(),
             "ip": ip,
             "user_agent": user_agent,
@@ -408,3 +416,7 @@ class Signature(models.Model):
     @cached_property
     def evidence_data(self):
         return json.loads(self.evidence) if self.evidence else {}
+
+
+def _sha256(text):
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -6,11 +6,12 @@ from contextvars import ContextVar
 from django import template
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils import formats, translation
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
 from agreements.models.changes import recorded_changes_in_reader_words
+from agreements.models.clauses import language_dir, language_name
 
 register = template.Library()
 
@@ -130,6 +131,38 @@ def text_dir(value):
         if direction == "L":
             return "ltr"
     return "ltr"
+
+
+@register.simple_tag
+def clause(content, key):
+    """One of the agreement's fixed clauses, as its content records it, in
+    the language it records it in (which may not be the page's)."""
+    language = content.clause_language
+    return format_html(
+        '<span lang="{}" dir="{}">{}</span>',
+        language,
+        language_dir(language),
+        content.statements[key],
+    )
+
+
+@register.filter
+def record_in_reader_words(text):
+    """A sentence the app recorded in its source words (a void reason), in
+    the reader's language where the catalogue has it, else as recorded."""
+    return translation.gettext(text) if text else text
+
+
+@register.filter
+def name_of_language(code):
+    """A language's name in the reader's language ("Spanish" for "es")."""
+    return language_name(code)
+
+
+@register.filter
+def direction_of_language(code):
+    """ "rtl" or "ltr": the direction ``code``'s language is written in."""
+    return language_dir(code)
 
 
 @register.filter

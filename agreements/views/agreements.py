@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from agreements import drafts
 from agreements.calendar import next_meeting
 from agreements.forms import SignForm
-from agreements.models import CONSENT_STATEMENT, Agreement, AuditEvent, Origin, Program, Section
+from agreements.models import Agreement, AuditEvent, Origin, Program, Section
 
 from .access import agreement_for, attempt, detail_url
 
@@ -110,10 +110,11 @@ def sign(request, agreement_id):
     if not agreement.awaiting_signatures or agreement.signature_of(party):
         messages.info(request, _("There is nothing for you to sign on this agreement right now."))
         return redirect(detail_url(agreement))
+    working_copy = agreement.working_copy()
     form = SignForm(
         request.POST or None,
         request=request,
-        consent_statement=CONSENT_STATEMENT,
+        content=working_copy,
         initial={"content_hash": agreement.content_hash},
     )
     if request.method == "POST" and form.is_valid():
@@ -138,7 +139,7 @@ def sign(request, agreement_id):
         "agreements/sign.html",
         {
             "agreement": agreement,
-            "content": agreement.working_copy(),
+            "content": working_copy,
             "form": form,
             "party": party,
         },

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.models import AuditEvent, Origin, Party, Section
-from agreements.models.sharing import PROGRAM_ADMIN_VIEW
+from agreements.models.sharing import PROGRAM_ADMIN_VIEW, SHAREABLE_KINDS
 
 from .access import attempt, sharing_agreement_for
 
@@ -28,7 +28,8 @@ def _rows(agreement, party):
     """
     consents = agreement.consents_by_kind()
     rows = []
-    for kind, label in Section.Kind.choices:
+    for kind in SHAREABLE_KINDS:
+        label = kind.label
         given = consents.get(kind, {})
         if len(given) == len(Party):
             state, since = "shared", max(consent.given_at for consent in given.values())
