@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import datetime
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -15,10 +16,12 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from agreements import demo
-from agreements.models import Agreement, Section
+from agreements import pdf as agreement_pdf
+from agreements.models import CONSENT_STATEMENT, Agreement, Section
+from agreements.models.clauses import clauses_in
 from agreements.seal import validate_sealed_pdf
 from agreements.templatetags.agreement_tags import mid_sentence
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, fresh, make_agreement
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -365,3 +368,190 @@ def test_a_french_mentor_and_a_german_mentee_write_one_agreement_each_in_their_l
     assert Agreement.objects.get(pk=agreement.pk).mentee.language == "es"
     people["de"].page.screenshot(path=ARTIFACTS / "agreement-in-spanish.png", full_page=True)
     assert people["fr"].failures == people["de"].failures == []
+
+
+def pdf_text(data):
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return re.sub(r"\s+", " ", text)
+
+
+def log_in_in_own_language(person, language):
+    page = person.page
+    page.goto(person.base + reverse("login"))
+    page.locator("input[name=username]").fill(person.user.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name=say(language, "Log in")).click()
+    page.get_by_role("link", name=say(language, "Open the agreement")).click()
+    expect(page.get_by_role("heading", name=say(language, "Mentoring agreement"))).to_be_visible()
+
+
+def test_a_french_mentor_and_a_german_mentee_write_and_sign_one_agreement_in_spanish(
+    chromium, live_server, agreement, mentor, mentee
+):
+    """The pair choose Spanish for the agreement: each keeps reading the app in
+    their own language, and signs, and gets the signed PDF, in Spanish."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    demo.write_all(agreement, by=mentor)
+    people = {
+        "fr": Person(chromium, live_server, mentor, "Mentor", locale="fr-FR"),
+        "de": Person(chromium, live_server, mentee, "Mentee", locale="de-DE"),
+    }
+    for language, person in people.items():
+        log_in_in_own_language(person, language)
+
+    # The French mentor chooses Spanish as the language of the agreement, in French.
+    marie = people["fr"]
+    language_label = Section.Kind.LANGUAGE.label
+    marie.card("language").get_by_role("link", name=say("fr", "Edit")).click()
+    expect(
+        marie.page.get_by_role("heading", name=say("fr", "Language"), exact=True)
+    ).to_be_visible()
+    expect(marie.page.get_by_label(say("fr", "Also show it in"))).to_have_value("")
+    marie.page.get_by_label(say("fr", "Language of the agreement")).select_option(label="Español")
+    with translation.override("fr"):
+        save = say("fr", "Save %(section)s", section=mid_sentence(language_label))
+        saved = say(
+            "fr",
+            "%(section)s saved. Both of you need to agree to it again.",
+            section=language_label,
+        )
+        spanish_in_french = str(translation.get_language_info("es")["name_translated"])
+    marie.page.get_by_role("button", name=save).click()
+    expect(marie.page.get_by_role("alert")).to_have_text(saved)
+    expect(marie.card("language")).to_contain_text(spanish_in_french)
+    assert Agreement.objects.get(pk=agreement.pk).language == "es"
+
+    # Each agrees to every section, the language included, in their own language.
+    for language, person in people.items():
+        person.page.reload()
+        for kind, label in Section.Kind.choices:
+            person.card(kind).get_by_role(
+                "button", name=say(language, "I agree to this section")
+            ).click()
+            with translation.override(language):
+                agreed = say(language, "You agreed to “%(section)s”.", section=label)
+            expect(person.page.get_by_role("alert")).to_have_text(agreed)
+            expect(person.card(kind)).to_contain_text(say(language, f"{person.party} agreed ✔"))
+        expect(person.page.locator("html")).to_have_attribute("lang", language)
+
+    # Each signs in their own language what reads in Spanish: the sections, and
+    # the statement ticked, with its translation in the signer's language beside it.
+    spanish = clauses_in("es")
+    for language, person in people.items():
+        page = person.page
+        page.reload()
+        page.get_by_role("link", name=say(language, "Sign the agreement")).click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            say(language, "Sign the agreement")
+        )
+        goals = page.locator("div[lang=es] #section-goals")
+        expect(goals.get_by_role("heading")).to_contain_text(say("es", "Goals"))
+        expect(page.locator("div[lang=es] #section-term")).to_contain_text(
+            spanish["statements"]["no_fault_exit"]
+        )
+        with translation.override(language):
+            in_your_language = f"{say(language, 'In your language:')} {CONSENT_STATEMENT}"
+            sign = translation.pgettext("verb", "Sign")
+        expect(page.get_by_text(in_your_language)).to_be_visible()
+        page.get_by_label(say(language, "Type your full name")).fill(person.user.full_name)
+        page.get_by_label(spanish["consent_statement"][:40]).check()
+        page.get_by_label(say(language, "Your password")).fill(PASSWORD)
+        page.get_by_role("button", name=sign, exact=True).click()
+        expect(page.get_by_role("alert")).to_have_text(say(language, "You signed the agreement."))
+
+    agreement = fresh(agreement)
+    assert agreement.status == Agreement.Status.ACTIVE
+    # The evidence keeps the statement signed, in Spanish, and the one each was shown beside it.
+    signatures = agreement.signatures_on(agreement.version_in_force)
+    assert {s.party: s.evidence_data["consent_translation"]["language"] for s in signatures} == {
+        "mentor": "fr",
+        "mentee": "de",
+    }
+    assert {s.evidence_data["consent_statement"] for s in signatures} == {
+        spanish["consent_statement"]
+    }
+
+    # The live server runs tasks at once: the signed PDF is already sealed.
+    marie.page.reload()
+    with marie.page.expect_download() as download_info:
+        marie.page.get_by_role("link", name=say("fr", "Download the signed PDF")).click()
+    data = Path(download_info.value.path()).read_bytes()
+    assert data.startswith(b"%PDF")
+    (ARTIFACTS / "agreement-in-spanish.pdf").write_bytes(data)
+    # In a thread: pyHanko runs its own event loop, and Playwright's is running here.
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        assert pool.submit(validate_sealed_pdf, data).result().ok
+    text = pdf_text(data)
+    for expected in (
+        *(say("es", label) for label in Section.Kind.labels),
+        *spanish["statements"].values(),
+        spanish["consent_statement"],
+        say("es", "Signatures"),
+        say("es", "Completion certificate"),
+    ):
+        assert expected in text
+    for language in ("fr", "de"):
+        for heading in (*Section.Kind.labels, "Signatures", "Completion certificate"):
+            assert say(language, heading) not in text
+
+    # Someone holding the PDF checks it, in Portuguese, without an account.
+    reader = Person(chromium, live_server, None, None, locale="pt-BR")
+    digest = hashlib.sha256(data).hexdigest()
+    reader.page.goto(f"{live_server.url}{reverse('verify')}?sha256={digest}")
+    expect(reader.page.locator("html")).to_have_attribute("lang", "pt-br")
+    result = reader.page.locator("#verify-result")
+    expect(result.get_by_role("heading")).to_have_text(say("pt-br", "✔ Genuine, and in force"))
+    expect(result).to_contain_text(
+        say(
+            "pt-br",
+            "This exact file is the sealed PDF of version %(number)s of a mentoring "
+            "agreement on record.",
+            number=1,
+        )
+    )
+    # The answer names nobody and says nothing of the content.
+    expect(reader.page.locator("main")).not_to_contain_text(mentor.full_name)
+    expect(reader.page.locator("main")).not_to_contain_text(say("es", "Goals"))
+    assert people["fr"].failures == people["de"].failures == reader.failures == []
+
+
+def test_an_arabic_agreement_reads_right_to_left(
+    chromium, live_server, program, program_admin, mentor, mentee
+):
+    """Made by an admin who reads Arabic, for a pair who read it too: the
+    agreement is in Arabic, its page right to left at any width, and so is its PDF."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for user in (program_admin, mentor, mentee):
+        user.language = "ar"
+        user.save(update_fields=["language"])
+    agreement = make_agreement(program, mentor, mentee, program_admin)
+    assert agreement.language == "ar"
+    demo.write_all(agreement, by=mentor)
+
+    maria = Person(chromium, live_server, mentor, "Mentor")
+    maria.log_in(lands_on=say("ar", "My agreements"))
+    page = maria.page
+    page.goto(live_server.url + reverse("agreements:detail", args=[agreement.uuid]))
+    expect(page.get_by_role("heading", name=say("ar", "Mentoring agreement"))).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(maria.card("confidentiality")).to_contain_text(
+        clauses_in("ar")["statements"]["pairing_not_secret"]
+    )
+    page.screenshot(path=ARTIFACTS / "agreement-ar-1280.png", full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    page.screenshot(path=ARTIFACTS / "agreement-ar-390.png", full_page=True)
+    assert maria.failures == []
+
+    html = agreement_pdf.draft_html(fresh(agreement))
+    assert '<html lang="ar" dir="rtl">' in html
+    data = agreement_pdf.draft_pdf(html)
+    assert data.startswith(b"%PDF")
+    assert say("ar", "Mentoring agreement") in pdf_text(data)
+    (ARTIFACTS / "agreement-ar.pdf").write_bytes(data)

@@ -419,8 +419,19 @@ def test_error_and_result_pages(live_server, request):
     form.locator("input[name=password]").fill(PASSWORD)
     screens.here("mentor", "signed", submit(page, form))
 
-    # The mentee edits a section in two tabs: the second save is over the first.
+    # The mentee asks for the agreement's own language as its second: refused.
     mentee = screens.person("mentee")
+    page = mentee.page
+    page.goto(
+        live_server.url + reverse("agreements:section_edit", args=[agreement.uuid, "language"])
+    )
+    form = page.locator("main form[method=post]")
+    form.locator("select[name=second_language]").select_option(
+        form.locator("select[name=language]").input_value()
+    )
+    screens.here("mentee", "language-refused", submit(page, form))
+
+    # The mentee edits a section in two tabs: the second save is over the first.
     edit = reverse("agreements:section_edit", args=[agreement.uuid, "confidentiality"])
     first, second = mentee.page, mentee.context.new_page()
     for tab, text in ((first, "Feedback on my work"), (second, "My career plans")):
