@@ -178,7 +178,9 @@ class Command(BaseCommand):
         for person in ("eli", "chen"):
             active.consent_to_share(Section.Kind.GOALS, by=users[person])
         # In force for 75 days, its first check-in (day 60) never recorded.
+        # Written in French, and shown in English beside it.
         pair_overdue = pair("ines", "jamal")
+        demo.write_language(pair_overdue, "fr", "en-gb", by=users["ines"])
         demo.activate(pair_overdue, start=today - datetime.timedelta(days=75))
         # Near its exit date: the dashboard flags it.
         ending = pair("kai", "lena")
