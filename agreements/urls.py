@@ -60,6 +60,11 @@ agreement_urls = [
     path("sections/<section:kind>/edit/", sections.section_edit, name="section_edit"),
     path("sections/<section:kind>/agree/", sections.section_agree, name="section_agree"),
     path("sections/<section:kind>/history/", sections.section_history, name="section_history"),
+    path(
+        "sections/<section:kind>/discussion/",
+        sections.section_discussion,
+        name="section_discussion",
+    ),
     path("sign/", agreements.sign, name="sign"),
     path("pdf/", agreements.pdf, name="pdf"),
     path("amend/", versions.amend, name="amend"),

@@ -67,6 +67,7 @@ MATRIX = {
     "agreements:section_edit": ("party", by_state(OK, OK, FORBIDDEN, FORBIDDEN)),
     "agreements:section_agree": ("party", every_state(NOT_ALLOWED)),
     "agreements:section_history": ("party", every_state(OK)),
+    "agreements:section_discussion": ("party", every_state(OK)),
     "agreements:sign": ("party", by_state(REDIRECT, OK, REDIRECT, REDIRECT)),
     # A draft is being prepared by the worker (202); signed: to the sealed
     # version; ended: the final record (here still being sealed).
@@ -170,6 +171,10 @@ def world(request, state):
         created_by=admin,
     )
     User.objects.create_superuser("root@example.com", "x", full_name="Root")
+    # A discussion with something in it, for its page and the section card.
+    agreement.comment_on(
+        "goals", by=agreement.mentee, text="Could one goal be about speaking in meetings?"
+    )
     if state == "awaiting":
         demo.write_all(agreement, by=agreement.mentor, start=timezone.localdate())
         demo.agree_all(agreement)

@@ -73,7 +73,15 @@ def _hide(agreement, kind):
 HIDDEN_KINDS = [
     kind for kind in Section.Kind.values if kind not in {Section.Kind.TERM, Section.Kind.LANGUAGE}
 ]
-LIFE = ["checkin-note", "progress-note", "answer-note", "added-topic", "closing-note"]
+LIFE = [
+    "checkin-note",
+    "progress-note",
+    "answer-note",
+    "added-topic",
+    "closing-note",
+    # A comment on the goals: private even once the goals are shared.
+    "comment",
+]
 
 
 @pytest.fixture
@@ -109,6 +117,7 @@ def secret(agreement):
         by=agreement.mentee,
     )
     current.add_off_limits_topic(topic=canary("added-topic"), rule="never", by=agreement.mentee)
+    current.comment_on(Section.Kind.GOALS, by=agreement.mentee, text=canary("comment"))
     current.write_closing_note(
         by=agreement.mentee,
         achieved=canary("closing-note"),

@@ -2,6 +2,7 @@
 
 from .accounts import AccountForm, AdminLoginForm, LoginForm, PasswordResetForm
 from .checkins import CheckInAnswerForm, CheckInRecordForm
+from .discussion import CommentForm
 from .ending import ClosingNoteForm
 from .imports import PairingConfirmForm, PairingUploadForm
 from .pairings import EndPairingForm, PairingForm, RepairForm
@@ -16,6 +17,7 @@ __all__ = [
     "CheckInAnswerForm",
     "CheckInRecordForm",
     "ClosingNoteForm",
+    "CommentForm",
     "EndPairingForm",
     "LoginForm",
     "OffLimitsAdditionForm",

@@ -4,6 +4,7 @@ from .calendar import CalendarFeed
 from .checkins import CheckInRecord, CheckInState, GoalProgress, PlannedCheckIn, StillWorking
 from .clauses import CONSENT_STATEMENT, STATEMENTS
 from .confidentiality import Confidentiality, OffLimitsTopic
+from .discussion import SectionComment, ThreadRead
 from .drafting import Section, SectionRevision
 from .effects import Effect
 from .ending import ClosingNote, runs_on
@@ -45,11 +46,13 @@ __all__ = [
     "Program",
     "Reminder",
     "Section",
+    "SectionComment",
     "SectionRevision",
     "SharingConsent",
     "Signature",
     "StillWorking",
     "Term",
+    "ThreadRead",
     "User",
     "runs_on",
     "verify_chain",

@@ -1,9 +1,10 @@
 """The agreement of one mentor-mentee pairing, composed of its concerns.
 
 Each concern is an abstract model that owns its fields and its moves, in its
-own module: drafting, signing, amending, check-ins, ending, sharing and the
-program's reminders. This module holds what they share: the parties, the
-prefetched content, the row lock, the audit trail and the notices.
+own module: drafting, signing, amending, check-ins, ending, sharing, the
+sections' discussions and the program's reminders. This module holds what
+they share: the parties, the prefetched content, the row lock, the audit
+trail and the notices.
 
 Every move follows one shape: lock the row (``_lock``), check the state and
 raise a named refusal (``agreements.exceptions``), change the rows, and end
@@ -32,6 +33,7 @@ from .amending import AmendingMixin
 from .audit import AuditEvent
 from .checkins import CheckInRecord, CheckInsMixin
 from .confidentiality import OffLimitsTopic
+from .discussion import DiscussionMixin
 from .drafting import DraftingMixin, Section
 from .effects import Effect
 from .ending import ClosingNote, EndingMixin
@@ -107,6 +109,7 @@ class Agreement(
     CheckInsMixin,
     EndingMixin,
     SharingMixin,
+    DiscussionMixin,
     RemindersMixin,
     OverviewMixin,
     models.Model,

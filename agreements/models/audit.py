@@ -96,6 +96,7 @@ class AuditEvent(models.Model):
         )
         SHARING_WITHDRAWN = "sharing_withdrawn", gettext_lazy("Sharing with the program withdrawn")
         PROGRAM_REMINDER = "program_reminder", gettext_lazy("Reminder sent by the program")
+        SECTION_COMMENTED = "section_commented", gettext_lazy("Comment on a section")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"

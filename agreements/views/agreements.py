@@ -72,6 +72,7 @@ def detail(request, agreement_id):
                 kind for kind in Section.Kind.values if not agreement.section_is_complete(kind)
             },
             "agreed_count": sum(s.is_agreed for s in agreement.ordered_sections()),
+            "discussions": agreement.discussions_for(request.user),
             **_in_force_context(agreement, request.user),
         },
     )

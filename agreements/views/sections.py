@@ -1,17 +1,19 @@
-"""The sections of an agreement: edit one, agree to it, read its history, and add
-a topic to the off-limits list of an agreement in force."""
+"""The sections of an agreement: edit one, agree to it, read its history,
+discuss it, and add a topic to the off-limits list of an agreement in force."""
 
 from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.exceptions import SectionConflict, SectionInvalid
-from agreements.forms import OffLimitsAdditionForm, SectionEditor
-from agreements.models import Agreement, Origin, Section
+from agreements.forms import CommentForm, OffLimitsAdditionForm, SectionEditor
+from agreements.models import Agreement, Origin, Section, ThreadRead
 from agreements.models.changes import describe_changes
 
 from .access import agreement_for, attempt, detail_url, moved
@@ -93,6 +95,38 @@ def section_history(request, agreement_id, kind):
         request,
         "agreements/section_history.html",
         {"agreement": agreement, "section": section, "changes": changes[::-1]},
+    )
+
+
+def section_discussion(request, agreement_id, kind):
+    """A section's discussion: its comments, oldest first, and one more.
+    Opening it marks it read for the user."""
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    section = get_object_or_404(agreement.sections, kind=kind)
+    form = CommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        comment = moved(
+            request,
+            partial(
+                agreement.comment_on,
+                kind,
+                by=request.user,
+                text=form.cleaned_data["text"],
+                origin=Origin.of(request),
+            ),
+            done=_("Your comment is posted."),
+            refused=partial(form.add_error, "text"),
+        )
+        if comment:
+            url = reverse("agreements:section_discussion", args=[agreement.uuid, kind])
+            return redirect(f"{url}#comment-form")
+    comments = list(section.comments.select_related("author"))
+    if request.method == "GET":
+        ThreadRead.mark(section, request.user, timezone.now())
+    return render(
+        request,
+        "agreements/section_discussion.html",
+        {"agreement": agreement, "section": section, "comments": comments, "form": form},
     )
 
 

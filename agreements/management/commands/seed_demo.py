@@ -161,6 +161,17 @@ class Command(BaseCommand):
         half = pair("amira", "chen")
         demo.write_all(half, by=users["amira"], start=start)
         demo.agree_all(half, kinds=Section.Kind.values[:4])
+        # They are still talking confidentiality over.
+        half.comment_on(
+            Section.Kind.CONFIDENTIALITY,
+            by=users["chen"],
+            text="Could we say more about what you may tell my line manager?",
+        )
+        half.comment_on(
+            Section.Kind.CONFIDENTIALITY,
+            by=users["amira"],
+            text="Yes: only that we meet, unless you ask me to say more. I'll edit it.",
+        )
         # Signed by the mentor only.
         one = pair("ben", "dana")
         demo.write_all(one, by=users["dana"], start=start)

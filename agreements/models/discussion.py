@@ -1,0 +1,157 @@
+"""Discussion: a conversation per section, private to the pair.
+
+Either party writes comments on a section, to ask about it or say why they
+would word it otherwise. What they write is theirs, like the section's
+content: the audit trail records that a comment was made, never its words,
+and the program's admins never read it. ``DiscussionMixin`` is a concern of
+``Agreement``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agreements.exceptions import AlreadyEnded
+
+from .audit import AuditEvent
+from .drafting import Section
+from .text import long_text
+
+Event = AuditEvent.Kind
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+    from .audit import Origin
+    from .users import User
+
+
+class DiscussionMixin(models.Model):
+    class Meta:
+        abstract = True
+
+    def discussions_for(self: Agreement, user: User) -> dict[str, Discussion]:
+        """Each section's discussion as ``user`` sees it, by kind: how many
+        comments, how many the other party wrote since the user last read it,
+        and the newest. Two queries, however many comments there are."""
+        last_read = ThreadRead.objects.filter(section=OuterRef("pk"), reader=user).values("read_at")
+        sections = (
+            Section.objects.filter(agreement=self)
+            .annotate(
+                comment_count=Count("comments"),
+                unread_count=Count(
+                    "comments",
+                    filter=~Q(comments__author=user)
+                    & (Q(comments__written_at__gt=Subquery(last_read)) | Q(~Exists(last_read))),
+                ),
+                latest_id=Subquery(
+                    SectionComment.objects.filter(section=OuterRef("pk"))
+                    .order_by("-written_at", "-pk")
+                    .values("pk")[:1]
+                ),
+            )
+            .values("kind", "comment_count", "unread_count", "latest_id")
+        )
+        rows = list(sections)
+        latest = SectionComment.objects.select_related("author").in_bulk(
+            [row["latest_id"] for row in rows if row["latest_id"]]
+        )
+        return {
+            row["kind"]: Discussion(
+                count=row["comment_count"],
+                unread=row["unread_count"],
+                latest=latest.get(row["latest_id"]),
+            )
+            for row in rows
+        }
+
+    # Moves ------------------------------------------------------------------
+
+    def comment_on(
+        self: Agreement, kind: str, *, by: User, text: str, origin: Origin | None = None
+    ) -> SectionComment:
+        """Add ``by``'s comment to a section's discussion, while the agreement runs."""
+        with transaction.atomic():
+            agreement = self._lock()
+            if agreement.is_ended:
+                raise AlreadyEnded(
+                    _("The agreement has ended: its discussions can be read, not added to.")
+                )
+            section = agreement.sections_by_kind[kind]
+            now = timezone.now()
+            comment = SectionComment.objects.create(
+                section=section, author=by, text=text, written_at=now
+            )
+            # What they wrote stays out of the trail: it records only that they wrote.
+            agreement._finish(
+                Event.SECTION_COMMENTED,
+                by=by,
+                origin=origin,
+                at=now,
+                details={"section": kind, "comment": comment.pk},
+            )
+            # Their own comment is read by its author.
+            ThreadRead.mark(section, by, now)
+            return comment
+
+
+class Discussion:
+    """What the agreement page shows of one section's discussion."""
+
+    def __init__(self, *, count, unread, latest):
+        self.count, self.unread, self.latest = count, unread, latest
+
+
+class SectionComment(models.Model):
+    """One party's comment on a section: private to the pair."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = long_text(gettext_lazy("comment"))
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["written_at", "pk"]
+        indexes = [
+            models.Index(fields=["section", "written_at"], name="sectioncomment_by_section"),
+        ]
+
+    def __str__(self):
+        return _("Comment on %(section)s") % {"section": self.section}
+
+
+class ThreadRead(models.Model):
+    """When a person last read a section's discussion: what is new since is
+    counted as unread for them."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="+")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "reader"], name="agreements_threadread_one_per_reader"
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(section)s, read") % {"section": self.section}
+
+    @classmethod
+    def mark(cls, section, reader, at):
+        """``reader`` has read ``section``'s discussion at ``at``: one upsert."""
+        ThreadRead.objects.bulk_create(
+            [ThreadRead(section=section, reader=reader, read_at=at)],
+            update_conflicts=True,
+            unique_fields=["section", "reader"],
+            update_fields=["read_at"],
+        )
