@@ -62,8 +62,8 @@ def test_the_other_party_sees_what_is_new_until_they_read_it(client, agreement, 
     goals = card(client.get(detail_url(agreement)).text, "goals")
     assert "Discussion: 2 comments" in goals
     assert "2 new" in goals
-    assert "Latest, from Maria Mentor:" in goals
-    assert "“Second thought”" in goals
+    assert "Latest, from <bdi>Maria Mentor</bdi>:" in goals
+    assert '“<bdi class="prose">Second thought</bdi>”' in goals
     assert "Discuss this section" in card(client.get(detail_url(agreement)).text, "schedule")
 
     client.get(discussion_url(agreement))
@@ -77,11 +77,53 @@ def test_the_other_party_sees_what_is_new_until_they_read_it(client, agreement, 
 
 
 def test_the_author_never_sees_their_own_comments_as_new(client, agreement, mentor):
-    agreement.comment_on("goals", by=mentor, text="A note to both of us")
+    """Even written after they last read the discussion (from a second device,
+    say), their own comments are not new to them."""
+    section = agreement.sections.get(kind="goals")
+    ThreadRead.mark(section, mentor, timezone.now() - datetime.timedelta(days=1))
+    SectionComment.objects.create(section=section, author=mentor, text="A note to both of us")
     client_for(client, mentor)
     goals = card(client.get(detail_url(agreement)).text, "goals")
     assert "Discussion: 1 comment" in goals
     assert "new</span>" not in goals
+
+
+def test_a_comment_of_someone_since_removed_is_new_to_both(client, agreement, mentor, mentee):
+    SectionComment.objects.create(
+        section=agreement.sections.get(kind="goals"), author=None, text="From before"
+    )
+    for person in (mentor, mentee):
+        client_for(client, person)
+        goals = card(client.get(detail_url(agreement)).text, "goals")
+        assert "1 new" in goals
+        assert "Latest, from <bdi>a former user</bdi>:" in goals
+
+
+def test_what_is_new_is_counted_per_section(client, agreement, mentor, mentee):
+    agreement.comment_on("goals", by=mentor, text="On the goals")
+    agreement.comment_on("term", by=mentor, text="On the term")
+    client_for(client, mentee)
+    client.get(discussion_url(agreement, "goals"))
+
+    page = client.get(detail_url(agreement)).text
+    assert "new</span>" not in card(page, "goals")
+    assert "1 new" in card(page, "term")
+    assert "Discuss this section" in card(page, "schedule")
+
+
+def test_reading_marks_what_was_shown_not_what_came_after(client, agreement, mentor, mentee):
+    """A comment written at the same moment as the page was read stays new."""
+    first = agreement.comment_on("goals", by=mentor, text="Shown")
+    client_for(client, mentee)
+    client.get(discussion_url(agreement))
+    assert ThreadRead.objects.get(reader=mentee).read_at == first.written_at
+    SectionComment.objects.create(
+        section=first.section,
+        author=mentor,
+        text="Written while the page was on its way",
+        written_at=first.written_at + datetime.timedelta(microseconds=1),
+    )
+    assert "1 new" in card(client.get(detail_url(agreement)).text, "goals")
 
 
 @pytest.mark.parametrize("role", ["outsider", "program_admin"])
@@ -180,6 +222,8 @@ def test_an_ended_agreement_keeps_its_discussions_readable_not_writable(client, 
         response = client.post(discussion_url(agreement), {"text": "After the end"})
     assert response.status_code == 200
     assert "The agreement has ended: its discussions can be read, not added to." in response.text
+    # Said once, at the top: there is no text field to point at.
+    assert 'href="#id_text"' not in response.text
 
 
 def test_commenting_sends_no_email_and_promises_nothing(client, agreement, mentor, mailoutbox):

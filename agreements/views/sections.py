@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -100,12 +99,12 @@ def section_history(request, agreement_id, kind):
 
 def section_discussion(request, agreement_id, kind):
     """A section's discussion: its comments, oldest first, and one more.
-    Opening it marks it read for the user."""
+    Opening it marks what it shows as read for the user."""
     agreement = agreement_for(request, agreement_id, working_copy=False)
     section = get_object_or_404(agreement.sections, kind=kind)
     form = CommentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        comment = moved(
+        posted = moved(
             request,
             partial(
                 agreement.comment_on,
@@ -115,14 +114,17 @@ def section_discussion(request, agreement_id, kind):
                 origin=Origin.of(request),
             ),
             done=_("Your comment is posted."),
-            refused=partial(form.add_error, "text"),
+            refused=partial(form.add_error, None),
+            at="comment-form",
         )
-        if comment:
+        if posted:
             url = reverse("agreements:section_discussion", args=[agreement.uuid, kind])
             return redirect(f"{url}#comment-form")
     comments = list(section.comments.select_related("author"))
-    if request.method == "GET":
-        ThreadRead.mark(section, request.user, timezone.now())
+    if request.method == "GET" and comments:
+        # Read up to the newest comment shown, not to now: one committed
+        # meanwhile is still new next time.
+        ThreadRead.mark(section, request.user, comments[-1].written_at)
     return render(
         request,
         "agreements/section_discussion.html",
