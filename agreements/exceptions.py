@@ -33,6 +33,14 @@ class SectionInvalid(AgreementError):
     """The saved section would break a rule that spans sections."""
 
 
+class ProposalClosed(AgreementError):
+    """The proposal was accepted, declined or withdrawn already."""
+
+
+class ProposalStale(AgreementError):
+    """The section changed since the proposal was made: it cannot be accepted blindly."""
+
+
 class SectionConflict(AgreementError):
     """Someone else saved the section since the form was opened."""
 

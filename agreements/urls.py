@@ -65,6 +65,26 @@ agreement_urls = [
         sections.section_discussion,
         name="section_discussion",
     ),
+    path(
+        "sections/<section:kind>/proposals/<int:number>/",
+        sections.section_proposal,
+        name="section_proposal",
+    ),
+    path(
+        "sections/<section:kind>/proposals/<int:number>/accept/",
+        sections.proposal_accept,
+        name="proposal_accept",
+    ),
+    path(
+        "sections/<section:kind>/proposals/<int:number>/decline/",
+        sections.proposal_decline,
+        name="proposal_decline",
+    ),
+    path(
+        "sections/<section:kind>/proposals/<int:number>/withdraw/",
+        sections.proposal_withdraw,
+        name="proposal_withdraw",
+    ),
     path("sign/", agreements.sign, name="sign"),
     path("pdf/", agreements.pdf, name="pdf"),
     path("amend/", versions.amend, name="amend"),

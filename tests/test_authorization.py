@@ -19,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from agreements import demo
 from agreements.invitations import invitation_tokens
-from agreements.models import Agreement, CalendarFeed, User
+from agreements.models import Agreement, CalendarFeed, MeetingSchedule, Proposal, User
 from agreements.services import pairing_create
 from tests.helpers import assert_unchanged, fresh, make_active, make_user
 
@@ -68,6 +68,10 @@ MATRIX = {
     "agreements:section_agree": ("party", every_state(NOT_ALLOWED)),
     "agreements:section_history": ("party", every_state(OK)),
     "agreements:section_discussion": ("party", every_state(OK)),
+    "agreements:section_proposal": ("party", every_state(OK)),
+    "agreements:proposal_accept": ("party", every_state(NOT_ALLOWED)),
+    "agreements:proposal_decline": ("party", every_state(NOT_ALLOWED)),
+    "agreements:proposal_withdraw": ("party", every_state(NOT_ALLOWED)),
     "agreements:sign": ("party", by_state(REDIRECT, OK, REDIRECT, REDIRECT)),
     # A draft is being prepared by the worker (202); signed: to the sealed
     # version; ended: the final record (here still being sealed).
@@ -171,9 +175,21 @@ def world(request, state):
         created_by=admin,
     )
     User.objects.create_superuser("root@example.com", "x", full_name="Root")
-    # A discussion with something in it, for its page and the section card.
+    # A discussion with something in it, and a proposal, for their pages and
+    # the section card.
     agreement.comment_on(
         "goals", by=agreement.mentee, text="Could one goal be about speaking in meetings?"
+    )
+    schedule = fresh(agreement).sections_by_kind["schedule"]
+    agreement.propose_change(
+        "schedule",
+        by=agreement.mentee,
+        expected_revision=schedule.revision,
+        save=lambda: MeetingSchedule.objects.filter(agreement=agreement).update(
+            location="The library, second floor"
+        ),
+        form_data={"location": ["The library, second floor"]},
+        reason="Quieter than the café.",
     )
     if state == "awaiting":
         demo.write_all(agreement, by=agreement.mentor, start=timezone.localdate())
@@ -204,6 +220,14 @@ def users():
     return {role: User.objects.get(email=email) for role, email in emails.items()}
 
 
+PROPOSAL_ROUTES = {
+    "agreements:section_proposal",
+    "agreements:proposal_accept",
+    "agreements:proposal_decline",
+    "agreements:proposal_withdraw",
+}
+
+
 def url_for(name, w):
     """The route's URL for the agreement under test, with a valid token where
     it needs one."""
@@ -216,6 +240,9 @@ def url_for(name, w):
         "number": 1,
         "date": (checkin.date if checkin else timezone.localdate()).isoformat(),
     }
+    if name in PROPOSAL_ROUTES:
+        proposal = Proposal.objects.get(section__agreement=agreement)
+        values["kind"], values["number"] = proposal.section.kind, proposal.pk
     if name == "agreements:calendar_feed":
         feed, _ = CalendarFeed.objects.get_or_create(user=agreement.mentor)
         values["token"] = feed.token

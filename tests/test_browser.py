@@ -246,6 +246,101 @@ def test_pair_writes_agrees_signs_and_downloads_the_agreement(
     assert maria.failures == milo.failures == []
 
 
+def test_the_pair_negotiates_confidentiality_through_proposals_then_signs(
+    chromium, live_server, agreement, mentor, mentee
+):
+    """The mentee proposes a change instead of saving it; the mentor counters
+    it; the mentee accepts the counter, which applies as agreed by both, and
+    both sign."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    demo.write_all(agreement, by=mentor)
+    demo.agree_all(agreement)
+    before = "Performance feedback, team dynamics, career plans."
+    milos = "Performance feedback, team dynamics, career plans, and my side project."
+    marias = "Performance feedback, team dynamics, career plans; side projects too."
+    work_matters = "work matters the mentee chooses to share"
+    maria = Person(chromium, live_server, mentor, "Mentor")
+    milo = Person(chromium, live_server, mentee, "Mentee")
+    for person in (maria, milo):
+        person.log_in()
+        person.open_agreement(agreement)
+
+    # The mentee proposes a change instead of saving it: the section stays as it is.
+    page = milo.page
+    milo.card("confidentiality").get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", name="Confidentiality")).to_be_visible()
+    page.get_by_label(work_matters).fill(milos)
+    page.get_by_text("Or propose it to Maria Mentor instead of saving it").click()
+    page.get_by_label("Why (optional)").fill("The side project is where I most need advice.")
+    page.get_by_role("button", name="Send the proposal").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your proposal is on its way to Maria Mentor. The section stays as it is until "
+        "they accept it."
+    )
+    card = milo.card("confidentiality")
+    expect(card).to_contain_text(before)
+    expect(card).not_to_contain_text(milos)
+    expect(card).to_contain_text("Mentor agreed ✔")
+    expect(card).to_contain_text("Mentee agreed ✔")
+    expect(card.get_by_role("link", name="Your proposal, waiting for Maria Mentor")).to_be_visible()
+
+    # The mentor reads it, field by field, and counters it.
+    page = maria.page
+    page.reload()
+    maria.card("confidentiality").get_by_role(
+        "link", name="Milo Mentee proposes a change: read it and answer"
+    ).click()
+    changes = page.get_by_role("table", name="What it changes, field by field")
+    expect(changes).to_contain_text(before)
+    expect(changes).to_contain_text(milos)
+    expect(page.get_by_text("The side project is where I most need advice.")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "proposal.png", full_page=True)
+    page.get_by_role("link", name="Counter it: open the form filled in with this proposal").click()
+    expect(page.get_by_role("heading", name="Confidentiality")).to_be_visible()
+    expect(page.get_by_label(work_matters)).to_have_value(milos)
+    expect(page.locator("#propose")).to_have_attribute("open", "")
+    page.get_by_label(work_matters).fill(marias)
+    page.screenshot(path=ARTIFACTS / "counter.png", full_page=True)
+    page.get_by_role("button", name="Send the proposal").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your proposal is on its way to Milo Mentee. The section stays as it is until "
+        "they accept it."
+    )
+    expect(maria.card("confidentiality")).to_contain_text(before)
+
+    # The mentee accepts the counter: it applies, agreed by both.
+    page = milo.page
+    page.reload()
+    milo.card("confidentiality").get_by_role(
+        "link", name="Maria Mentor proposes a change: read it and answer"
+    ).click()
+    changes = page.get_by_role("table", name="What it changes, field by field")
+    expect(changes).to_contain_text(before)
+    expect(changes).to_contain_text(marias)
+    page.get_by_role("button", name="Accept: the section then reads so").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "You accepted the proposal: Confidentiality now reads so, agreed by both of you."
+    )
+    card = milo.card("confidentiality")
+    expect(card).to_contain_text(marias)
+    expect(card).to_contain_text("Mentor agreed ✔")
+    expect(card).to_contain_text("Mentee agreed ✔")
+    expect(
+        card.get_by_role("link", name="Maria Mentor proposes a change: read it and answer")
+    ).to_have_count(0)
+
+    maria.page.reload()
+    maria.sign()
+    milo.page.reload()
+    milo.sign()
+    expect(milo.page.locator(".badge")).to_have_text("Active")
+
+    agreement = fresh(agreement)
+    assert agreement.status == Agreement.Status.ACTIVE
+    assert agreement.content_in_force.confidentiality.work_matters == marias
+    assert maria.failures == milo.failures == []
+
+
 def test_admin_invites_a_newcomer_who_shares_a_section_with_the_program(
     chromium, live_server, program, program_admin, mentor, mailoutbox, settings
 ):

@@ -21,7 +21,7 @@ from django_q.models import Failure, OrmQ, Schedule, Success
 from django_q.tasks import async_task
 
 from agreements import dashboard, demo, mailbox
-from agreements.models import Effect, Section
+from agreements.models import Confidentiality, Effect, Proposal, Section
 from tests.helpers import client_for, fresh
 
 CANARY = "CANARY7f3a"
@@ -81,6 +81,10 @@ LIFE = [
     "closing-note",
     # A comment on the goals: private even once the goals are shared.
     "comment",
+    # A declined proposal on the confidentiality, its reason and the answer.
+    "proposal",
+    "proposal-reason",
+    "declined",
 ]
 
 
@@ -97,6 +101,18 @@ def secret(agreement):
             expected_revision=current.sections_by_kind[kind].revision,
             save=lambda current=current, kind=kind: _hide(current, kind),
         )
+    current = fresh(agreement)
+    proposal = current.propose_change(
+        Section.Kind.CONFIDENTIALITY,
+        by=agreement.mentee,
+        expected_revision=current.sections_by_kind["confidentiality"].revision,
+        save=lambda: Confidentiality.objects.filter(agreement=agreement).update(
+            work_matters=canary("proposal")
+        ),
+        form_data={"work_matters": [canary("proposal")]},
+        reason=canary("proposal-reason"),
+    )
+    fresh(agreement).decline_proposal(proposal.pk, by=agreement.mentor, response=canary("declined"))
     demo.agree_all(agreement)
     demo.sign_as(agreement, agreement.mentor)
     demo.sign_as(agreement, agreement.mentee)
@@ -192,6 +208,10 @@ def test_the_fixture_really_hides_canaries(secret, client):
     client_for(client, secret.mentor)
     page = client.get(reverse("agreements:detail", args=[secret.uuid])).text
     page += client.get(reverse("agreements:checkins", args=[secret.uuid])).text
+    proposal = Proposal.objects.get(section__agreement=secret)
+    page += client.get(
+        reverse("agreements:section_proposal", args=[secret.uuid, "confidentiality", proposal.pk])
+    ).text
     for where in HIDDEN_KINDS + LIFE:
         if where != "closing-note":  # shown on the exit page, not these
             assert canary(where) in page, where

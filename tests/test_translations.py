@@ -24,6 +24,7 @@ from django.db import models
 from django.test import Client, override_settings
 from django.utils.translation import to_locale, trans_real
 
+from agreements.models import Proposal
 from tests.test_authorization import MATRIX, STATES, expected, url_for, users, world
 
 OPEN, CLOSE = "⟦", "⟧"
@@ -228,7 +229,24 @@ def typed_values():
                 if isinstance(value, str):
                     values.update(" ".join(line.split()) for line in value.splitlines())
                     values.add(" ".join(value.split()))
+    # A proposal keeps what its author typed as the section's canonical data.
+    for data in Proposal.objects.values_list("data", flat=True):
+        for value in _leaves(data):
+            values.update(" ".join(line.split()) for line in value.splitlines())
+            values.add(" ".join(value.split()))
     return sorted((value for value in values if len(value) > 1), key=len, reverse=True)
+
+
+def _leaves(data):
+    """The strings in a JSON value."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for item in data.values():
+            yield from _leaves(item)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _leaves(item)
 
 
 INNERMOST = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")

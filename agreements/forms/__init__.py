@@ -2,7 +2,7 @@
 
 from .accounts import AccountForm, AdminLoginForm, LoginForm, PasswordResetForm
 from .checkins import CheckInAnswerForm, CheckInRecordForm
-from .discussion import CommentForm
+from .discussion import CommentForm, DeclineForm, ProposalReasonForm
 from .ending import ClosingNoteForm
 from .imports import PairingConfirmForm, PairingUploadForm
 from .pairings import EndPairingForm, PairingForm, RepairForm
@@ -18,6 +18,7 @@ __all__ = [
     "CheckInRecordForm",
     "ClosingNoteForm",
     "CommentForm",
+    "DeclineForm",
     "EndPairingForm",
     "LoginForm",
     "OffLimitsAdditionForm",
@@ -26,6 +27,7 @@ __all__ = [
     "PairingUploadForm",
     "PasswordResetForm",
     "ProgramTemplateForm",
+    "ProposalReasonForm",
     "RepairForm",
     "SectionEditor",
     "SignForm",

@@ -4,7 +4,7 @@ from .calendar import CalendarFeed
 from .checkins import CheckInRecord, CheckInState, GoalProgress, PlannedCheckIn, StillWorking
 from .clauses import CONSENT_STATEMENT, STATEMENTS
 from .confidentiality import Confidentiality, OffLimitsTopic
-from .discussion import SectionComment, ThreadRead
+from .discussion import Proposal, SectionComment, ThreadRead
 from .drafting import Section, SectionRevision
 from .effects import Effect
 from .ending import ClosingNote, runs_on
@@ -44,6 +44,7 @@ __all__ = [
     "Party",
     "PlannedCheckIn",
     "Program",
+    "Proposal",
     "Reminder",
     "Section",
     "SectionComment",

@@ -165,6 +165,7 @@ class AmendingMixin(models.Model):
                 details={"section": kind, "changes": record_changes(before, data)},
             )
         self._void_working_signatures(now, reason, origin=origin)
+        self._lapse_open_proposals(now)
         self.amending_since = None
         self._finish(
             Event.AMENDMENT_WITHDRAWN,

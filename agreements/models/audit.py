@@ -97,6 +97,10 @@ class AuditEvent(models.Model):
         SHARING_WITHDRAWN = "sharing_withdrawn", gettext_lazy("Sharing with the program withdrawn")
         PROGRAM_REMINDER = "program_reminder", gettext_lazy("Reminder sent by the program")
         SECTION_COMMENTED = "section_commented", gettext_lazy("Comment on a section")
+        PROPOSAL_MADE = "proposal_made", gettext_lazy("Change proposed")
+        PROPOSAL_ACCEPTED = "proposal_accepted", gettext_lazy("Proposal accepted")
+        PROPOSAL_DECLINED = "proposal_declined", gettext_lazy("Proposal declined")
+        PROPOSAL_WITHDRAWN = "proposal_withdrawn", gettext_lazy("Proposal withdrawn")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"

@@ -191,22 +191,7 @@ class DraftingMixin(models.Model):
             if not agreement.is_editable:
                 raise AgreementSigned(_("This agreement is signed and can no longer be edited."))
             section = agreement.sections_by_kind[kind]
-            if section.revision != expected_revision:
-                seen = section.revisions.filter(revision=expected_revision).first()
-                changes = describe_changes(seen.data if seen else {}, agreement.section_data(kind))
-                if section.updated_by:
-                    message = _(
-                        "%(name)s saved this section while you were editing it. Nothing of "
-                        "yours was saved: check their changes below, then save again to "
-                        "replace them."
-                    ) % {"name": section.updated_by.full_name}
-                else:
-                    message = _(
-                        "Someone saved this section while you were editing it. Nothing of "
-                        "yours was saved: check their changes below, then save again to "
-                        "replace them."
-                    )
-                raise SectionConflict(message, section=section, changes=changes)
+            agreement._refuse_if_saved_since(section, expected_revision)
             before = agreement.section_data(kind)
             try:
                 with transaction.atomic():
@@ -244,6 +229,27 @@ class DraftingMixin(models.Model):
             )
             agreement._settle(now)
             return True
+
+    def _refuse_if_saved_since(self, section, expected_revision):
+        """Raise ``SectionConflict``, with what changed, when the section was
+        saved since the form that carries ``expected_revision`` was opened."""
+        if section.revision == expected_revision:
+            return
+        seen = section.revisions.filter(revision=expected_revision).first()
+        changes = describe_changes(seen.data if seen else {}, self.section_data(section.kind))
+        if section.updated_by:
+            message = _(
+                "%(name)s saved this section while you were editing it. Nothing of "
+                "yours was saved: check their changes below, then save again to "
+                "replace them."
+            ) % {"name": section.updated_by.full_name}
+        else:
+            message = _(
+                "Someone saved this section while you were editing it. Nothing of "
+                "yours was saved: check their changes below, then save again to "
+                "replace them."
+            )
+        raise SectionConflict(message, section=section, changes=changes)
 
     def _keep_revision(self, kind, data, *, by, at, agreed=False):
         """Bump the section's revision, the token its edit form carries, and

@@ -266,6 +266,8 @@ class EndingMixin(models.Model):
             self._void_working_signatures(
                 now, "The pairing ended before both had signed.", origin=origin
             )
+        # A proposal left open can no longer be answered.
+        self._lapse_open_proposals(now)
         self.status = self.Status.ENDED
         self.end_reason = reason
         self.ended_at = now

@@ -298,6 +298,7 @@ class SigningMixin(models.Model):
                 at=now,
                 details={"version": previous.number, "superseded_by": version.number},
             )
+        self._lapse_open_proposals(now)
         version.status, version.in_force_at = AgreementVersion.Status.IN_FORCE, now
         version.save(update_fields=["status", "in_force_at"])
         self._copy_dates_in_force(version)

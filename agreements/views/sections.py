@@ -1,18 +1,26 @@
-"""The sections of an agreement: edit one, agree to it, read its history,
-discuss it, and add a topic to the off-limits list of an agreement in force."""
+"""The sections of an agreement: edit one or propose the edit, agree to it,
+read its history, discuss it, answer a proposal, and add a topic to the
+off-limits list of an agreement in force."""
 
 from functools import partial
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agreements.exceptions import SectionConflict, SectionInvalid
-from agreements.forms import CommentForm, OffLimitsAdditionForm, SectionEditor
-from agreements.models import Agreement, Origin, Section, ThreadRead
+from agreements.exceptions import SectionConflict, SectionIncomplete, SectionInvalid
+from agreements.forms import (
+    CommentForm,
+    DeclineForm,
+    OffLimitsAdditionForm,
+    ProposalReasonForm,
+    SectionEditor,
+)
+from agreements.models import Agreement, Origin, Party, Proposal, Section, ThreadRead
 from agreements.models.changes import describe_changes
 
 from .access import agreement_for, attempt, detail_url, moved
@@ -28,42 +36,45 @@ def _posted_revision(request):
 
 
 def section_edit(request, agreement_id, kind):
+    """Edit a section, or propose the edit to the other party instead."""
     agreement = agreement_for(request, agreement_id)
     if not agreement.is_editable:
         # 403.html shows this to the person.
         raise PermissionDenied(_("A signed agreement can only be changed through an amendment."))
     party = agreement.party_of(request.user)
+    other = agreement.other_person(request.user)
     section = agreement.sections_by_kind[kind]
     revision = section.revision
     conflict = invalid = None
+    proposing = "propose" in request.POST
+    reason = ProposalReasonForm(request.POST if proposing else None)
     if request.method == "POST":
         editor = SectionEditor(agreement, kind, party, data=request.POST)
         revision = _posted_revision(request)
-        if editor.is_valid():
+        if editor.is_valid() and (not proposing or reason.is_valid()):
+            move, done, unchanged = _save_or_propose(
+                request, agreement, section, editor, revision, proposing and reason, other
+            )
             try:
                 return attempt(
                     request,
-                    partial(
-                        agreement.save_section,
-                        kind,
-                        by=request.user,
-                        expected_revision=revision,
-                        save=editor.save,
-                        origin=Origin.of(request),
-                    ),
-                    # Translators: the name of a section, such as "Goals".
-                    done=_("%(section)s saved. Both of you need to agree to it again.")
-                    % {"section": section.get_kind_display()},
-                    unchanged=_("Nothing changed."),
+                    move,
+                    done=done,
+                    unchanged=unchanged,
                     back=detail_url(agreement, kind),
-                    reraise=(SectionConflict, SectionInvalid),
+                    reraise=(SectionConflict, SectionInvalid, SectionIncomplete),
                 )
             except SectionConflict as exc:
                 conflict = exc
                 # The next save, made knowingly, replaces their revision.
                 revision = exc.section.revision
-            except SectionInvalid as exc:
+            except (SectionInvalid, SectionIncomplete) as exc:
+                # Said above the form, which keeps what they typed.
                 invalid = exc.message
+    elif countered := _countered(request, agreement, kind):
+        # A counter-proposal starts from the other party's proposal, filled in.
+        editor = SectionEditor(agreement, kind, party, data=_as_posted(countered.form_data))
+        editor.is_valid()
     else:
         editor = SectionEditor(agreement, kind, party)
     return render(
@@ -77,9 +88,67 @@ def section_edit(request, agreement_id, kind):
             "conflict": conflict,
             "invalid": invalid,
             "party": party,
+            "other": other,
+            "reason": reason,
+            "proposing": proposing or bool(request.GET.get("counter")),
         },
         status=409 if conflict else 200,
     )
+
+
+# The edit form's fields that are not the section's.
+NOT_THE_SECTION = {"csrfmiddlewaretoken", "revision", "propose"}
+
+
+def _form_data(post):
+    """The section's fields of a posted edit form, as a proposal keeps them."""
+    return {
+        name: post.getlist(name)
+        for name in post
+        if name not in NOT_THE_SECTION and not name.startswith(ProposalReasonForm.prefix)
+    }
+
+
+def _as_posted(form_data):
+    posted = QueryDict(mutable=True)
+    for name, values in form_data.items():
+        posted.setlist(name, values)
+    return posted
+
+
+def _save_or_propose(request, agreement, section, editor, revision, reason, other):
+    """The move of the edit form's button, and what to say after it: save
+    the section, or (``reason``, a valid form) propose it."""
+    kind = section.kind
+    if reason:
+        move = partial(
+            agreement.propose_change,
+            kind,
+            by=request.user,
+            expected_revision=revision,
+            save=editor.save,
+            form_data=_form_data(request.POST),
+            reason=reason.cleaned_data["reason"],
+            origin=Origin.of(request),
+        )
+        done = _(
+            "Your proposal is on its way to %(name)s. The section stays as it is until "
+            "they accept it."
+        ) % {"name": other.full_name}
+        return move, done, _("Nothing to propose: the section already says this.")
+    move = partial(
+        agreement.save_section,
+        kind,
+        by=request.user,
+        expected_revision=revision,
+        save=editor.save,
+        origin=Origin.of(request),
+    )
+    # Translators: the name of a section, such as "Goals".
+    done = _("%(section)s saved. Both of you need to agree to it again.") % {
+        "section": section.get_kind_display()
+    }
+    return move, done, _("Nothing changed.")
 
 
 def section_history(request, agreement_id, kind):
@@ -129,6 +198,137 @@ def section_discussion(request, agreement_id, kind):
         request,
         "agreements/section_discussion.html",
         {"agreement": agreement, "section": section, "comments": comments, "form": form},
+    )
+
+
+def _countered(request, agreement, kind):
+    """The open proposal of the other party that ``?counter=`` names, if any."""
+    try:
+        number = int(request.GET.get("counter", ""))
+    except ValueError:
+        return None
+    return (
+        Proposal.objects.filter(
+            section__agreement=agreement, section__kind=kind, pk=number, status="open"
+        )
+        .exclude(party=agreement.party_of(request.user))
+        .first()
+    )
+
+
+def _proposal_for(agreement, kind, number):
+    """A proposal on the agreement's section ``kind``, else 404."""
+    return get_object_or_404(
+        Proposal.objects.select_related("section", "author", "decided_by"),
+        section__agreement=agreement,
+        section__kind=kind,
+        pk=number,
+    )
+
+
+def section_proposal(request, agreement_id, kind, number):
+    """A proposal, field by field beside the section it was made on, with
+    what its reader may do about it."""
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    proposal = _proposal_for(agreement, kind, number)
+    made_on = proposal.section.revisions.filter(revision=proposal.base_revision).first()
+    return render(
+        request,
+        "agreements/section_proposal.html",
+        {
+            "agreement": agreement,
+            "section": proposal.section,
+            "proposal": proposal,
+            "changes": describe_changes(made_on.data if made_on else {}, proposal.data),
+            "mine": proposal.party == agreement.party_of(request.user),
+            "other": agreement.other_person(request.user),
+            "decline_form": DeclineForm(),
+        },
+    )
+
+
+def _proposal_url(agreement, proposal):
+    return reverse(
+        "agreements:section_proposal", args=[agreement.uuid, proposal.section.kind, proposal.pk]
+    )
+
+
+@require_POST
+def proposal_accept(request, agreement_id, kind, number):
+    agreement = agreement_for(request, agreement_id)
+    proposal = _proposal_for(agreement, kind, number)
+    # Its author's form, replayed: the change is made as their save would have.
+    editor = SectionEditor(
+        agreement, kind, Party(proposal.party), data=_as_posted(proposal.form_data)
+    )
+    section = proposal.section.get_kind_display()
+    if not editor.is_valid():
+        messages.error(
+            request,
+            _(
+                "The section changed after this proposal was made, so it cannot be accepted "
+                "as it is. Read the section as it is now, then propose again."
+            ),
+        )
+        return redirect(_proposal_url(agreement, proposal))
+    return attempt(
+        request,
+        partial(
+            agreement.accept_proposal,
+            proposal.pk,
+            by=request.user,
+            save=editor.save,
+            origin=Origin.of(request),
+        ),
+        # Translators: the name of a section, such as "Goals".
+        done=lambda agreed: (
+            (
+                _("You accepted the proposal: %(section)s now reads so, agreed by both of you.")
+                if agreed
+                else _(
+                    "You accepted the proposal: %(section)s now reads so. It is not finished yet: "
+                    "fill it in, then both of you agree to it."
+                )
+            )
+            % {"section": section}
+        ),
+        back=detail_url(agreement, kind),
+    )
+
+
+@require_POST
+def proposal_decline(request, agreement_id, kind, number):
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    proposal = _proposal_for(agreement, kind, number)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["response"]))
+        return redirect(_proposal_url(agreement, proposal))
+    return attempt(
+        request,
+        partial(
+            agreement.decline_proposal,
+            proposal.pk,
+            by=request.user,
+            response=form.cleaned_data["response"],
+            origin=Origin.of(request),
+        ),
+        done=_("You declined the proposal. The section stays as it is."),
+        back=detail_url(agreement, kind),
+    )
+
+
+@require_POST
+def proposal_withdraw(request, agreement_id, kind, number):
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    proposal = _proposal_for(agreement, kind, number)
+    return attempt(
+        request,
+        partial(
+            agreement.withdraw_proposal, proposal.pk, by=request.user, origin=Origin.of(request)
+        ),
+        done=_("You withdrew your proposal."),
+        back=detail_url(agreement, kind),
     )
 
 
