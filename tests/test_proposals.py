@@ -651,3 +651,12 @@ def test_accepting_a_counter_proposal_closes_the_one_it_answered(ready, mentor, 
     assert (counter.status, mine.status) == (Proposal.Status.ACCEPTED, Proposal.Status.LAPSED)
     page = make_client(mentee).get(reverse("agreements:detail", args=[ready.uuid])).text
     assert "Your proposal, waiting for" not in page
+
+
+def test_the_home_page_says_whose_answer_a_proposal_waits_for(ready, mentor, mentee):
+    propose_location(ready, by=mentee, location="The library")
+    mentor_home = make_client(mentor).get(reverse("agreements:home")).text
+    mentee_home = make_client(mentee).get(reverse("agreements:home")).text
+    assert "Answer the proposal of Milo Mentee on “Meeting schedule”" in mentor_home
+    assert "Waiting for Maria Mentor to answer your proposal on “Meeting schedule”" in mentee_home
+    assert "The library" not in mentor_home + mentee_home

@@ -148,6 +148,24 @@ class DraftingMixin(models.Model):
                 )
                 % {"name": self.user_for(other).full_name, "count": theirs}
             )
+        # Proposals, from the prefetched sections' (``proposals``, open ones).
+        for section in sections:
+            for proposal in section.proposals.all():
+                if proposal.status != "open":
+                    continue
+                words = {"section": section.get_kind_display()}
+                if proposal.party == party:
+                    todo.append(
+                        # Translators: a section's name, such as "Goals".
+                        _("Waiting for %(name)s to answer your proposal on “%(section)s”")
+                        % {**words, "name": self.user_for(other).full_name}
+                    )
+                else:
+                    todo.append(
+                        # Translators: a section's name, such as "Goals".
+                        _("Answer the proposal of %(name)s on “%(section)s”")
+                        % {**words, "name": self.user_for(other).full_name}
+                    )
         if self.is_amending and not any(
             section.updated_at and section.updated_at > self.amending_since for section in sections
         ):

@@ -5,7 +5,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from agreements import drafts
 from agreements.calendar import next_meeting
 from agreements.forms import SignForm
-from agreements.models import Agreement, AuditEvent, Origin, Program, Section
+from agreements.models import Agreement, AuditEvent, Origin, Program, Proposal, Section
 
 from .access import agreement_for, attempt, detail_url
 
@@ -37,7 +37,13 @@ def home(request):
     agreements = (
         Agreement.objects.for_party(request.user)
         .select_related("program", "mentor", "mentee", "term")
-        .prefetch_related("sections", "signatures", "versions")
+        .prefetch_related(
+            "sections",
+            # What waits for an answer: the open proposals.
+            Prefetch("sections__proposals", queryset=Proposal.objects.filter(status="open")),
+            "signatures",
+            "versions",
+        )
         .with_records()
     )
     now, today = timezone.now(), request.user.today()
