@@ -4,7 +4,6 @@ The sections kept as rows (goals, check-ins, off-limits topics) have their forms
 ``section_rows``.
 """
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.db import transaction
@@ -13,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import (
-    Agreement,
     Confidentiality,
     ContactPreference,
     MeetingSchedule,
@@ -23,10 +21,11 @@ from agreements.models import (
 )
 from agreements.services import MAX_CHECKINS, add_months, checkin_dates
 
+from .languages import LanguageForm
 from .section_rows import CheckInFormSet, GoalFormSet, OffLimitsTopicFormSet
 from .widgets import (
     DateField,
-    LanguageSelect,
+    inline_helper,
     join_help,
     name_blank_choices,
     needed,
@@ -49,13 +48,6 @@ CHANNEL_DETAILS_MISSING = {
     "by_video": gettext_lazy("Give the details for video call."),
     "by_chat": gettext_lazy("Give the details for chat."),
 }
-
-
-def _inline_helper():
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.disable_csrf = True
-    return helper
 
 
 def suggested_checkins(agreement):
@@ -90,7 +82,7 @@ class ContactPreferenceForm(forms.ModelForm):
                 needed(self.fields[details], CHANNEL_NEEDED[flag])
         # Not needed to save a draft, but to agree to the section.
         needed(self.fields["response_time"])
-        self.helper = _inline_helper()
+        self.helper = inline_helper()
         rows = [
             Row(
                 Column(flag, css_class="col-sm-4 pt-sm-4"),
@@ -172,7 +164,7 @@ class MeetingScheduleForm(forms.ModelForm):
         self.fields["notice_hours"].required = True
         self.fields["duration_minutes"].widget.attrs.update(min=5, max=600)
         self.fields["notice_hours"].widget.attrs.update(max=720)
-        self.helper = _inline_helper()
+        self.helper = inline_helper()
         self.helper.layout = Layout(
             Row(Column("frequency"), Column("frequency_custom")),
             Row(Column("time"), Column("time_zone")),
@@ -252,7 +244,7 @@ class ConfidentialityForm(forms.ModelForm):
             self.fields["exceptions_notes"].disabled = True
             self.fields["exceptions_notes"].help_text = POLICY_HELP
             self.initial["exceptions_notes"] = policy["exceptions_notes"]
-        self.helper = _inline_helper()
+        self.helper = inline_helper()
         self.helper.layout = Layout(
             Fieldset(
                 _("What stays between you"), "work_matters", "personal_matters", "mentor_areas"
@@ -346,7 +338,7 @@ class TermForm(forms.ModelForm):
                     months,
                 ) % {"months": months}
             exit_date.help_text = join_help(exit_date.help_text, suggestion)
-        self.helper = _inline_helper()
+        self.helper = inline_helper()
         self.helper.layout = Layout(
             Row(Column("start_date"), Column("exit_date")),
             Row(Column("notice_days"), Column("closing_conversation", css_class="pt-md-4")),
@@ -393,53 +385,6 @@ class TermForm(forms.ModelForm):
                         ),
                     )
         return cleaned
-
-
-class LanguageForm(forms.ModelForm):
-    """The language the agreement is written and signed in, and a second one
-    to show beside it."""
-
-    class Meta:
-        model = Agreement
-        fields = ["language", "second_language"]
-        labels = {
-            "language": gettext_lazy("Language of the agreement"),
-            "second_language": gettext_lazy("Also show it in"),
-        }
-        help_texts = {
-            "language": gettext_lazy(
-                "The headings, the fixed clauses, the statement you sign and the PDF are in "
-                "this language. What each of you writes stays as you wrote it."
-            ),
-            "second_language": gettext_lazy(
-                "If you choose one, the PDF shows both languages side by side and says that "
-                "the language of the agreement is the one that binds."
-            ),
-        }
-        widgets = {"language": LanguageSelect, "second_language": LanguageSelect}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        name_blank_choices(self, {"second_language": _("No second language")})
-        self.helper = _inline_helper()
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("second_language") and cleaned["second_language"] == cleaned.get("language"):
-            self.add_error(
-                "second_language",
-                forms.ValidationError(
-                    _("Choose a different language from the agreement's, or none."),
-                    code="same_language",
-                ),
-            )
-        return cleaned
-
-    def save(self, commit=True):
-        # Only these two fields: the rest of this copy of the agreement may be
-        # older than the row the move locked.
-        self.instance.save(update_fields=["language", "second_language"])
-        return self.instance
 
 
 class SectionEditor:

@@ -4,6 +4,7 @@ import datetime
 import re
 import zoneinfo
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.formats import date_format
@@ -65,6 +66,14 @@ class LanguageSelect(forms.Select):
         if value:
             option["attrs"]["lang"] = value
         return option
+
+
+def inline_helper():
+    """A crispy helper for fields inside a form the template writes itself."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
 
 
 def name_blank_choices(form, blanks):

@@ -4,12 +4,13 @@ from .calendar import CalendarFeed
 from .checkins import CheckInRecord, CheckInState, GoalProgress, PlannedCheckIn, StillWorking
 from .clauses import CONSENT_STATEMENT, STATEMENTS
 from .confidentiality import Confidentiality, OffLimitsTopic
-from .discussion import Proposal, SectionComment, ThreadRead
+from .discussion import SectionComment, ThreadRead
 from .drafting import Section, SectionRevision
 from .effects import Effect
 from .ending import ClosingNote, runs_on
 from .parties import Party
 from .programs import Program
+from .proposals import Proposal
 from .reminders import Reminder
 from .sections import Arranger, CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 from .sharing import SharingConsent

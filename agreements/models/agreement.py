@@ -2,9 +2,9 @@
 
 Each concern is an abstract model that owns its fields and its moves, in its
 own module: drafting, signing, amending, check-ins, ending, sharing, the
-sections' discussions and the program's reminders. This module holds what
-they share: the parties, the prefetched content, the row lock, the audit
-trail and the notices.
+sections' discussions and proposals, and the program's reminders. This
+module holds what they share: the parties, the prefetched content, the row
+lock, the audit trail and the notices.
 
 Every move follows one shape: lock the row (``_lock``), check the state and
 raise a named refusal (``agreements.exceptions``), change the rows, and end
@@ -39,6 +39,7 @@ from .effects import Effect
 from .ending import ClosingNote, EndingMixin
 from .overview import OverviewMixin, OverviewQuerySet
 from .parties import Party
+from .proposals import ProposalsMixin
 from .reminders import RemindersMixin
 from .sharing import SharingMixin
 from .signing import Signature, SigningMixin
@@ -110,6 +111,7 @@ class Agreement(
     EndingMixin,
     SharingMixin,
     DiscussionMixin,
+    ProposalsMixin,
     RemindersMixin,
     OverviewMixin,
     models.Model,

@@ -1,12 +1,10 @@
-"""Discussion: a conversation per section, and proposals, private to the pair.
+"""Discussion: a conversation per section, private to the pair.
 
 Either party writes comments on a section, to ask about it or say why they
-would word it otherwise, and may propose a change instead of saving it: the
-section as they would like it, which the other accepts (it then applies, as
-agreed by both) or declines. What they write is theirs, like the section's
-content: the audit trail records that a comment or proposal was made, never
-its words, and the program's admins never read it. ``DiscussionMixin`` is a
-concern of ``Agreement``.
+would word it otherwise (and may propose a change: ``proposals.py``). What
+they write is theirs, like the section's content: the audit trail records
+that a comment was made, never its words, and the program's admins never
+read it. ``DiscussionMixin`` is a concern of ``Agreement``.
 """
 
 from __future__ import annotations
@@ -14,32 +12,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
-from agreements import content
-from agreements.exceptions import (
-    AgreementSigned,
-    AlreadyEnded,
-    ProposalClosed,
-    ProposalStale,
-    SectionInvalid,
-)
+from agreements.exceptions import AlreadyEnded
 
 from .audit import AuditEvent
-from .changes import record_changes
 from .drafting import Section
-from .parties import Party
-from .text import long_text, untranslated
+from .proposals import Proposal
+from .text import long_text
 
 Event = AuditEvent.Kind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from .agreement import Agreement
     from .audit import Origin
     from .users import User
@@ -120,235 +108,6 @@ class DiscussionMixin(models.Model):
             ThreadRead.mark(section, by, now)
             return comment
 
-    def propose_change(
-        self: Agreement,
-        kind: str,
-        *,
-        by: User,
-        expected_revision: int,
-        save: Callable[[], object],
-        form_data: dict,
-        reason: str = "",
-        origin: Origin | None = None,
-    ) -> Proposal | None:
-        """Propose the section as ``save()`` (the form's, sent as
-        ``form_data``) would leave it, without changing it; None if that is
-        what it says already. It replaces the party's open proposal on the
-        section, if any."""
-        with transaction.atomic():
-            agreement = self._lock()
-            if not agreement.is_editable:
-                raise AgreementSigned(
-                    _("A signed agreement can only be changed through an amendment.")
-                )
-            section = agreement.sections_by_kind[kind]
-            agreement._refuse_if_saved_since(section, expected_revision)
-            before = content.normalise(agreement.section_data(kind))
-            proposed = agreement._as_it_would_read(kind, save)
-            if proposed == before:
-                return None
-            party = agreement.party_of(by)
-            now = timezone.now()
-            Proposal.objects.filter(
-                section=section, party=party, status=Proposal.Status.OPEN
-            ).update(status=Proposal.Status.WITHDRAWN, decided_by=by, decided_at=now)
-            proposal = Proposal.objects.create(
-                section=section,
-                author=by,
-                party=party,
-                base_revision=section.revision,
-                data=proposed,
-                form_data=form_data,
-                reason=reason,
-                made_at=now,
-            )
-            agreement._finish(
-                Event.PROPOSAL_MADE,
-                by=by,
-                origin=origin,
-                at=now,
-                details={"section": kind, "proposal": proposal.pk},
-            )
-            return proposal
-
-    def _as_it_would_read(self: Agreement, kind: str, save: Callable[[], object]):
-        """The section's canonical data after ``save()``, which is rolled back."""
-        try:
-            with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        save()
-                except IntegrityError:
-                    raise SectionInvalid(
-                        _(
-                            "These changes clash with each other (two check-ins on one day?). "
-                            "Nothing was proposed."
-                        )
-                    ) from None
-                changed = type(self).objects.with_working_copy().get(pk=self.pk)
-                problems = changed.date_problems()
-                data = content.normalise(changed.section_data(kind))
-                raise _Measured
-        except _Measured:
-            pass
-        if problems:
-            raise SectionInvalid(" ".join([*problems, _("Nothing was proposed.")]))
-        return data
-
-    def accept_proposal(
-        self: Agreement,
-        number: int,
-        *,
-        by: User,
-        save: Callable[[], object],
-        origin: Origin | None = None,
-    ) -> bool:
-        """The other party's proposal applies: ``save()`` replays its author's
-        form, so the change is made as their own save would have made it (rows
-        keep their ids, and what hangs on them), and both agree to the result
-        if the section is then complete. Returns whether they both agreed."""
-        with transaction.atomic():
-            agreement = self._lock()
-            proposal = agreement._open_proposal(number, answered_by=by)
-            section, kind = proposal.section, proposal.section.kind
-            if section.revision != proposal.base_revision:
-                raise ProposalStale(_stale())
-            before = agreement.section_data(kind)
-            try:
-                with transaction.atomic():
-                    save()
-            except IntegrityError:
-                raise ProposalStale(_stale()) from None
-            agreement = agreement._reload()
-            after = content.normalise(agreement.section_data(kind))
-            if after != content.normalise(proposal.data):
-                # Something the revision does not track moved under it.
-                raise ProposalStale(_stale())
-            if problems := agreement.date_problems():
-                raise SectionInvalid(" ".join([*problems, _("Nothing was changed.")]))
-            agreed = agreement.section_is_complete(kind)
-            now = timezone.now()
-            agreement._keep_revision(kind, after, by=proposal.author, at=now, agreed=agreed)
-            proposal.status, proposal.decided_by, proposal.decided_at = (
-                Proposal.Status.ACCEPTED,
-                by,
-                now,
-            )
-            proposal.save(update_fields=["status", "decided_by", "decided_at"])
-            # The section changed under any other open proposal on it: the
-            # acceptor's own, which this one answered, included.
-            Proposal.objects.filter(section=section, status=Proposal.Status.OPEN).update(
-                status=Proposal.Status.LAPSED, decided_at=now
-            )
-            agreement._finish(
-                Event.PROPOSAL_ACCEPTED,
-                by=by,
-                origin=origin,
-                at=now,
-                details={
-                    "section": kind,
-                    "proposal": proposal.pk,
-                    "proposed_by": proposal.party,
-                    "changes": record_changes(before, after),
-                },
-            )
-            agreement._void_working_signatures(
-                now,
-                f"{untranslated(Section.Kind(kind).label)} was changed by a proposal accepted "
-                "after signing.",
-                origin=origin,
-            )
-            agreement._settle(now)
-            return agreed
-
-    def decline_proposal(
-        self: Agreement,
-        number: int,
-        *,
-        by: User,
-        response: str = "",
-        origin: Origin | None = None,
-    ) -> None:
-        """The other party declines a proposal, perhaps saying why: nothing changes."""
-        with transaction.atomic():
-            agreement = self._lock()
-            proposal = agreement._open_proposal(number, answered_by=by)
-            now = timezone.now()
-            proposal.status, proposal.decided_by, proposal.decided_at = (
-                Proposal.Status.DECLINED,
-                by,
-                now,
-            )
-            proposal.response = response
-            proposal.save(update_fields=["status", "decided_by", "decided_at", "response"])
-            kind = proposal.section.kind
-            agreement._finish(
-                Event.PROPOSAL_DECLINED,
-                by=by,
-                origin=origin,
-                at=now,
-                details={"section": kind, "proposal": proposal.pk},
-            )
-
-    def withdraw_proposal(
-        self: Agreement, number: int, *, by: User, origin: Origin | None = None
-    ) -> None:
-        """Its author takes a proposal back."""
-        with transaction.atomic():
-            agreement = self._lock()
-            proposal = agreement._proposal(number)
-            if proposal.party != agreement.party_of(by):
-                raise ProposalClosed(_("Only whoever made a proposal can withdraw it."))
-            if proposal.status != Proposal.Status.OPEN or not agreement.is_editable:
-                raise ProposalClosed(_("This proposal is no longer open."))
-            now = timezone.now()
-            proposal.status, proposal.decided_by, proposal.decided_at = (
-                Proposal.Status.WITHDRAWN,
-                by,
-                now,
-            )
-            proposal.save(update_fields=["status", "decided_by", "decided_at"])
-            agreement._finish(
-                Event.PROPOSAL_WITHDRAWN,
-                by=by,
-                origin=origin,
-                at=now,
-                details={"section": proposal.section.kind, "proposal": proposal.pk},
-            )
-
-    def _lapse_open_proposals(self, at):
-        """The working copy closed (signed, its amendment withdrawn, or the
-        agreement ended): its open proposals can no longer be answered."""
-        Proposal.objects.filter(section__agreement=self, status=Proposal.Status.OPEN).update(
-            status=Proposal.Status.LAPSED, decided_at=at
-        )
-
-    def _proposal(self, number):
-        return Proposal.objects.select_related("section", "author").get(
-            section__agreement=self, pk=number
-        )
-
-    def _open_proposal(self: Agreement, number: int, *, answered_by: User) -> Proposal:
-        """The proposal ``answered_by`` may accept or decline: open, on a
-        working copy that can change, made by the other party."""
-        proposal = self._proposal(number)
-        if proposal.status != Proposal.Status.OPEN:
-            raise ProposalClosed(_("This proposal is no longer open."))
-        if not self.is_editable:
-            raise AgreementSigned(_("This agreement is signed and can no longer be changed."))
-        if proposal.party == self.party_of(answered_by):
-            raise ProposalClosed(
-                _("This is your own proposal: the other party accepts or declines it.")
-            )
-        return proposal
-
-
-def _stale():
-    return _(
-        "The section changed after this proposal was made, so it cannot be accepted as it "
-        "is. Read the section as it is now, then propose again."
-    )
-
 
 class Discussion:
     """What the agreement page shows of one section's discussion."""
@@ -356,10 +115,6 @@ class Discussion:
     def __init__(self, *, count, unread, latest, proposals):
         self.count, self.unread, self.latest = count, unread, latest
         self.proposals = proposals
-
-
-class _Measured(Exception):
-    """Rolls back a change made only to see what the section would then say."""
 
 
 class SectionComment(models.Model):
@@ -380,57 +135,6 @@ class SectionComment(models.Model):
 
     def __str__(self):
         return _("Comment on %(section)s") % {"section": self.section}
-
-
-class Proposal(models.Model):
-    """One party's proposed version of a section: the section's canonical data
-    as they would like it, made on one revision of it."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", pgettext_lazy("a proposal", "Open")
-        ACCEPTED = "accepted", pgettext_lazy("a proposal", "Accepted")
-        DECLINED = "declined", pgettext_lazy("a proposal", "Declined")
-        WITHDRAWN = "withdrawn", pgettext_lazy("a proposal", "Withdrawn")
-        # Still open when the working copy closed: signed, or its amendment withdrawn.
-        LAPSED = "lapsed", pgettext_lazy("a proposal", "Lapsed")
-
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="proposals")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    party = models.CharField(max_length=6, choices=Party.choices)
-    # The section's revision it was made on: once the section changes, it is stale.
-    base_revision = models.PositiveIntegerField()
-    data = models.JSONField()
-    # The author's form as they sent it ({field: [values]}): accepting it
-    # replays it (``accept_proposal``), and countering opens it, filled in.
-    form_data = models.JSONField(default=dict)
-    reason = long_text(gettext_lazy("why (optional)"), blank=True)
-    made_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=9, choices=Status.choices, default=Status.OPEN)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    # Why it was declined, if its answer said.
-    response = long_text(gettext_lazy("why (optional)"), blank=True)
-
-    class Meta:
-        ordering = ["made_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["section", "party"],
-                condition=Q(status="open"),
-                name="agreements_proposal_one_open_per_party",
-            ),
-        ]
-
-    def __str__(self):
-        return _("Proposal on %(section)s") % {"section": self.section}
-
-    @property
-    def is_stale(self):
-        return self.status == self.Status.OPEN and self.section.revision != self.base_revision
 
 
 class ThreadRead(models.Model):
