@@ -301,7 +301,7 @@ def test_the_pair_negotiates_confidentiality_through_proposals_then_signs(
     expect(page.locator("#propose")).to_have_attribute("open", "")
     page.get_by_label(work_matters).fill(marias)
     page.screenshot(path=ARTIFACTS / "counter.png", full_page=True)
-    page.get_by_role("button", name="Send the proposal").click()
+    page.get_by_role("button", name="Send the counter-proposal").click()
     expect(page.get_by_role("alert")).to_have_text(
         "Your proposal is on its way to Milo Mentee. The section stays as it is until "
         "they accept it."

@@ -448,7 +448,42 @@ def test_the_answers_are_post_only(ready, mentor, mentee):
             assert mentor_client.get(proposal_url(ready, proposal, action)).status_code == 405
 
 
-def test_a_signed_agreement_takes_no_proposal(active, mentor):
+def test_a_proposal_on_an_agreement_in_force_starts_an_amendment(active, mentor, mentee):
+    in_force = fresh(active).version_in_force
+    page = make_client(mentor).get(detail_url(active)).text
+    assert f'href="{edit_url(active, "schedule")}"' in card(page, "schedule")
+    assert "Propose a change" in card(page, "schedule")
+    form = make_client(mentor).get(edit_url(active, "schedule")).text
+    assert "This agreement is in force, so a change to it is proposed, not saved." in form
+    assert "Save Meeting schedule" not in form
+
+    proposal = propose_location(active, by=mentor, location="The park")
+
+    after = fresh(active)
+    assert after.is_amending
+    assert after.version_in_force == in_force
+    assert after.section_data("schedule")["location"] != "The park"
+    kinds = list(after.audit_events.order_by("sequence").values_list("kind", flat=True))
+    assert kinds[-2:] == [Event.AMENDMENT_STARTED, Event.PROPOSAL_MADE]
+    # The other party accepts it into the amendment; the version in force stays.
+    make_client(mentee).post(proposal_url(active, proposal, "accept"))
+    accepted = fresh(active)
+    assert accepted.section_data("schedule")["location"] == "The park"
+    assert accepted.version_in_force == in_force
+    assert [s.kind for s in accepted.amended_sections()] == ["schedule"]
+    assert verify_chain(accepted) is None
+
+
+def test_proposing_what_an_agreement_in_force_says_starts_nothing(active, mentor):
+    with assert_unchanged(active):
+        response = propose(make_client(mentor), active, "schedule", lambda fields: {})
+    assert response.status_code == 302
+    assert not fresh(active).is_amending
+    assert not Proposal.objects.exists()
+
+
+def test_an_agreement_under_notice_takes_no_proposal(active, mentor, mentee):
+    fresh(active).give_notice(by=mentee)
     mentor_client = make_client(mentor)
     assert mentor_client.get(edit_url(active, "schedule")).status_code == 403
     with assert_unchanged(active):
@@ -458,6 +493,7 @@ def test_a_signed_agreement_takes_no_proposal(active, mentor):
         )
     assert response.status_code == 403
     assert not Proposal.objects.exists()
+    assert "Propose a change" not in mentor_client.get(detail_url(active)).text
 
 
 def test_a_proposal_left_open_from_the_draft_cannot_be_accepted_once_signed(ready, mentor, mentee):
@@ -640,15 +676,67 @@ def test_countering_opens_the_form_filled_in_with_the_proposal(ready, mentor, me
     )
 
 
-def test_accepting_a_counter_proposal_closes_the_one_it_answered(ready, mentor, mentee):
-    mine = propose_location(ready, by=mentee, location="The library")
-    counter = propose_location(ready, by=mentor, location="The park")
+def counter(agreement, proposal, *, by, location):
+    """``by`` opens the form on ``proposal``, as its page's link does, and
+    sends it back with another place."""
+    client = make_client(by)
+    url = f"{edit_url(agreement, proposal.section.kind)}?counter={proposal.pk}"
+    fields = edit_form(client.get(url))
+    assert fields["counters"] == str(proposal.pk)
+    data = {**fields, "location": location, "propose": "1", "proposal-reason": ""}
+    assert client.post(edit_url(agreement, proposal.section.kind), data).status_code == 302
+    return Proposal.objects.get(section=proposal.section, author=by, status="open")
 
-    make_client(mentee).post(proposal_url(ready, counter, "accept"))
+
+def test_a_counter_proposal_answers_the_one_it_counters(ready, mentor, mentee):
+    mine = propose_location(ready, by=mentee, location="The library")
+
+    theirs = counter(ready, mine, by=mentor, location="The park")
 
     mine.refresh_from_db()
-    counter.refresh_from_db()
-    assert (counter.status, mine.status) == (Proposal.Status.ACCEPTED, Proposal.Status.LAPSED)
+    assert (mine.status, mine.decided_by, theirs.counters) == (
+        Proposal.Status.COUNTERED,
+        mentor,
+        mine,
+    )
+    event = ready.audit_events.get(kind=Event.PROPOSAL_COUNTERED)
+    assert event.details == {"section": "schedule", "proposal": theirs.pk, "counters": mine.pk}
+    mentee_client = make_client(mentee)
+    assert proposal_url(ready, theirs) in mentee_client.get(proposal_url(ready, mine)).text
+    assert proposal_url(ready, mine) in mentee_client.get(proposal_url(ready, theirs)).text
+    # The countered proposal can no longer be accepted.
+    with assert_unchanged(ready):
+        make_client(mentor).post(proposal_url(ready, mine, "accept"))
+    assert "The park" not in str(fresh(ready).section_data("schedule"))
+    assert verify_chain(fresh(ready)) is None
+
+
+def test_countering_a_proposal_withdrawn_meanwhile_still_proposes(ready, mentor, mentee):
+    mine = propose_location(ready, by=mentee, location="The library")
+    client = make_client(mentor)
+    fields = edit_form(client.get(f"{edit_url(ready, 'schedule')}?counter={mine.pk}"))
+    fresh(ready).withdraw_proposal(mine.pk, by=mentee)
+
+    data = {**fields, "location": "The park", "propose": "1", "proposal-reason": ""}
+    assert client.post(edit_url(ready, "schedule"), data).status_code == 302
+
+    theirs = Proposal.objects.get(author=mentor, status="open")
+    assert theirs.counters is None
+    assert ready.audit_events.filter(kind=Event.PROPOSAL_COUNTERED).count() == 0
+    mine.refresh_from_db()
+    assert mine.status == Proposal.Status.WITHDRAWN
+
+
+def test_accepting_a_counter_proposal_closes_the_one_it_answered(ready, mentor, mentee):
+    mine = propose_location(ready, by=mentee, location="The library")
+    theirs = counter(ready, mine, by=mentor, location="The park")
+
+    make_client(mentee).post(proposal_url(ready, theirs, "accept"))
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (theirs.status, mine.status) == (Proposal.Status.ACCEPTED, Proposal.Status.COUNTERED)
+    assert fresh(ready).section_data("schedule")["location"] == "The park"
     page = make_client(mentee).get(reverse("agreements:detail", args=[ready.uuid])).text
     assert "Your proposal, waiting for" not in page
 

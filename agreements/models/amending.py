@@ -44,6 +44,16 @@ class AmendingMixin(models.Model):
     def is_amending(self):
         return self.status == self.Status.ACTIVE and self.amending_since is not None
 
+    @property
+    def is_amendable(self):
+        """An amendment can start: the agreement is Active, not being amended,
+        and nobody gave notice to end it."""
+        return (
+            self.status == self.Status.ACTIVE
+            and not self.is_amending
+            and self.notice_given_at is None
+        )
+
     def amended_sections(self):
         """The sections of an amendment that differ from the version in force."""
         in_force = self.version_in_force

@@ -101,6 +101,7 @@ class AuditEvent(models.Model):
         PROPOSAL_ACCEPTED = "proposal_accepted", gettext_lazy("Proposal accepted")
         PROPOSAL_DECLINED = "proposal_declined", gettext_lazy("Proposal declined")
         PROPOSAL_WITHDRAWN = "proposal_withdrawn", gettext_lazy("Proposal withdrawn")
+        PROPOSAL_COUNTERED = "proposal_countered", gettext_lazy("Counter-proposal made")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"

@@ -269,9 +269,9 @@ class DraftingMixin(models.Model):
             )
         raise SectionConflict(message, section=section, changes=changes)
 
-    def _keep_revision(self, kind, data, *, by, at, agreed=False):
+    def _keep_revision(self, kind, data, *, by, at, agreed=False, proposal=None):
         """Bump the section's revision, the token its edit form carries, and
-        keep ``data`` as that revision.
+        keep ``data`` as that revision (applied by ``proposal``, if accepted).
 
         ``agreed`` sets both "agreed" marks (True), clears them (False) or,
         for a change that only narrows what both agreed to, keeps them (None).
@@ -283,7 +283,9 @@ class DraftingMixin(models.Model):
         if agreed is not None:
             section.mentor_agreed_at = section.mentee_agreed_at = at if agreed else None
         section.save()
-        section.revisions.create(revision=section.revision, data=data, edited_by=by)
+        section.revisions.create(
+            revision=section.revision, data=data, edited_by=by, proposal=proposal
+        )
 
     def agree_section(
         self: Agreement, kind: str, *, by: User, seen_revision: int, origin: Origin | None = None
@@ -373,6 +375,10 @@ class SectionRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     edited_at = models.DateTimeField(default=timezone.now)
+    # The accepted proposal this revision applied, if it came through one.
+    proposal = models.ForeignKey(
+        "Proposal", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["section", "revision"]

@@ -51,15 +51,22 @@ class ProposalsMixin(models.Model):
         save: Callable[[], object],
         form_data: dict,
         reason: str = "",
+        counters: int | None = None,
         origin: Origin | None = None,
     ) -> Proposal | None:
         """Propose the section as ``save()`` (the form's, sent as
         ``form_data``) would leave it, without changing it; None if that is
         what it says already. It replaces the party's open proposal on the
-        section, if any."""
+        section, if any, and answers the other party's proposal ``counters``,
+        if still open.
+
+        On an Active agreement, the proposal starts the amendment it needs:
+        the version in force stays in force until both sign the amended one.
+        """
         with transaction.atomic():
             agreement = self._lock()
-            if not agreement.is_editable:
+            amend = agreement.is_amendable
+            if not agreement.is_editable and not amend:
                 raise AgreementSigned(
                     _("A signed agreement can only be changed through an amendment.")
                 )
@@ -69,11 +76,20 @@ class ProposalsMixin(models.Model):
             proposed = agreement._as_it_would_read(kind, save)
             if proposed == before:
                 return None
+            if amend:
+                agreement.start_amendment(by=by, origin=origin)
+                agreement = agreement._reload()
             party = agreement.party_of(by)
             now = timezone.now()
             Proposal.objects.filter(
                 section=section, party=party, status=Proposal.Status.OPEN
             ).update(status=Proposal.Status.WITHDRAWN, decided_by=by, decided_at=now)
+            # Countering a proposal that closed meanwhile makes a proposal all the same.
+            countered = (
+                Proposal.objects.filter(section=section, pk=counters, status=Proposal.Status.OPEN)
+                .exclude(party=party)
+                .first()
+            )
             proposal = Proposal.objects.create(
                 section=section,
                 author=by,
@@ -82,15 +98,21 @@ class ProposalsMixin(models.Model):
                 data=proposed,
                 form_data=form_data,
                 reason=reason,
+                counters=countered,
                 made_at=now,
             )
-            agreement._finish(
-                Event.PROPOSAL_MADE,
+            details = {"section": kind, "proposal": proposal.pk}
+            if countered:
+                countered.answer(Proposal.Status.COUNTERED, by=by, at=now)
+                details["counters"] = countered.pk
+            event = agreement._finish(
+                Event.PROPOSAL_COUNTERED if countered else Event.PROPOSAL_MADE,
                 by=by,
                 origin=origin,
                 at=now,
-                details={"section": kind, "proposal": proposal.pk},
+                details=details,
             )
+            agreement._tell_of_discussion(event, by=by)
             return proposal
 
     def _as_it_would_read(self: Agreement, kind: str, save: Callable[[], object]):
@@ -150,14 +172,16 @@ class ProposalsMixin(models.Model):
                 raise SectionInvalid(" ".join([*problems, _("Nothing was changed.")]))
             agreed = agreement.section_is_complete(kind)
             now = timezone.now()
-            agreement._keep_revision(kind, after, by=proposal.author, at=now, agreed=agreed)
+            agreement._keep_revision(
+                kind, after, by=proposal.author, at=now, agreed=agreed, proposal=proposal
+            )
             proposal.answer(Proposal.Status.ACCEPTED, by=by, at=now)
             # The section changed under any other open proposal on it: the
             # acceptor's own, which this one answered, included.
             Proposal.objects.filter(section=section, status=Proposal.Status.OPEN).update(
                 status=Proposal.Status.LAPSED, decided_at=now
             )
-            agreement._finish(
+            event = agreement._finish(
                 Event.PROPOSAL_ACCEPTED,
                 by=by,
                 origin=origin,
@@ -169,6 +193,7 @@ class ProposalsMixin(models.Model):
                     "changes": record_changes(before, after),
                 },
             )
+            agreement._tell_of_discussion(event, by=by)
             agreement._void_working_signatures(
                 now,
                 f"{untranslated(Section.Kind(kind).label)} was changed by a proposal accepted "
@@ -193,13 +218,14 @@ class ProposalsMixin(models.Model):
             now = timezone.now()
             proposal.answer(Proposal.Status.DECLINED, by=by, at=now, response=response)
             kind = proposal.section.kind
-            agreement._finish(
+            event = agreement._finish(
                 Event.PROPOSAL_DECLINED,
                 by=by,
                 origin=origin,
                 at=now,
                 details={"section": kind, "proposal": proposal.pk},
             )
+            agreement._tell_of_discussion(event, by=by)
 
     def withdraw_proposal(
         self: Agreement, number: int, *, by: User, origin: Origin | None = None
@@ -269,6 +295,8 @@ class Proposal(models.Model):
         ACCEPTED = "accepted", pgettext_lazy("a proposal", "Accepted")
         DECLINED = "declined", pgettext_lazy("a proposal", "Declined")
         WITHDRAWN = "withdrawn", pgettext_lazy("a proposal", "Withdrawn")
+        # Answered with a proposal of the other party's own (``counters``).
+        COUNTERED = "countered", pgettext_lazy("a proposal", "Countered")
         # Still open when the working copy closed: signed, or its amendment withdrawn.
         LAPSED = "lapsed", pgettext_lazy("a proposal", "Lapsed")
 
@@ -284,6 +312,10 @@ class Proposal(models.Model):
     # replays it (``accept_proposal``), and countering opens it, filled in.
     form_data = models.JSONField(default=dict)
     reason = long_text(gettext_lazy("why (optional)"), blank=True)
+    # The other party's proposal this one answers, as a counter-proposal.
+    counters = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     made_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.OPEN)
     decided_by = models.ForeignKey(

@@ -77,6 +77,9 @@ class Reminder(models.Model):
         CHECKIN_SOON = "checkin_soon", gettext_lazy("Check-in coming up")
         CHECKIN_OVERDUE = "checkin_overdue", gettext_lazy("Check-in overdue")
         EXIT_SOON = "exit_soon", gettext_lazy("Exit date coming up")
+        # What happened in the pair's discussions on ``about``, for those who
+        # chose a daily digest.
+        DIGEST = "digest", gettext_lazy("Discussion digest")
 
     agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="reminders")
     recipient = models.ForeignKey(

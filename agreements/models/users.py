@@ -77,6 +77,20 @@ class User(AbstractUser):
     )
     browser_language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
 
+    class DiscussionEmails(models.TextChoices):
+        IMMEDIATELY = "immediately", gettext_lazy("As it happens")
+        DAILY = "daily", gettext_lazy("At most once a day per agreement")
+        NEVER = "never", gettext_lazy("Never: I look in the app")
+
+    # When the person is emailed about comments and proposals on their
+    # agreements: the email names what waits, never what was written.
+    discussion_emails = models.CharField(
+        gettext_lazy("emails about discussions and proposals"),
+        max_length=11,
+        choices=DiscussionEmails.choices,
+        default=DiscussionEmails.DAILY,
+    )
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]

@@ -36,9 +36,11 @@ def _posted_revision(request):
 
 
 def section_edit(request, agreement_id, kind):
-    """Edit a section, or propose the edit to the other party instead."""
+    """Edit a section, or propose the edit to the other party instead. On
+    an Active agreement, only propose: the proposal starts an amendment."""
     agreement = agreement_for(request, agreement_id)
-    if not agreement.is_editable:
+    only_propose = agreement.is_amendable
+    if not agreement.is_editable and not only_propose:
         # 403.html shows this to the person.
         raise PermissionDenied(_("A signed agreement can only be changed through an amendment."))
     party = agreement.party_of(request.user)
@@ -46,14 +48,21 @@ def section_edit(request, agreement_id, kind):
     section = agreement.sections_by_kind[kind]
     revision = section.revision
     conflict = invalid = None
-    proposing = "propose" in request.POST
-    reason = ProposalReasonForm(request.POST if proposing else None)
+    proposing = only_propose or "propose" in request.POST
+    reason = ProposalReasonForm(request.POST if proposing and request.method == "POST" else None)
+    countered = _countered(request, agreement, kind)
     if request.method == "POST":
         editor = SectionEditor(agreement, kind, party, data=request.POST)
         revision = _posted_revision(request)
         if editor.is_valid() and (not proposing or reason.is_valid()):
             move, done, unchanged = _save_or_propose(
-                request, agreement, section, editor, revision, proposing and reason, other
+                request,
+                agreement,
+                section,
+                editor,
+                revision,
+                reason if proposing else None,
+                countered,
             )
             try:
                 return attempt(
@@ -71,7 +80,7 @@ def section_edit(request, agreement_id, kind):
             except (SectionInvalid, SectionIncomplete) as exc:
                 # Said above the form, which keeps what they typed.
                 invalid = exc.message
-    elif countered := _countered(request, agreement, kind):
+    elif countered:
         # A counter-proposal starts from the other party's proposal, filled in.
         editor = SectionEditor(agreement, kind, party, data=_as_posted(countered.form_data))
         editor.is_valid()
@@ -90,14 +99,16 @@ def section_edit(request, agreement_id, kind):
             "party": party,
             "other": other,
             "reason": reason,
-            "proposing": proposing or bool(request.GET.get("counter")),
+            "proposing": proposing or bool(countered),
+            "only_propose": only_propose,
+            "countered": countered,
         },
         status=409 if conflict else 200,
     )
 
 
 # The edit form's fields that are not the section's.
-NOT_THE_SECTION = {"csrfmiddlewaretoken", "revision", "propose"}
+NOT_THE_SECTION = {"csrfmiddlewaretoken", "revision", "propose", "counters"}
 
 
 def _form_data(post):
@@ -116,9 +127,10 @@ def _as_posted(form_data):
     return posted
 
 
-def _save_or_propose(request, agreement, section, editor, revision, reason, other):
+def _save_or_propose(request, agreement, section, editor, revision, reason, countered):
     """The move of the edit form's button, and what to say after it: save
-    the section, or (``reason``, a valid form) propose it."""
+    the section, or (``reason``, a valid form) propose it, perhaps as a
+    counter to the other party's proposal ``countered``."""
     kind = section.kind
     if reason:
         move = partial(
@@ -129,12 +141,21 @@ def _save_or_propose(request, agreement, section, editor, revision, reason, othe
             save=editor.save,
             form_data=_form_data(request.POST),
             reason=reason.cleaned_data["reason"],
+            counters=countered.pk if countered else None,
             origin=Origin.of(request),
         )
-        done = _(
-            "Your proposal is on its way to %(name)s. The section stays as it is until "
-            "they accept it."
-        ) % {"name": other.full_name}
+        name = agreement.other_person(request.user).full_name
+        if agreement.is_amendable:
+            done = _(
+                "Your proposal is on its way to %(name)s, and with it an amendment has "
+                "started. The version in force stays in force until you both sign the "
+                "amended one."
+            ) % {"name": name}
+        else:
+            done = _(
+                "Your proposal is on its way to %(name)s. The section stays as it is until "
+                "they accept it."
+            ) % {"name": name}
         return move, done, _("Nothing to propose: the section already says this.")
     move = partial(
         agreement.save_section,
@@ -154,7 +175,11 @@ def _save_or_propose(request, agreement, section, editor, revision, reason, othe
 def section_history(request, agreement_id, kind):
     agreement = agreement_for(request, agreement_id, working_copy=False)
     section = get_object_or_404(agreement.sections, kind=kind)
-    revisions = list(section.revisions.select_related("edited_by").order_by("revision"))
+    revisions = list(
+        section.revisions.select_related(
+            "edited_by", "proposal__author", "proposal__decided_by"
+        ).order_by("revision")
+    )
     changes = [
         (revision, describe_changes(previous.data, revision.data))
         for previous, revision in zip(revisions, revisions[1:], strict=False)
@@ -202,9 +227,10 @@ def section_discussion(request, agreement_id, kind):
 
 
 def _countered(request, agreement, kind):
-    """The open proposal of the other party that ``?counter=`` names, if any."""
+    """The open proposal of the other party that the form counters, if any:
+    ``?counter=`` opens the form on it, which then sends it as ``counters``."""
     try:
-        number = int(request.GET.get("counter", ""))
+        number = int(request.POST.get("counters") or request.GET.get("counter", ""))
     except ValueError:
         return None
     return (
@@ -240,6 +266,8 @@ def section_proposal(request, agreement_id, kind, number):
             "section": proposal.section,
             "proposal": proposal,
             "changes": describe_changes(made_on.data if made_on else {}, proposal.data),
+            # The counter-proposal that answered it, if one did.
+            "countered_by": Proposal.objects.filter(counters=proposal).first(),
             "mine": proposal.party == agreement.party_of(request.user),
             "other": agreement.other_person(request.user),
             "decline_form": DeclineForm(),
