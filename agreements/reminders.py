@@ -60,7 +60,7 @@ def send_due_reminders(*, today=None, stdout=None):
             for kind, about in due_reminders(agreement=agreement, user=user, today=local_today):
                 if (user.pk, kind, about) in done:
                     continue
-                if _claim(agreement, user, kind, about, local_today):
+                if claim(agreement, user, kind, about, today=local_today.isoformat()):
                     sent += 1
                     if stdout:
                         stdout.write(
@@ -84,14 +84,16 @@ def _active_agreements():
                 "checkin_records",
                 queryset=CheckInRecord.objects.only("agreement_id", "planned_date"),
             ),
-            "reminders",
+            # The kinds sent here: the digests (``digests.py``) add a row a day.
+            models.Prefetch("reminders", queryset=Reminder.objects.exclude(kind=Kind.DIGEST)),
         )
         .order_by("pk")
     )
 
 
-def _claim(agreement, user, kind, about, today):
-    """Insert the reminder's row and promise its email in one transaction;
+def claim(agreement, user, kind, about, *, email="reminder", **args):
+    """Insert the reminder's row and promise its email (``email``, a function
+    of ``agreements.emails``, given the row and ``args``) in one transaction;
     False if another run has it.
 
     A concurrent sender's insert waits on the unique index until this
@@ -104,11 +106,11 @@ def _claim(agreement, user, kind, about, today):
                 agreement=agreement, recipient=user, kind=kind, about=about
             )
             Effect.objects.promise_email(
-                "reminder",
+                email,
                 to=user,
                 about=f"reminder:{reminder.pk}",
                 reminder_id=reminder.pk,
-                today=today.isoformat(),
+                **args,
             )
     except IntegrityError:
         return False

@@ -21,6 +21,7 @@ from agreements.models import (
     Section,
 )
 from tests.helpers import assert_unchanged, client_for, fresh, make_active, make_user
+from tests.test_concurrency import edit_form
 
 CANARY = "canary-7f3a-never-leaves-the-pair"
 
@@ -99,9 +100,23 @@ def test_a_topic_already_off_limits_is_refused_and_nothing_changes(client, activ
 
 
 def test_removing_a_topic_goes_through_an_amendment(client, active, mentor):
+    """In force, the off-limits list is not edited but proposed: removing a
+    topic starts an amendment and leaves the topic where it is until the
+    other party accepts."""
     client_for(client, mentor)
-    response = client.get(url("section_edit", active, "off_limits"))
-    assert response.status_code == 403
+    page = client.get(url("section_edit", active, "off_limits"))
+    assert "Save Off-limits topics" not in page.text
+    topics = sorted(active.off_limits_topics.values_list("topic", flat=True))
+    assert topics
+    fields = edit_form(page) | {"topics-0-DELETE": "on", "propose": "1"}
+
+    response = client.post(url("section_edit", active, "off_limits"), fields)
+
+    assert response.status_code == 302
+    agreement = fresh(active)
+    assert agreement.is_amending
+    assert sorted(agreement.off_limits_topics.values_list("topic", flat=True)) == topics
+    assert agreement.sections_by_kind["off_limits"].proposals.get().status == "open"
 
 
 def test_withdrawing_an_amendment_keeps_topics_added_since_signing(active, mentor, mentee):

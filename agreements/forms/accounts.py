@@ -70,4 +70,22 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = get_user_model()
-        fields = ["language", "time_zone"]
+        fields = ["language", "time_zone", "discussion_emails"]
+        widgets = {"discussion_emails": forms.RadioSelect}
+        help_texts = {
+            "discussion_emails": gettext_lazy(
+                "When the other party comments on your agreement, proposes a change or answers "
+                "your proposal. The emails say what happened and where, never what was written: "
+                "you read that in the app."
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One of the radio buttons is always chosen: not "(optional)", yet a
+        # form sent without it (an older page) keeps the choice made before.
+        choice = self.fields["discussion_emails"]
+        choice.required, choice.needed = False, True
+
+    def clean_discussion_emails(self):
+        return self.cleaned_data["discussion_emails"] or self.instance.discussion_emails

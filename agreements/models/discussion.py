@@ -97,7 +97,7 @@ class DiscussionMixin(models.Model):
                 section=section, author=by, text=text, written_at=now
             )
             # What they wrote stays out of the trail: it records only that they wrote.
-            agreement._finish(
+            event = agreement._finish(
                 Event.SECTION_COMMENTED,
                 by=by,
                 origin=origin,
@@ -106,7 +106,17 @@ class DiscussionMixin(models.Model):
             )
             # Their own comment is read by its author.
             ThreadRead.mark(section, by, now)
+            agreement._tell_of_discussion(event, by=by)
             return comment
+
+    def _tell_of_discussion(self: Agreement, event: AuditEvent, *, by: User) -> None:
+        """Email the other party about ``event`` (a comment or a proposal's
+        move by ``by``), as they chose: now, in the day's digest, or never.
+        The email names what happened and where, never what was written."""
+        other = self.other_person(by)
+        # DAILY: the cron's digest reads the rows themselves (``digests.py``).
+        if other.discussion_emails == other.DiscussionEmails.IMMEDIATELY:
+            self.tell_other_party("discussion_move", by=by, event=event, event_id=event.pk)
 
 
 class Discussion:

@@ -1,5 +1,5 @@
-"""The signed-in person's own account: their language and time zone; and the
-language switcher, for everyone."""
+"""The signed-in person's own account: their language, time zone and emails
+about discussions; and the language switcher, for everyone."""
 
 from django.conf import settings
 from django.contrib import messages
