@@ -14,14 +14,16 @@ import functools
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from agreements import digests
 from agreements.invitations import invitation_path
-from agreements.models import Agreement, AgreementVersion, Party, Reminder, Section
+from agreements.models import Agreement, AgreementVersion, Reminder, Section
 from agreements.templatetags.agreement_tags import mid_sentence
 
 
@@ -112,25 +114,97 @@ def notice_given(to, *, agreement_id, actor_id):
     _other_party_did("notice_given", to, _agreement(agreement_id), actor_id)
 
 
-def _sharing(name, to, agreement_id, actor_id, section):
+def _sharing(name, to, agreement_id, actor_id, section, discussion):
+    """About a section, or its discussion if ``discussion``: shared now or not."""
     agreement = _agreement(agreement_id)
+    prefetch_related_objects([agreement], "sharing_consents")
+    shared = agreement.shared_discussions() if discussion else agreement.shared_kinds()
     _other_party_did(
         name,
         to,
         agreement,
         actor_id,
         section=Section.Kind(section).label,
-        shared=agreement.sharing_consents.filter(kind=section).count() == len(Party),
+        discussion=discussion,
+        shared=section in shared,
         sharing_url=_link("agreements:sharing", agreement.uuid),
     )
 
 
-def sharing_consented(to, *, agreement_id, actor_id, section):
-    _sharing("sharing_consented", to, agreement_id, actor_id, section)
+def sharing_consented(to, *, agreement_id, actor_id, section, discussion=False):
+    _sharing("sharing_consented", to, agreement_id, actor_id, section, discussion)
 
 
-def sharing_withdrawn(to, *, agreement_id, actor_id, section):
-    _sharing("sharing_withdrawn", to, agreement_id, actor_id, section)
+def sharing_withdrawn(to, *, agreement_id, actor_id, section, discussion=False):
+    _sharing("sharing_withdrawn", to, agreement_id, actor_id, section, discussion)
+
+
+# What happened in the pair's discussions: the other party, the section and a
+# link, never what was written. Either at once or in a daily digest, as the
+# recipient chose (User.discussion_emails).
+
+DISCUSSION_MOVES = {
+    "section_commented": "commented",
+    "proposal_made": "proposed",
+    "proposal_countered": "countered",
+    "proposal_accepted": "accepted",
+    "proposal_declined": "declined",
+}
+
+
+def discussion_move(to, *, agreement_id, actor_id, event_id):
+    """The other party commented on a section, proposed a change to it, or
+    answered the recipient's proposal: what and where, with the link."""
+    agreement = _agreement(agreement_id)
+    event = agreement.audit_events.get(pk=event_id)
+    kind, proposal = event.details["section"], event.details.get("proposal")
+    if event.kind == "section_commented":
+        url = _link("agreements:section_discussion", agreement.uuid, kind)
+    else:
+        url = _link("agreements:section_proposal", agreement.uuid, kind, proposal)
+    _other_party_did(
+        "discussion_move",
+        to,
+        agreement,
+        actor_id,
+        what=DISCUSSION_MOVES[event.kind],
+        section=Section.Kind(kind).label,
+        url=url,
+        settings_url=_link("agreements:account"),
+    )
+
+
+def discussion_digest(to, *, reminder_id):
+    """The day's digest of an agreement's discussions: how many comments per
+    section, the proposals waiting for an answer, the answers, with links."""
+    reminder = Reminder.objects.get(pk=reminder_id)
+    agreement = _agreement(reminder.agreement_id)
+    news = digests.news_of(reminder, agreement, to)
+    if not news:
+        # Answered in the app between the cron's claim and now.
+        return
+
+    def page(name, kind, *number):
+        return _link(f"agreements:{name}", agreement.uuid, kind, *number)
+
+    label = {kind: Section.Kind(kind).label for kind in Section.Kind.values}
+    context = {
+        **_about(agreement, to),
+        "comments": [
+            (label[kind], count, page("section_discussion", kind))
+            for kind, count in news.comments.items()
+        ],
+        "proposed": [
+            (label[kind], page("section_proposal", kind, number))
+            for kind, number in news.proposed
+        ],
+        "answered": [
+            (label[kind], status, page("section_proposal", kind, number))
+            for kind, number, status in news.answered
+        ],
+        "settings_url": _link("agreements:account"),
+    }
+    _send("discussion_digest", to, context)
 
 
 REMINDER_TEMPLATES = {
@@ -190,6 +264,8 @@ EMAILS = {
         notice_given,
         sharing_consented,
         sharing_withdrawn,
+        discussion_move,
+        discussion_digest,
         reminder,
         password_reset,
     ]

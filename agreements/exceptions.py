@@ -97,3 +97,10 @@ class AlreadyEnded(AgreementError):
 
 class RemindedRecently(AgreementError):
     """A program admin reminded the pair less than a day ago."""
+
+
+# Sharing --------------------------------------------------------------------
+
+
+class NotShared(AgreementError):
+    """A section's discussion can be shared only along with the section."""

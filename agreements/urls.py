@@ -104,6 +104,16 @@ agreement_urls = [
     path("sharing/", sharing.sharing, name="sharing"),
     path("sharing/<shareable:kind>/share/", sharing.share, name="sharing_share"),
     path("sharing/<shareable:kind>/withdraw/", sharing.withdraw, name="sharing_withdraw"),
+    path(
+        "sharing/<shareable:kind>/discussion/share/",
+        sharing.share_discussion,
+        name="sharing_share_discussion",
+    ),
+    path(
+        "sharing/<shareable:kind>/discussion/withdraw/",
+        sharing.withdraw_discussion,
+        name="sharing_withdraw_discussion",
+    ),
 ]
 
 pairing_urls = [

@@ -64,7 +64,8 @@ def every_state(answer):
 MATRIX = {
     # The pair's pages ------------------------------------------------------
     "agreements:detail": ("party", every_state(OK)),
-    "agreements:section_edit": ("party", by_state(OK, OK, FORBIDDEN, FORBIDDEN)),
+    # Active: the page proposes the change, which starts an amendment.
+    "agreements:section_edit": ("party", by_state(OK, OK, OK, FORBIDDEN)),
     "agreements:section_agree": ("party", every_state(NOT_ALLOWED)),
     "agreements:section_history": ("party", every_state(OK)),
     "agreements:section_discussion": ("party", every_state(OK)),
@@ -95,6 +96,8 @@ MATRIX = {
     "agreements:sharing": ("party", every_state(OK)),
     "agreements:sharing_share": ("party", every_state(NOT_ALLOWED)),
     "agreements:sharing_withdraw": ("party", every_state(NOT_ALLOWED)),
+    "agreements:sharing_share_discussion": ("party", every_state(NOT_ALLOWED)),
+    "agreements:sharing_withdraw_discussion": ("party", every_state(NOT_ALLOWED)),
     # The program admin's pages ----------------------------------------------
     "agreements:program": ("admin", every_state(OK)),
     "agreements:program_export": ("admin", every_state(OK)),

@@ -6,14 +6,18 @@ signing and a closing note. The test crawls every page, export, search and
 sort a program admin can reach, and the emails the program's actions send,
 and asserts no canary appears. Then the pair shares one section: exactly that
 section's canary appears, on the pairing page only. Then one of them
-withdraws, and it is gone on the next request.
+withdraws, and it is gone on the next request. A section's discussion is
+private even when the section is shared: its comment canary appears, on the
+pairing page only, once both share the discussion too.
 """
 
 import datetime
+import io
 import logging
 
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -254,6 +258,47 @@ def test_a_shared_section_and_only_it_appears_until_withdrawn(secret, client, pr
     assert canaries_in(crawl(client, secret)) == set()
 
 
+def test_a_shared_sections_discussion_appears_only_once_both_share_it(
+    secret, client, program_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The goals' comment canary: private while the goals are shared, and
+    while one of them shares the goals' discussion; on the pairing page only
+    once both do; gone again when either stops sharing it or the goals."""
+    pairing = reverse("agreements:pairing", args=[secret.program.uuid, secret.uuid])
+    with django_capture_on_commit_callbacks(execute=True):
+        for party in (secret.mentor, secret.mentee):
+            fresh(secret).consent_to_share(Section.Kind.GOALS, by=party)
+        fresh(secret).consent_to_share(Section.Kind.GOALS, by=secret.mentor, scope="discussion")
+    client_for(client, program_admin)
+    pages = crawl(client, secret)
+    assert canaries_in(pages) == {Section.Kind.GOALS}
+    # The program's reminder carries no comment either.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("agreements:pairing_remind", args=[secret.program.uuid, secret.uuid]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh(secret).consent_to_share(Section.Kind.GOALS, by=secret.mentee, scope="discussion")
+    pages = crawl(client, secret)
+    assert canaries_in(pages) == {Section.Kind.GOALS, "comment"}
+    assert [url for url, text in pages.items() if canary("comment") in text] == [pairing]
+    # Shared comments are not searchable either.
+    board = reverse("agreements:program", args=[secret.program.uuid])
+    assert client.get(board, {"q": canary("comment").lower()}).context["rows"] == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh(secret).withdraw_sharing(Section.Kind.GOALS, by=secret.mentor, scope="discussion")
+    assert canaries_in(crawl(client, secret)) == {Section.Kind.GOALS}
+    # Shared again, then the goals themselves withdrawn: their discussion goes with them.
+    with django_capture_on_commit_callbacks(execute=True):
+        for party in (secret.mentor, secret.mentee):
+            fresh(secret).consent_to_share(Section.Kind.GOALS, by=party, scope="discussion")
+        fresh(secret).withdraw_sharing(Section.Kind.GOALS, by=secret.mentee)
+    assert canaries_in(crawl(client, secret)) == set()
+    # Every email of all this (the pair's sharing notices, the reminder): no content.
+    assert len(mailoutbox) >= 8
+    assert not any(CANARY in message.body + message.subject for message in mailoutbox)
+
+
 def test_each_admin_view_of_shared_content_is_on_the_pairs_trail(secret, client, program_admin):
     for party in (secret.mentor, secret.mentee):
         secret.consent_to_share(Section.Kind.CONFIDENTIALITY, by=party)
@@ -349,3 +394,32 @@ def run_every_effect():
     for _round in range(3):
         for pk in Effect.objects.outstanding().values_list("pk", flat=True):
             async_task("agreements.tasks.run_effect", pk, sync=True)
+
+
+def test_the_discussion_emails_hold_no_canary(
+    secret, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The secret's comment and declined proposal in the day's digests, and a
+    comment and a proposal emailed as they happen: none holds what was written."""
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_digests", stdout=io.StringIO())
+    assert len(mailoutbox) == 2  # the comment to the mentor, the answer to the mentee
+    for party in (secret.mentor, secret.mentee):
+        party.discussion_emails = party.DiscussionEmails.IMMEDIATELY
+        party.save(update_fields=["discussion_emails"])
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh(secret).comment_on(Section.Kind.GOALS, by=secret.mentor, text=canary("comment"))
+        secret.start_amendment(by=secret.mentor)
+        current = fresh(secret)
+        current.propose_change(
+            Section.Kind.CONFIDENTIALITY,
+            by=secret.mentee,
+            expected_revision=current.sections_by_kind["confidentiality"].revision,
+            save=lambda: Confidentiality.objects.filter(agreement=secret).update(
+                work_matters=canary("proposal")
+            ),
+            form_data={"work_matters": [canary("proposal")]},
+            reason=canary("proposal-reason"),
+        )
+    assert len(mailoutbox) == 4
+    assert not any(CANARY in message.body + message.subject for message in mailoutbox)

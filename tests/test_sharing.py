@@ -362,3 +362,398 @@ def test_the_trail_reads_well_for_sharing_and_admin_views(
     assert "An admin of the program read the shared sections: Goals." in text
     assert "Reminder sent by the program" in text
     assert "Sharing with the program withdrawn" in text
+
+
+# A section's discussion ----------------------------------------------------------
+
+COMMENT_CANARY = "canary-9c2b-comment-stays-with-the-pair"
+
+
+def share_discussion(client, agreement, kind="goals"):
+    return client.post(url("sharing_share_discussion", agreement, kind))
+
+
+def withdraw_discussion(client, agreement, kind="goals"):
+    return client.post(url("sharing_withdraw_discussion", agreement, kind))
+
+
+def share_both(client, agreement, *, discussion=False, kind="goals"):
+    """Both parties share the section, and its discussion if asked."""
+    moves = [share, share_discussion] if discussion else [share]
+    for move in moves:
+        for person in (agreement.mentor, agreement.mentee):
+            assert move(client_for(client, person), agreement, kind).status_code == 302
+
+
+def discussion_consents(agreement):
+    return SharingConsent.objects.filter(agreement=agreement, scope="discussion")
+
+
+def test_a_discussion_is_shared_once_both_consent(client, agreement, mentor, mentee):
+    share_both(client, agreement)
+    client_for(client, mentor)
+    assert url("sharing_share_discussion", agreement, "goals") in page(client, agreement)
+    response = share_discussion(client, agreement)
+    assert response["Location"] == url("sharing", agreement) + "#sharing-goals-discussion"
+    assert flash(response) == (
+        "You agreed to share the discussion of Goals; it is shared once Milo Mentee agrees too."
+    )
+    assert fresh(agreement).shared_discussions() == []
+    assert "You agreed to share the discussion — waiting for Milo Mentee" in page(client, agreement)
+    client_for(client, mentee)
+    assert "Maria Mentor agreed to share the discussion — waiting for you" in page(
+        client, agreement
+    )
+    response = share_discussion(client, agreement)
+    assert flash(response).startswith("The discussion of Goals is now shared with Test Programme.")
+    assert fresh(agreement).shared_discussions() == ["goals"]
+    # The section itself is as shared as before, and the only one.
+    assert fresh(agreement).shared_kinds() == ["goals"]
+    text = page(client, agreement)
+    assert "its admins can read the comments" in text
+    assert "Stop sharing the discussion" in text
+    first, second = sharing_events(agreement)[-2:]
+    assert first.details == {"section": "Goals", "discussion": True, "shared": False}
+    assert second.details == {"section": "Goals", "discussion": True, "shared": True}
+
+
+def test_a_discussion_is_shared_only_along_with_its_section(client, agreement, mentor, mentee):
+    share(client_for(client, mentor), agreement)
+    # Not offered before both share the section...
+    assert url("sharing_share_discussion", agreement, "goals") not in page(client, agreement)
+    # ...and refused when asked for anyway.
+    with assert_unchanged(agreement):
+        response = share_discussion(client, agreement)
+    assert response.status_code == 302
+    assert flash(response) == (
+        "The discussion of Goals was not shared. The section is not shared with the program: "
+        "its discussion can be shared only along with it."
+    )
+    assert not discussion_consents(agreement).exists()
+    assert len(sharing_events(agreement)) == 1
+
+
+def test_reads_count_only_the_consents_of_their_scope(agreement):
+    # Two consents to the goals' discussion, one to the goals: nothing is shared.
+    SharingConsent.objects.create(agreement=agreement, kind="goals", party="mentor")
+    for party in ("mentor", "mentee"):
+        SharingConsent.objects.create(
+            agreement=agreement, kind="goals", scope="discussion", party=party
+        )
+    current = fresh(agreement)
+    assert current.shared_kinds() == []
+    assert current.shared_discussions() == []
+    assert list(current.consents_by_kind()["goals"]) == ["mentor"]
+
+
+@pytest.mark.parametrize("by", ["mentor", "mentee"])
+def test_stopping_the_discussion_leaves_the_section_shared(client, agreement, by, request):
+    share_both(client, agreement, discussion=True)
+    client_for(client, request.getfixturevalue(by))
+    response = withdraw_discussion(client, agreement)
+    assert flash(response) == (
+        "The discussion of Goals is no longer shared with Test Programme, from now on; "
+        "Goals itself stays shared."
+    )
+    assert not discussion_consents(agreement).exists()
+    assert fresh(agreement).shared_kinds() == ["goals"]
+    assert fresh(agreement).shared_discussions() == []
+    last = sharing_events(agreement)[-1]
+    assert (last.kind, last.details) == (
+        Kind.SHARING_WITHDRAWN,
+        {"section": "Goals", "discussion": True},
+    )
+    assert "The discussion stays private to the two of you" in page(client, agreement)
+
+
+def test_stopping_the_section_stops_its_discussion_too(client, agreement, mentee):
+    share_both(client, agreement, discussion=True)
+    response = withdraw(client_for(client, mentee), agreement)
+    assert flash(response).startswith("Goals is no longer shared with Test Programme")
+    assert not SharingConsent.objects.filter(agreement=agreement).exists()
+    assert fresh(agreement).shared_discussions() == []
+    last = sharing_events(agreement)[-1]
+    assert last.details == {"section": "Goals"}
+    # Sharing the section again does not bring its discussion back.
+    share_both(client, agreement)
+    assert fresh(agreement).shared_discussions() == []
+
+
+def test_withdrawing_or_declining_a_discussion_request(client, agreement, mentor, mentee):
+    share_both(client, agreement)
+    share_discussion(client_for(client, mentor), agreement)
+    response = withdraw_discussion(client, agreement)
+    assert flash(response) == "You withdrew your consent: the discussion of Goals stays private."
+    share_discussion(client, agreement)
+    response = withdraw_discussion(client_for(client, mentee), agreement)
+    assert flash(response) == (
+        "The discussion of Goals stays private: you declined Maria Mentor's request to share it."
+    )
+    assert not discussion_consents(agreement).exists()
+    response = withdraw_discussion(client, agreement)
+    assert flash(response) == "The discussion of Goals was not shared; nothing changed."
+    assert fresh(agreement).shared_kinds() == ["goals"]
+
+
+def test_consenting_twice_to_a_discussion_changes_nothing(client, agreement, mentor):
+    share_both(client, agreement)
+    client_for(client, mentor)
+    share_discussion(client, agreement)
+    events = len(sharing_events(agreement))
+    response = share_discussion(client, agreement)
+    assert flash(response) == (
+        "You had already agreed to share the discussion of Goals; nothing changed."
+    )
+    assert discussion_consents(agreement).count() == 1
+    assert len(sharing_events(agreement)) == events
+
+
+@pytest.mark.parametrize("move", ["sharing_share_discussion", "sharing_withdraw_discussion"])
+def test_discussion_moves_refuse_get(client, agreement, mentor, mentee, move):
+    share_both(client, agreement)
+    share_discussion(client_for(client, mentee), agreement)
+    client_for(client, mentor)
+    events = len(sharing_events(agreement))
+    with assert_unchanged(agreement):
+        assert client.get(url(move, agreement, "goals")).status_code == 405
+    assert discussion_consents(agreement).count() == 1
+    assert len(sharing_events(agreement)) == events
+
+
+@pytest.mark.parametrize("who", ["outsider", "program_admin", "other_pair_mentor"])
+def test_only_the_two_parties_reach_discussion_sharing(client, agreement, who, request):
+    share_both(client, agreement)
+    share_discussion(client_for(client, agreement.mentee), agreement)
+    events = len(sharing_events(agreement))
+    client_for(client, request.getfixturevalue(who))
+    with assert_unchanged(agreement):
+        assert share_discussion(client, agreement).status_code == 404
+        assert withdraw_discussion(client, agreement).status_code == 404
+    assert list(discussion_consents(agreement).values_list("party", flat=True)) == ["mentee"]
+    assert len(sharing_events(agreement)) == events
+
+
+def test_the_language_has_no_discussion_to_share(client, agreement, mentor):
+    client_for(client, mentor)
+    path = f"/agreements/{agreement.uuid}/sharing/language/discussion/share/"
+    with assert_unchanged(agreement):
+        assert client.post(path).status_code == 404
+
+
+def test_an_ended_agreement_takes_no_new_discussion_consent(
+    client, agreement, mentor, mentee, program_admin
+):
+    share_both(client, agreement)
+    share_discussion(client_for(client, mentee), agreement)
+    agreement.end_by_program(by=program_admin, note="")
+    client_for(client, mentor)
+    text = page(client, agreement)
+    assert url("sharing_share_discussion", agreement, "goals") not in text
+    assert "Keep the discussion private" in text
+    events = len(sharing_events(agreement))
+    with assert_unchanged(agreement):
+        response = share_discussion(client, agreement)
+    assert flash(response) == (
+        "The discussion of Goals was not shared. The agreement has ended: no more sections "
+        "can be shared. You can still stop sharing."
+    )
+    assert discussion_consents(agreement).count() == 1
+    assert len(sharing_events(agreement)) == events
+
+
+def test_an_ended_agreement_can_still_stop_sharing_a_discussion(client, agreement, program_admin):
+    share_both(client, agreement, discussion=True)
+    agreement.end_by_program(by=program_admin, note="")
+    assert "Stop sharing the discussion" in page(client, agreement)
+    withdraw_discussion(client, agreement)
+    assert fresh(agreement).shared_discussions() == []
+    assert fresh(agreement).shared_kinds() == ["goals"]
+
+
+def test_the_other_party_is_emailed_about_the_discussion_without_its_comments(
+    client, agreement, mentor, mentee, django_capture_on_commit_callbacks
+):
+    agreement.comment_on("goals", by=mentee, text=COMMENT_CANARY)
+    share_both(client, agreement)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        share_discussion(client_for(client, mentor), agreement)
+    with django_capture_on_commit_callbacks(execute=True):
+        share_discussion(client_for(client, mentee), agreement)
+    with django_capture_on_commit_callbacks(execute=True):
+        withdraw_discussion(client, agreement)
+    assert [m.to for m in mail.outbox] == [[mentee.email], [mentor.email], [mentor.email]]
+    asked, shared, stopped = mail.outbox
+    assert asked.subject == (
+        "Maria Mentor would like to share the discussion of “Goals” with Test Programme"
+    )
+    assert "the discussion of the section “Goals”" in asked.body
+    assert "not its proposals" in asked.body
+    assert shared.subject == "The discussion of “Goals” is now shared with Test Programme"
+    assert stopped.subject == (
+        "Milo Mentee stopped sharing the discussion of “Goals” with Test Programme"
+    )
+    assert "the section itself stays as shared as it was" in stopped.body
+    for message in mail.outbox:
+        assert COMMENT_CANARY not in message.subject + message.body
+
+
+def test_the_discussion_page_says_whether_the_program_reads_it(client, agreement, mentor):
+    share_both(client, agreement)
+    client_for(client, mentor)
+    discussion = url("section_discussion", agreement, "goals")
+    text = client.get(discussion).text
+    assert "the program's admins never see it unless you both share it" in text
+    assert "Shared with the program:" not in text
+    share_both(client, agreement, discussion=True)
+    text = client.get(discussion).text
+    assert "<strong>Shared with the program:</strong> its admins can read these comments" in text
+    assert "never see it" not in text
+    # Another section's discussion stays private.
+    assert "never see it" in client.get(url("section_discussion", agreement, "term")).text
+
+
+def test_the_trail_reads_well_for_a_shared_discussion(client, agreement, mentor):
+    share_both(client, agreement, discussion=True)
+    withdraw_discussion(client_for(client, mentor), agreement)
+    text = client.get(url("trail", agreement)).text
+    assert "Both agreed: the program's admins can now read this section's discussion." in (text)
+    assert "can no longer read this section's discussion" in text
+
+
+def test_sharing_discussions_keeps_the_sharing_page_query_count(
+    client, agreement, mentor, mentee, program_admin, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client_for(client, mentor)
+    with CaptureQueriesContext(connection) as few:
+        page(client, agreement)
+    expected = len(few)
+    for kind in ("goals", "term", "contact"):
+        share_both(client, agreement, discussion=True, kind=kind)
+        agreement.comment_on(kind, by=mentor, text=COMMENT_CANARY)
+    client_for(client, mentor)
+    with django_assert_max_num_queries(expected):
+        text = page(client, agreement)
+    assert text.count("Stop sharing the discussion") == 3
+    assert COMMENT_CANARY not in text
+
+
+# What the program reads of a shared discussion -----------------------------------
+
+
+def pairing_page(client, agreement):
+    pairing = reverse("agreements:pairing", args=[agreement.program.uuid, agreement.uuid])
+    response = client.get(pairing)
+    assert response.status_code == 200
+    return response.text
+
+
+def test_the_admin_reads_a_shared_discussion_under_its_section(
+    client, ready, mentor, mentee, program_admin
+):
+    ready.comment_on("goals", by=mentee, text="Could we aim for <May>?")
+    ready.comment_on("term", by=mentor, text=COMMENT_CANARY)
+    share_both(client, ready, discussion=True)
+    share_both(client, ready, kind="term")
+    client_for(client, program_admin)
+    text = pairing_page(client, ready)
+    goals = text[text.index('id="section-goals"') :]
+    goals = goals[: goals.index("</section>")]
+    assert 'id="discussion-goals"' in goals
+    assert "<bdi>Milo Mentee</bdi>" in goals
+    assert "Could we aim for &lt;May&gt;?" in goals
+    assert " UTC" in goals
+    # The term is shared, its discussion is not: none of it is on the page.
+    assert 'id="discussion-term"' not in text
+    assert COMMENT_CANARY not in text
+    view = ready.audit_events.filter(kind=Kind.VIEWED, actor=program_admin).get()
+    assert view.details == {
+        "by": "program admin",
+        "sections": ["Goals", "Term and exit"],
+        "discussions": ["Goals"],
+    }
+    # The pair see that the admin read the discussion.
+    listed = page(client_for(client, mentor), ready)
+    assert "read Goals, Term and exit, and the discussion of Goals" in listed
+
+
+def test_a_discussion_one_party_shares_stays_off_the_pairing_page(
+    client, ready, mentor, program_admin
+):
+    ready.comment_on("goals", by=mentor, text=COMMENT_CANARY)
+    share_both(client, ready)
+    share_discussion(client_for(client, mentor), ready)
+    client_for(client, program_admin)
+    text = pairing_page(client, ready)
+    assert 'id="section-goals"' in text
+    assert 'id="discussion-goals"' not in text
+    assert COMMENT_CANARY not in text
+    view = ready.audit_events.filter(kind=Kind.VIEWED, actor=program_admin).get()
+    assert "discussions" not in view.details
+
+
+def test_a_redrafted_sections_discussion_is_not_shown(client, ready, mentor, program_admin):
+    """The admin reads a discussion only under its section: while the section's
+    current text is not agreed, neither shows."""
+    from agreements.models import Section
+
+    ready.comment_on("goals", by=mentor, text=COMMENT_CANARY)
+    share_both(client, ready, discussion=True)
+    Section.objects.filter(agreement=ready, kind="goals").update(mentee_agreed_at=None)
+    client_for(client, program_admin)
+    text = pairing_page(client, ready)
+    assert "is shared, but its current text is not agreed" in text
+    assert COMMENT_CANARY not in text
+
+
+def test_the_pairing_page_costs_the_same_whatever_the_number_of_comments(
+    client, ready, mentor, mentee, program_admin, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agreements.models import SectionComment
+
+    def comment(kind, count, text="Comment"):
+        SectionComment.objects.bulk_create(
+            SectionComment(
+                section=ready.sections.get(kind=kind),
+                author=mentor if number % 2 else mentee,
+                text=f"{text} {number} on {kind}",
+            )
+            for number in range(count)
+        )
+
+    for kind in ("goals", "term"):
+        share_both(client, ready, kind=kind)
+    comment("goals", 1)
+    client_for(client, program_admin)
+    pairing_page(client, ready)  # sessions and caches warm
+    with CaptureQueriesContext(connection) as unshared:
+        pairing_page(client, ready)
+    for kind in ("goals", "term"):
+        share_both(client, ready, discussion=True, kind=kind)
+    client_for(client, program_admin)
+    pairing_page(client, ready)
+    with CaptureQueriesContext(connection) as one:
+        pairing_page(client, ready)
+    # One query for every shared thread's comments, with their authors.
+    assert len(one) == len(unshared) + 1
+    comment("goals", 60, "More")
+    comment("term", 60, "More")
+    # An unshared thread's comments are never loaded.
+    SectionComment.objects.create(
+        section=ready.sections.get(kind="contact"), author=mentor, text=COMMENT_CANARY
+    )
+    with django_assert_num_queries(len(one)) as many:
+        text = pairing_page(client, ready)
+    assert text.count("More 59 on") == 2
+    assert COMMENT_CANARY not in text
+    comments = [
+        query["sql"] for query in many if '"agreements_sectioncomment"."text"' in query["sql"]
+    ]
+    assert len(comments) == 1
+    assert "'goals'" in comments[0] and "'contact'" not in comments[0]

@@ -1,6 +1,7 @@
 """The program admin's pages: the review dashboard, its CSV export, one
 pairing's page and the actions on it. Admins see that a pairing exists and how
-it is doing; of its content, only the sections both parties share."""
+it is doing; of its content, only the sections both parties share, and the
+discussions of those that both share too."""
 
 from functools import partial
 
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 from agreements import dashboard, services
 from agreements.exceptions import AgreementError
 from agreements.forms.pairings import EndPairingForm, PairingForm, RepairForm
-from agreements.models import Agreement, AuditEvent, Origin, Program, Section
+from agreements.models import Agreement, AuditEvent, Origin, Program, Section, SectionComment
 from agreements.models.sharing import PROGRAM_ADMIN_VIEW
 
 from .access import attempt, pairing_for, program_for
@@ -98,6 +99,22 @@ def export(request, program_id):
     return response
 
 
+def _shared_threads(agreement, kinds):
+    """{kind: comments, oldest first} of the discussions both parties share,
+    among the sections ``kinds``: one query, and none when none is shared.
+    Comments of any other discussion are never loaded."""
+    kinds = [kind for kind in agreement.shared_discussions() if kind in kinds]
+    if not kinds:
+        return {}
+    threads = {kind: [] for kind in kinds}
+    comments = SectionComment.objects.filter(
+        section__agreement=agreement, section__kind__in=kinds
+    ).select_related("author", "section")
+    for comment in comments:
+        threads[comment.section.kind].append(comment)
+    return threads
+
+
 def pairing_detail(request, program_id, agreement_id):
     program = program_for(request, program_id)
     today = timezone.localdate()  # the program's day, as on the dashboard
@@ -115,6 +132,8 @@ def pairing_detail(request, program_id, agreement_id):
         # one of them made since.
         readable = in_force or agreement.sections_by_kind[kind].is_agreed
         (shared if readable else redrafted).append((kind, Section.Kind(kind).label))
+    # A discussion shows under its section only: never one whose section does not.
+    threads = _shared_threads(agreement, [kind for kind, _label in shared])
     content = None
     if shared:
         content = in_force.as_content() if in_force else agreement.working_copy()
@@ -122,12 +141,17 @@ def pairing_detail(request, program_id, agreement_id):
         # whatever language the admin reads in.
         with translation.override(None):
             names = [str(label) for _kind, label in shared]
+            discussed = [str(label) for kind, label in shared if kind in threads]
+        details = {"by": PROGRAM_ADMIN_VIEW, "sections": names}
+        if discussed:
+            details["discussions"] = discussed
         agreement.audit_access(
             AuditEvent.Kind.VIEWED,
             actor=request.user,
             origin=Origin.of(request),
-            details={"by": PROGRAM_ADMIN_VIEW, "sections": names},
+            details=details,
         )
+    shared = [(kind, label, threads.get(kind)) for kind, label in shared]
     return render(
         request,
         "programs/pairing.html",
