@@ -8,6 +8,8 @@ local file.
 import functools
 import mimetypes
 import posixpath
+from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 import segno
@@ -23,7 +25,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from agreements import seal
 from agreements.content import canonical_json
-from agreements.models import Section
+from agreements.models import Proposal, Section, SectionComment, SectionRevision
+from agreements.models.changes import describe_changes
 from agreements.templatetags.agreement_tags import printing
 
 # A reserved, never-resolving host (RFC 2606): relative links in the PDF
@@ -140,6 +143,88 @@ def _sealed_record_context(version, signatures):
     }
 
 
+def appends_negotiation(signatures):
+    """Both signatures on a version asked for the negotiation appendix: one
+    party alone cannot put the pair's words in the signed PDF."""
+    return len(signatures) == 2 and all(s.with_negotiation for s in signatures)
+
+
+@dataclass
+class NegotiationEntry:
+    """A comment or a proposal in the negotiation appendix, as it stood when
+    the version came into force."""
+
+    at: datetime
+    author: str | None  # None: someone whose account is gone
+    comment: SectionComment | None = None
+    proposal: Proposal | None = None
+    # A proposal's answer by then (else it was still open): its status, who
+    # answered (None if no one did: it lapsed) and when.
+    status: str = ""
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    changes: list = field(default_factory=list)
+
+
+def negotiation_appendix(version, signatures):
+    """What the pair wrote about each section (comments and proposals) up to
+    the moment both had signed, if both asked for it; else None.
+
+    Sections with nothing are left out. A record of how they got there, printed
+    after the signed content and not hashed with it: what came later stays out,
+    and each proposal reads as it then stood, so rendering it again gives the
+    same appendix. Names are those of the signed content."""
+    if not appends_negotiation(signatures):
+        return None
+    until = max(s.signed_at for s in signatures)
+    agreement, content = version.agreement, version.as_content()
+    names = {agreement.mentor_id: content.mentor.name, agreement.mentee_id: content.mentee.name}
+    comments = SectionComment.objects.filter(
+        section__agreement=agreement, written_at__lte=until
+    ).select_related("section")
+    proposals = list(
+        Proposal.objects.filter(section__agreement=agreement, made_at__lte=until).select_related(
+            "section"
+        )
+    )
+    made_on = {
+        (revision.section_id, revision.revision): revision.data
+        for revision in SectionRevision.objects.filter(
+            section__agreement=agreement,
+            revision__in={
+                p.base_revision for p in proposals if p.status == Proposal.Status.ACCEPTED
+            },
+        )
+    }
+    by_kind: dict[str, list[NegotiationEntry]] = {}
+    for comment in comments:
+        by_kind.setdefault(comment.section.kind, []).append(
+            NegotiationEntry(
+                at=comment.written_at, author=names.get(comment.author_id), comment=comment
+            )
+        )
+    for proposal in proposals:
+        entry = NegotiationEntry(
+            at=proposal.made_at, author=names.get(proposal.author_id), proposal=proposal
+        )
+        entry.status = Proposal.Status.OPEN
+        if proposal.decided_at is not None and proposal.decided_at <= until:
+            entry.status, entry.answered_at = proposal.status, proposal.decided_at
+            entry.answered_by = names.get(proposal.decided_by_id)
+        if entry.status == Proposal.Status.ACCEPTED:
+            before = made_on.get((proposal.section_id, proposal.base_revision), {})
+            # In the agreement's language, as the rest of the PDF.
+            with translation.override(content.languages.binding):
+                entry.changes = describe_changes(before, proposal.data)
+        by_kind.setdefault(proposal.section.kind, []).append(entry)
+    # Numbered as the sections of the agreement above.
+    return [
+        (number, kind.label, sorted(by_kind[kind], key=lambda entry: entry.at))
+        for number, kind in enumerate(Section.Kind, start=1)
+        if kind in by_kind
+    ]
+
+
 def render_final_pdf(agreement):
     """The final record of an ended agreement loaded with ``with_working_copy()``:
     the version last in force (with topics added to it since), how the
@@ -193,6 +278,7 @@ def render_signed_pdf(version):
             "version": version,
             "content": version.as_content(),
             "sections": _sections(),
+            "negotiation": negotiation_appendix(version, signatures),
             **_sealed_record_context(version, signatures),
         },
     )

@@ -18,6 +18,17 @@ class SignForm(forms.Form):
         help_text=gettext_lazy("This is your signature."),
     )
     consent = forms.BooleanField(required=True)
+    # Off unless ticked: the pair's words go into the PDF only if both ask
+    # (``pdf.negotiation_appendix``).
+    with_negotiation = forms.BooleanField(
+        required=False,
+        initial=False,
+        label=gettext_lazy("Append our discussions and proposals to the signed PDF"),
+        help_text=gettext_lazy(
+            "They are added after the signed text, as a record, only if both of you tick "
+            "this box. The program's admins never see them."
+        ),
+    )
     password = forms.CharField(
         label=gettext_lazy("Your password"),
         strip=False,

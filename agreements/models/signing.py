@@ -155,12 +155,15 @@ class SigningMixin(models.Model):
         by: User,
         typed_name: str,
         seen_hash: str,
+        with_negotiation: bool = False,
         origin: Origin | None = None,
     ) -> Signature:
         """Sign the content whose hash the signer was shown.
 
         The first signature freezes the content as a version; the second one
-        signs that same version and puts it in force.
+        signs that same version and puts it in force. ``with_negotiation``:
+        the signer asks for the pair's discussions and proposals to be
+        appended to the signed PDF (they are, if both ask).
         """
         with transaction.atomic():
             agreement = self._lock()
@@ -209,6 +212,7 @@ class SigningMixin(models.Model):
                 party=party,
                 typed_name=typed_name,
                 signed_at=now,
+                with_negotiation=with_negotiation,
                 origin=origin,
             )
             agreement._finish(
@@ -222,6 +226,8 @@ class SigningMixin(models.Model):
                     "version": version.number,
                     "content_hash": version.content_hash,
                     "evidence_hash": signature.evidence_hash,
+                    # The choice only: what they wrote stays out of the trail.
+                    "with_negotiation": with_negotiation,
                 },
             )
             agreement = agreement._reload()
@@ -349,6 +355,9 @@ class Signature(models.Model):
     evidence_hash = models.CharField(max_length=64, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
+    # The signer chose to append the pair's discussions and proposals to the
+    # signed PDF: it is appended when both signatures on the version chose so.
+    with_negotiation = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["signed_at"]
@@ -369,7 +378,16 @@ class Signature(models.Model):
 
     @classmethod
     def create_with_evidence(
-        cls, *, agreement, version, signer, party, typed_name, signed_at, origin
+        cls,
+        *,
+        agreement,
+        version,
+        signer,
+        party,
+        typed_name,
+        signed_at,
+        origin,
+        with_negotiation=False,
     ):
         ip, user_agent = (origin.ip, origin.user_agent) if origin else (None, "")
         # The statement the signer confirmed, as the version records it in the
@@ -401,6 +419,10 @@ class Signature(models.Model):
             "ip": ip,
             "user_agent": user_agent,
             "authentication": AUTHENTICATION,
+            # Whether the signer asked for the negotiation appendix: a choice
+            # made in signing, so the sealed PDF can show both made it. The
+            # appendix itself is not signed content (docs/signed-pdf.md).
+            "with_negotiation": with_negotiation,
         }
         return cls.objects.create(
             agreement=agreement,
@@ -412,6 +434,7 @@ class Signature(models.Model):
             signed_at=signed_at,
             evidence=content.canonical_json(evidence),
             evidence_hash=content.content_hash(evidence),
+            with_negotiation=with_negotiation,
         )
 
     @cached_property
