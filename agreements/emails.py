@@ -195,8 +195,7 @@ def discussion_digest(to, *, reminder_id):
             for kind, count in news.comments.items()
         ],
         "proposed": [
-            (label[kind], page("section_proposal", kind, number))
-            for kind, number in news.proposed
+            (label[kind], page("section_proposal", kind, number)) for kind, number in news.proposed
         ],
         "answered": [
             (label[kind], status, page("section_proposal", kind, number))

@@ -109,6 +109,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # ``waiting.count`` for the menu: one query, only if a page reads it.
+                "agreements.context_processors.waiting",
             ],
         },
     },

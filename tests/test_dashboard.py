@@ -182,8 +182,8 @@ def test_dashboard_queries_do_not_grow(
     Agreement.objects.filter(pk__in=list(signed)).update(activated_at=timezone.now())
     call_command("end_agreements", verbosity=0)  # the daily cron: every row as of today
     # Session, user, program, summary counts, median days to sign, page count,
-    # page rows, their parties.
-    with django_assert_num_queries(8):
+    # page rows, their parties, and the menu's count of what waits for them.
+    with django_assert_num_queries(9):
         response = admin_client.get(dashboard_url(program, sort="checkin"))
     assert response.context["summary"]["total"] == pairings
     assert response.context["summary"]["signed_count"] == pairings // 2

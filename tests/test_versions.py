@@ -2,11 +2,21 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from agreements import content, demo
 from agreements.exceptions import NotAmendable, NotReadyToSign
-from agreements.models import Agreement, AgreementVersion, AuditEvent, Section, Signature
+from agreements.models import (
+    Agreement,
+    AgreementVersion,
+    AuditEvent,
+    Proposal,
+    Section,
+    Signature,
+)
 from tests.helpers import PASSWORD, assert_unchanged, client_for, fresh
+from tests.test_concurrency import make_client
+from tests.test_proposals import propose, save_and_agree
 
 NEW_GOAL = "Present the project at the all-hands meeting."
 
@@ -249,3 +259,143 @@ def test_signing_an_amendment_says_so(client, amending, mentor):
     )
     assert "You signed the amendment." in response.text
     assert "You signed the agreement." not in response.text
+
+
+# Which changes came through an accepted proposal -----------------------------
+
+
+def compare(client, agreement, old, new):
+    return client.get(
+        reverse("agreements:version_compare", args=[agreement.uuid]), {"from": old, "to": new}
+    ).text
+
+
+def section_of(page, kind):
+    return page.split(f'id="section-{kind}"')[1].split("</section>")[0]
+
+
+def accepted_by(proposal):
+    """The words of the note on a change that came through ``proposal``."""
+    proposal.refresh_from_db()
+    on = date_format(proposal.decided_at, "DATE_FORMAT")
+    url = reverse(
+        "agreements:section_proposal",
+        args=[proposal.section.agreement.uuid, "schedule", proposal.pk],
+    )
+    return (
+        f'Through <a href="{url}"><bdi>{proposal.author.full_name}</bdi>’s proposal</a>, '
+        f"accepted by <bdi>{proposal.decided_by.full_name}</bdi> on {on}"
+    )
+
+
+def row_of(section, field):
+    """The row of the comparison table that shows ``field``."""
+    return section.split(f'class="stack-inline">{field}</td>')[1].split("</tr>")[0]
+
+
+@pytest.fixture
+def amended_by_proposal(active, mentor, mentee):
+    """Version 2: the mentor's proposal, accepted by the mentee, moved the
+    meetings to the park and made them longer; the mentee then moved them
+    again, to the library, saving it themself; they also reworded a goal."""
+    propose_schedule(active, by=mentor, changes={"location": "The park", "duration_minutes": "90"})
+    proposal = Proposal.objects.get(status="open")
+    make_client(mentee).post(
+        reverse("agreements:proposal_accept", args=[active.uuid, "schedule", proposal.pk])
+    )
+    save_and_agree(active, "schedule", mentee, lambda _fields: {"location": "The library"})
+    reword_first_goal(active, by=mentee)
+    agree(active, Section.Kind.GOALS)
+    demo.sign_as(fresh(active), mentor)
+    demo.sign_as(fresh(active), mentee)
+    assert fresh(active).version_in_force.number == 2
+    return Proposal.objects.get(pk=proposal.pk)
+
+
+def propose_schedule(agreement, *, by, changes):
+    response = propose(make_client(by), agreement, "schedule", lambda _fields: changes)
+    assert response.status_code == 302
+
+
+def test_compare_says_which_changes_came_through_an_accepted_proposal(
+    client, amended_by_proposal, mentor
+):
+    agreement = amended_by_proposal.section.agreement
+    page = compare(client_for(client, mentor), agreement, "1", "2")
+
+    schedule = section_of(page, "schedule")
+    # The proposal made the meetings longer, and nothing changed that since.
+    assert accepted_by(amended_by_proposal) in row_of(schedule, "Duration (minutes)")
+    # It moved them too, but the mentee's own save moved them last.
+    location = row_of(schedule, "Place or link")
+    assert "Through" not in location
+    assert "Saved by <bdi>Milo Mentee</bdi>, not through a proposal" in location
+    goals = section_of(page, "goals")
+    assert "Saved by <bdi>Milo Mentee</bdi>, not through a proposal" in goals
+    assert "proposal</a>" not in goals
+    assert "Unchanged" in section_of(page, "term")
+
+
+def test_compare_either_way_round_and_with_the_draft_says_the_same(
+    client, amended_by_proposal, mentor
+):
+    agreement = amended_by_proposal.section.agreement
+    client_for(client, mentor)
+    note = accepted_by(amended_by_proposal)
+    backwards = section_of(compare(client, agreement, "2", "1"), "schedule")
+    assert note in row_of(backwards, "Duration (minutes)")
+
+    fresh(agreement).start_amendment(by=mentor)
+    assert "Through" not in compare(client, agreement, "2", "draft")
+    for old, new in (("1", "draft"), ("draft", "1")):
+        schedule = section_of(compare(client, agreement, old, new), "schedule")
+        assert note in row_of(schedule, "Duration (minutes)")
+
+
+def test_compare_costs_the_same_however_many_revisions_and_proposals(
+    client, amended_by_proposal, mentor, mentee, django_assert_num_queries
+):
+    agreement = amended_by_proposal.section.agreement
+    client_for(client, mentor)
+    url = reverse("agreements:version_compare", args=[agreement.uuid])
+    query = {"from": "1", "to": "3"}
+    fresh(agreement).start_amendment(by=mentor)
+    with django_assert_num_queries(COMPARE_QUERIES):
+        client.get(url, {"from": "1", "to": "2"})
+
+    for number in range(4):
+        propose_schedule(agreement, by=mentor, changes={"location": f"Room {number}"})
+        proposal = Proposal.objects.get(status="open")
+        make_client(mentee).post(
+            reverse("agreements:proposal_accept", args=[agreement.uuid, "schedule", proposal.pk])
+        )
+        reword_first_goal(agreement, by=mentee, text=f"Goal, take {number}.")
+    agree(agreement, Section.Kind.GOALS)
+    demo.sign_as(fresh(agreement), mentor)
+    demo.sign_as(fresh(agreement), mentee)
+
+    with django_assert_num_queries(COMPARE_QUERIES):
+        page = client.get(url, query).text
+    assert page.count("’s proposal</a>") == 2  # duration, by the first; location, by the last
+    assert f"<bdi>{mentee.full_name}</bdi>, not through a proposal" in section_of(page, "goals")
+
+
+def test_history_marks_each_revision_that_came_through_a_proposal(
+    client, amended_by_proposal, mentor, django_assert_num_queries
+):
+    agreement = amended_by_proposal.section.agreement
+    client_for(client, mentor)
+    url = reverse("agreements:section_history", args=[agreement.uuid, "schedule"])
+    with django_assert_num_queries(HISTORY_QUERIES):
+        page = client.get(url).text
+    assert page.count(accepted_by(amended_by_proposal)) == 1
+    assert "not through a proposal" not in page
+    newest, through = page.split("Revision ")[1:3]
+    assert "’s proposal</a>" not in newest
+    assert "’s proposal</a>" in through
+
+
+# The session and the user, the agreement with its working copy and versions,
+# and the revisions between the two versions with their proposals.
+COMPARE_QUERIES = 12
+HISTORY_QUERIES = 6

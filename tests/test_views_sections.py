@@ -287,13 +287,30 @@ def active(agreement, mentor, mentee):
     return fresh(agreement)
 
 
-def test_active_agreement_cannot_be_edited(mentor_client, active):
+def test_an_active_agreement_is_not_edited_but_proposed(mentor_client, active):
+    """In force, the edit page only proposes: what it sends leaves the
+    section as it is, as a proposal that starts an amendment."""
+    url = edit_url(active, "term")
+    page = mentor_client.get(url)
+    assert page.status_code == 200
+    assert "Save Term" not in page.text
+    revision = active.sections_by_kind["term"].revision
+    response = mentor_client.post(url, term_data(start="2027-02-01", revision=revision))
+    assert response.status_code == 302
+    after = fresh(active)
+    assert after.term.start_date == START
+    assert after.is_amending
+    assert after.sections_by_kind["term"].proposals.get().status == "open"
+
+
+def test_an_agreement_under_notice_cannot_be_edited(mentor_client, mentee, active):
+    fresh(active).give_notice(by=mentee)
     url = edit_url(active, "term")
     assert mentor_client.get(url).status_code == 403
     revision = active.sections_by_kind["term"].revision
-    response = mentor_client.post(url, term_data(start="2027-02-01", revision=revision))
+    with assert_unchanged(active):
+        response = mentor_client.post(url, term_data(start="2027-02-01", revision=revision))
     assert response.status_code == 403
-    assert fresh(active).term.start_date == START
     page = mentor_client.get(reverse("agreements:detail", args=[active.uuid]))
     assert "I agree to this section" not in page.text
     assert f"{edit_url(active, 'term')}" not in page.text
@@ -310,8 +327,9 @@ def test_agreement_page_queries_do_not_grow_with_content(
             target_date=START + datetime.timedelta(days=index),
         )  # fmt: skip
         agreement.checkins.create(date=START + datetime.timedelta(days=index + 1))
-    # 15: the content, the signatures and the sections' discussions (three).
-    with django_assert_max_num_queries(15):
+    # 16: the content, the signatures, the sections' discussions (three) and
+    # the menu's count of what waits for the reader.
+    with django_assert_max_num_queries(16):
         response = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
     assert response.status_code == 200
     assert f"Goal {goals - 1}" in response.text

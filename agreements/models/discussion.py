@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,16 +43,11 @@ class DiscussionMixin(models.Model):
         comments, how many the other party wrote since the user last read it,
         the newest, and the open proposals. Three queries, however many
         comments and proposals there are."""
-        last_read = ThreadRead.objects.filter(section=OuterRef("pk"), reader=user).values("read_at")
         sections = (
             Section.objects.filter(agreement=self)
             .annotate(
                 comment_count=Count("comments"),
-                unread_count=Count(
-                    "comments",
-                    filter=~Q(comments__author=user)
-                    & (Q(comments__written_at__gt=Subquery(last_read)) | Q(~Exists(last_read))),
-                ),
+                unread_count=count_of(unread_comments(user).filter(section=OuterRef("pk"))),
                 latest_id=Subquery(
                     SectionComment.objects.filter(section=OuterRef("pk"))
                     .order_by("-written_at", "-pk")
@@ -117,6 +113,29 @@ class DiscussionMixin(models.Model):
         # DAILY: the cron's digest reads the rows themselves (``digests.py``).
         if other.discussion_emails == other.DiscussionEmails.IMMEDIATELY:
             self.tell_other_party("discussion_move", by=by, event=event, event_id=event.pk)
+
+
+def unread_comments(user: User) -> models.QuerySet[SectionComment]:
+    """Comments on the user's agreements by someone else, written since the
+    user last read that section's discussion, or ever if they never did."""
+    last_read = ThreadRead.objects.filter(section=OuterRef("section"), reader=user).values(
+        "read_at"
+    )
+    return (
+        SectionComment.objects.filter(
+            Q(section__agreement__mentor=user) | Q(section__agreement__mentee=user)
+        )
+        .exclude(author=user)
+        .filter(Q(written_at__gt=Subquery(last_read)) | ~Exists(last_read))
+    )
+
+
+def count_of(queryset: models.QuerySet) -> Coalesce:
+    """How many rows ``queryset`` has, as a value of the query around it.
+    ``COUNT`` as a plain function, not an aggregate, keeps it one row without
+    a GROUP BY."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted), 0)
 
 
 class Discussion:

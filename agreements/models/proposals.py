@@ -275,6 +275,22 @@ class ProposalsMixin(models.Model):
         return proposal
 
 
+def proposals_to_answer(user: User) -> models.QuerySet[Proposal]:
+    """Open proposals the other party made on the user's agreements, while
+    the working copy can change (``DraftingMixin.is_editable``)."""
+    from .agreement import Agreement
+
+    Status = Agreement.Status
+    agreement = "section__agreement__"
+    return Proposal.objects.filter(
+        (Q(**{f"{agreement}mentor": user}) & ~Q(party=Party.MENTOR))
+        | (Q(**{f"{agreement}mentee": user}) & ~Q(party=Party.MENTEE)),
+        Q(**{f"{agreement}status__in": [Status.DRAFT, Status.AWAITING_SIGNATURES]})
+        | Q(**{f"{agreement}status": Status.ACTIVE, f"{agreement}amending_since__isnull": False}),
+        status=Proposal.Status.OPEN,
+    )
+
+
 def _stale():
     return _(
         "The section changed after this proposal was made, so it cannot be accepted as it "

@@ -5,7 +5,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from agreements import drafts
 from agreements.calendar import next_meeting
 from agreements.forms import SignForm
 from agreements.models import Agreement, AuditEvent, Origin, Program, Proposal, Section
+from agreements.models.discussion import unread_comments
 
 from .access import agreement_for, attempt, detail_url
 
@@ -47,8 +48,14 @@ def home(request):
         .with_records()
     )
     now, today = timezone.now(), request.user.today()
+    unread = _unread_discussions(request.user)
     rows = [
-        (agreement, agreement.todo_for(request.user), _glance(agreement, now, today))
+        (
+            agreement,
+            agreement.todo_for(request.user),
+            _glance(agreement, now, today),
+            unread.get(agreement.pk, []),
+        )
         for agreement in agreements
     ]
     programs = list(Program.objects.administered_by(request.user))
@@ -57,6 +64,27 @@ def home(request):
             return redirect("agreements:program", program_id=programs[0].uuid)
         return redirect("agreements:program_list")
     return render(request, "agreements/home.html", {"rows": rows, "programs": programs})
+
+
+def _unread_discussions(user):
+    """Each agreement's sections with comments the user has not read, as
+    (kind, name, how many) in the page's order, by agreement id: one query
+    for all of them. The menu's count (``context_processors``) includes them."""
+    order = {kind: index for index, kind in enumerate(Section.Kind.values)}
+    names = dict(Section.Kind.choices)
+    rows = (
+        unread_comments(user)
+        .order_by()
+        .values("section__agreement_id", "section__kind")
+        .annotate(count=Count("pk"))
+    )
+    unread: dict[int, list[tuple[str, object, int]]] = {}
+    for row in sorted(rows, key=lambda row: order[row["section__kind"]]):
+        kind = row["section__kind"]
+        unread.setdefault(row["section__agreement_id"], []).append(
+            (kind, names[kind], row["count"])
+        )
+    return unread
 
 
 def detail(request, agreement_id):
@@ -132,6 +160,7 @@ def sign(request, agreement_id):
                 by=request.user,
                 typed_name=form.cleaned_data["full_name"],
                 seen_hash=form.cleaned_data["content_hash"],
+                with_negotiation=form.cleaned_data["with_negotiation"],
                 origin=Origin.of(request),
             ),
             done=(
@@ -149,6 +178,10 @@ def sign(request, agreement_id):
             "content": working_copy,
             "form": form,
             "party": party,
+            # If the other party signed first: whether they asked for the
+            # negotiation appendix, which needs both.
+            "other": agreement.other_person(request.user),
+            "other_signature": agreement.signature_of(party.other),
         },
     )
 

@@ -17,6 +17,7 @@ from agreements.models import (
     verify_chain,
 )
 from agreements.models.changes import describe_changes
+from agreements.pdf import appends_negotiation
 
 from .access import agreement_for, attempt, detail_url, moved
 from .agreements import sealed_pdf_response
@@ -53,6 +54,7 @@ def version_list(request, agreement_id):
 def version_detail(request, agreement_id, number):
     agreement = agreement_for(request, agreement_id)
     version = _signed_version_for(agreement, number)
+    signatures = [s for s in agreement.signatures_on(version) if s.voided_at is None]
     return render(
         request,
         "agreements/version_detail.html",
@@ -60,7 +62,8 @@ def version_detail(request, agreement_id, number):
             "agreement": agreement,
             "version": version,
             "content": version.as_content(),
-            "signatures": [s for s in agreement.signatures_on(version) if s.voided_at is None],
+            "signatures": signatures,
+            "with_negotiation": appends_negotiation(signatures),
             "kinds": Section.Kind.choices,
         },
     )
@@ -127,11 +130,17 @@ def version_compare(request, agreement_id):
 
     old_label, old_content, old_data = side(old_key)
     new_label, new_content, new_data = side(new_key)
-    editors = _editors_between(agreement, signed.get(old_key), signed.get(new_key))
+    history = _History(agreement, signed.get(old_key), signed.get(new_key))
     sections = []
     for kind, label in Section.Kind.choices:
-        changes = describe_changes(old_content.section_data(kind), new_content.section_data(kind))
-        sections.append((kind, label, changes, editors.get(kind, [])))
+        before, after = old_content.section_data(kind), new_content.section_data(kind)
+        changes = describe_changes(before, after)
+        if changes:
+            # The older side's content is where its revisions start from.
+            earlier = after if history.reversed else before
+            made_by = history.last_to_change(kind, earlier)
+            changes = [{**change, "revision": made_by.get(change["field"])} for change in changes]
+        sections.append((kind, label, changes, history.editors(kind)))
     return render(
         request,
         "agreements/version_compare.html",
@@ -150,25 +159,55 @@ def version_compare(request, agreement_id):
     )
 
 
-def _editors_between(agreement, old, new):
-    """Who edited each section after the older version was frozen, up to the newer."""
-    if old is None:
-        return {}
-    start, end = old.frozen_at, new.frozen_at if new else None
-    if end is not None and end < start:
-        start, end = end, start
-    revisions = SectionRevision.objects.filter(
-        section__agreement=agreement, edited_at__gt=start
-    ).select_related("section", "edited_by")
-    if end is not None:
-        revisions = revisions.filter(edited_at__lte=end)
-    editors = {}
-    for revision in revisions.order_by("edited_at"):
-        name = revision.edited_by.full_name if revision.edited_by else _("a former user")
-        names = editors.setdefault(revision.section.kind, [])
-        if name not in names:
-            names.append(name)
-    return editors
+class _History:
+    """The sections' revisions between two sides of a comparison, by section.
+
+    A signed version holds the working copy as it was when its first
+    signature froze it: a revision before the second signature would have
+    voided it, and an off-limits topic is added to an agreement in force
+    only after that. So the revisions after the older side was frozen, up
+    to the newer one's freezing (or now, for the amendment draft), are
+    exactly the changes from one to the other: one query, however many.
+    """
+
+    def __init__(self, agreement, old, new):
+        self.reversed = False
+        self.by_kind: dict[str, list[SectionRevision]] = {}
+        if old is None and new is None:
+            return
+        # The draft is the newest side, whichever box it was chosen in.
+        if old is None or (new is not None and new.frozen_at < old.frozen_at):
+            old, new = new, old
+            self.reversed = True
+        revisions = SectionRevision.objects.filter(
+            section__agreement=agreement, edited_at__gt=old.frozen_at
+        )
+        if new is not None:
+            revisions = revisions.filter(edited_at__lte=new.frozen_at)
+        revisions = revisions.select_related(
+            "section", "edited_by", "proposal__author", "proposal__decided_by"
+        ).order_by("section", "revision")
+        for revision in revisions:
+            self.by_kind.setdefault(revision.section.kind, []).append(revision)
+
+    def editors(self, kind):
+        names = []
+        for revision in self.by_kind.get(kind, []):
+            name = revision.edited_by.full_name if revision.edited_by else _("a former user")
+            if name not in names:
+                names.append(name)
+        return names
+
+    def last_to_change(self, kind, earlier):
+        """The revision that last changed each field of the section, by the
+        field's name as ``describe_changes`` gives it, from ``earlier`` (the
+        older side's content of the section) on."""
+        made_by, previous = {}, earlier
+        for revision in self.by_kind.get(kind, []):
+            for change in describe_changes(previous, revision.data):
+                made_by[change["field"]] = revision
+            previous = revision.data
+        return made_by
 
 
 @require_POST
