@@ -22,6 +22,7 @@ from agreements.models.clauses import clauses_in
 from agreements.seal import validate_sealed_pdf
 from agreements.templatetags.agreement_tags import mid_sentence
 from tests.helpers import PASSWORD, fresh, make_agreement
+from tests.test_negotiation_appendix import appendix_of
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -88,9 +89,11 @@ class Person:
             expect(self.page.get_by_role("alert")).to_have_text(f"You agreed to “{label}”.")
             expect(self.card(kind)).to_contain_text(f"{self.party} agreed ✔")
 
-    def sign(self):
+    def sign(self, *, append_negotiation=False):
         page = self.page
         page.get_by_role("link", name="Sign the agreement").click()
+        if append_negotiation:
+            page.get_by_label("Append our discussions and proposals to the signed PDF").check()
         page.get_by_label("Type your full name").fill(self.user.full_name)
         page.get_by_label("I have read this mentoring agreement in full").check()
         page.get_by_label("Your password").fill(PASSWORD)
@@ -251,7 +254,7 @@ def test_the_pair_negotiates_confidentiality_through_proposals_then_signs(
 ):
     """The mentee proposes a change instead of saving it; the mentor counters
     it; the mentee accepts the counter, which applies as agreed by both, and
-    both sign."""
+    both sign, choosing to append how they negotiated to the signed PDF."""
     ARTIFACTS.mkdir(exist_ok=True)
     demo.write_all(agreement, by=mentor)
     demo.agree_all(agreement)
@@ -330,14 +333,30 @@ def test_the_pair_negotiates_confidentiality_through_proposals_then_signs(
     ).to_have_count(0)
 
     maria.page.reload()
-    maria.sign()
+    maria.sign(append_negotiation=True)
     milo.page.reload()
-    milo.sign()
+    milo.page.get_by_role("link", name="Sign the agreement").click()
+    expect(milo.page.get_by_text("Maria Mentor chose to append")).to_be_visible()
+    milo.page.go_back()
+    milo.sign(append_negotiation=True)
     expect(milo.page.locator(".badge")).to_have_text("Active")
 
     agreement = fresh(agreement)
     assert agreement.status == Agreement.Status.ACTIVE
     assert agreement.content_in_force.confidentiality.work_matters == marias
+
+    # The live server runs tasks at once: the signed PDF is sealed, and ends
+    # with the negotiation both chose to append.
+    with milo.page.expect_download() as download:
+        milo.page.get_by_role("link", name="Download the signed PDF").click()
+    pdf = Path(download.value.path()).read_bytes()
+    appendix = appendix_of(pdf)
+    assert "The side project is where I most need advice." in appendix
+    assert "Answered by Maria Mentor with a counter-proposal" in appendix
+    assert "Maria Mentor made a counter-proposal" in appendix
+    assert "Accepted by Milo Mentee" in appendix
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        assert pool.submit(validate_sealed_pdf, pdf).result().ok
     assert maria.failures == milo.failures == []
 
 

@@ -4,22 +4,18 @@ they stood when the version came into force. One tick is not enough; what is
 written later never shows; the audit trail keeps the choice, not the words;
 the seal stays valid."""
 
-import concurrent.futures
 import io
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from agreements.forms import SignForm
 from agreements.models import AgreementVersion, AuditEvent, Signature
 from agreements.seal import validate_sealed_pdf
-from tests.helpers import PASSWORD, client_for, fresh
-from tests.test_browser import Person
+from tests.helpers import client_for, fresh
 from tests.test_concurrency import make_client
 from tests.test_proposals import proposal_url, propose_location
 from tests.test_signed_pdf import sha256, stored
@@ -297,46 +293,3 @@ def _valid(version):
 
 
 # In a browser ------------------------------------------------------------------
-
-
-def finish_signing(person):
-    """On the sign page, the box ticked or not: the name, the statement, the password."""
-    page = person.page
-    page.get_by_label("Type your full name").fill(person.user.full_name)
-    page.get_by_label("I have read this mentoring agreement in full").check()
-    page.get_by_label("Your password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign", exact=True).click()
-    expect(page.get_by_role("alert")).to_have_text("You signed the agreement.")
-
-
-def test_in_a_browser_both_tick_the_box_and_the_pdf_ends_with_the_appendix(
-    chromium, live_server, ready, mentor, mentee
-):
-    fresh(ready).comment_on("schedule", by=mentee, text=COMMENT)
-    maria = Person(chromium, live_server, mentor, "Mentor")
-    milo = Person(chromium, live_server, mentee, "Mentee")
-    for person in (maria, milo):
-        person.log_in()
-        person.open_agreement(ready)
-
-    maria.page.get_by_role("link", name="Sign the agreement").click()
-    box = maria.page.get_by_label("Append our discussions and proposals to the signed PDF")
-    expect(box).not_to_be_checked()
-    box.check()
-    finish_signing(maria)
-    milo.page.reload()
-    milo.page.get_by_role("link", name="Sign the agreement").click()
-    expect(milo.page.get_by_text("Maria Mentor chose to append")).to_be_visible()
-    milo.page.get_by_label("Append our discussions and proposals to the signed PDF").check()
-    finish_signing(milo)
-
-    # The live server runs tasks at once: the signed PDF is already sealed.
-    with milo.page.expect_download() as download:
-        milo.page.get_by_role("link", name="Download the signed PDF").click()
-    pdf = Path(download.value.path()).read_bytes()
-    appendix = appendix_of(pdf)
-    assert "Milo Mentee commented" in appendix
-    assert COMMENT in appendix
-    with concurrent.futures.ThreadPoolExecutor() as pool:
-        assert pool.submit(validate_sealed_pdf, pdf).result().ok
-    assert maria.failures == milo.failures == []
