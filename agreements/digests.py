@@ -15,7 +15,7 @@ import datetime
 import functools
 import operator
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -110,7 +110,7 @@ def send_due_digests(*, today=None, stdout=None):
                 if not news(agreement, user, found, since=since, until=now):
                     continue
                 local_today = today or user.today()
-                if claim(agreement, user, DIGEST, local_today, email="discussion_digest"):
+                if _claim(agreement, user, local_today):
                     sent += 1
                     if stdout:
                         party = agreement.party_of(user)
@@ -118,6 +118,19 @@ def send_due_digests(*, today=None, stdout=None):
                             f"Digest ({local_today}): agreement {agreement.uuid}, {party}."
                         )
     return sent
+
+
+def _claim(agreement, user, today):
+    """Claim ``user``'s digest of ``agreement`` for ``today``, and promise it.
+
+    The agreement's row lock comes first: a move in flight on it (which
+    stamps its time under that lock) commits before the claim is stamped,
+    so the window the digest closes holds it, and no move falls between two
+    digests unseen.
+    """
+    with transaction.atomic():
+        Agreement.objects.select_for_update().filter(pk=agreement.pk).first()
+        return claim(agreement, user, DIGEST, today, email="discussion_digest")
 
 
 def _last_digest(party):

@@ -101,8 +101,8 @@ def test_a_topic_already_off_limits_is_refused_and_nothing_changes(client, activ
 
 def test_removing_a_topic_goes_through_an_amendment(client, active, mentor):
     """In force, the off-limits list is not edited but proposed: removing a
-    topic starts an amendment and leaves the topic where it is until the
-    other party accepts."""
+    topic leaves it where it is until the other party accepts, which starts
+    an amendment."""
     client_for(client, mentor)
     page = client.get(url("section_edit", active, "off_limits"))
     assert "Save Off-limits topics" not in page.text
@@ -114,7 +114,7 @@ def test_removing_a_topic_goes_through_an_amendment(client, active, mentor):
 
     assert response.status_code == 302
     agreement = fresh(active)
-    assert agreement.is_amending
+    assert not agreement.is_amending
     assert sorted(agreement.off_limits_topics.values_list("topic", flat=True)) == topics
     assert agreement.sections_by_kind["off_limits"].proposals.get().status == "open"
 

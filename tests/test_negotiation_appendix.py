@@ -128,6 +128,9 @@ def test_the_second_signer_reads_that_the_first_did_not_append(client, ready, me
 
     assert "<bdi>Maria Mentor</bdi> signed without appending" in page
     assert "chose to append" not in page
+    # The box could change nothing: it is not offered, and a forged tick is ignored.
+    assert 'name="with_negotiation"' not in page
+    assert sign(client, ready, mentee, append=True).with_negotiation is False
 
 
 def test_the_sign_page_costs_no_more_for_the_first_signature(

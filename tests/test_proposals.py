@@ -448,7 +448,9 @@ def test_the_answers_are_post_only(ready, mentor, mentee):
             assert mentor_client.get(proposal_url(ready, proposal, action)).status_code == 405
 
 
-def test_a_proposal_on_an_agreement_in_force_starts_an_amendment(active, mentor, mentee):
+def test_a_proposal_on_an_agreement_in_force_starts_an_amendment_once_accepted(
+    active, mentor, mentee
+):
     in_force = fresh(active).version_in_force
     page = make_client(mentor).get(detail_url(active)).text
     assert f'href="{edit_url(active, "schedule")}"' in card(page, "schedule")
@@ -460,18 +462,37 @@ def test_a_proposal_on_an_agreement_in_force_starts_an_amendment(active, mentor,
     proposal = propose_location(active, by=mentor, location="The park")
 
     after = fresh(active)
-    assert after.is_amending
-    assert after.version_in_force == in_force
+    assert not after.is_amending
     assert after.section_data("schedule")["location"] != "The park"
-    kinds = list(after.audit_events.order_by("sequence").values_list("kind", flat=True))
-    assert kinds[-2:] == [Event.AMENDMENT_STARTED, Event.PROPOSAL_MADE]
-    # The other party accepts it into the amendment; the version in force stays.
+    assert after.audit_events.order_by("sequence").last().kind == Event.PROPOSAL_MADE
+    # The other party accepts it: an amendment starts, and the proposal
+    # applies to its draft; the version in force stays.
     make_client(mentee).post(proposal_url(active, proposal, "accept"))
     accepted = fresh(active)
+    assert accepted.is_amending
+    kinds = list(accepted.audit_events.order_by("sequence").values_list("kind", flat=True))
+    assert Event.AMENDMENT_STARTED in kinds[kinds.index(Event.PROPOSAL_MADE) :]
     assert accepted.section_data("schedule")["location"] == "The park"
     assert accepted.version_in_force == in_force
     assert [s.kind for s in accepted.amended_sections()] == ["schedule"]
     assert verify_chain(accepted) is None
+
+
+@pytest.mark.parametrize("answer", ["decline", "withdraw"])
+def test_a_proposal_on_an_agreement_in_force_declined_or_withdrawn_leaves_it_as_it_was(
+    active, mentor, mentee, answer
+):
+    proposal = propose_location(active, by=mentor, location="The park")
+    by = mentee if answer == "decline" else mentor
+    before = section_state(active, "schedule")
+    response = make_client(by).post(proposal_url(active, proposal, answer))
+    assert response.status_code == 302
+    assert section_state(active, "schedule") == before
+    proposal.refresh_from_db()
+    assert proposal.status == ("declined" if answer == "decline" else "withdrawn")
+    after = fresh(active)
+    assert not after.is_amending
+    assert after.audit_events.filter(kind=Event.AMENDMENT_STARTED).count() == 0
 
 
 def test_proposing_what_an_agreement_in_force_says_starts_nothing(active, mentor):
@@ -748,3 +769,30 @@ def test_the_home_page_says_whose_answer_a_proposal_waits_for(ready, mentor, men
     assert "Answer the proposal of Milo Mentee on “Meeting schedule”" in mentor_home
     assert "Waiting for Maria Mentor to answer your proposal on “Meeting schedule”" in mentee_home
     assert "The library" not in mentor_home + mentee_home
+
+
+def test_notice_to_end_lapses_a_proposal_on_the_agreement_in_force(active, mentor, mentee):
+    proposal = propose_location(active, by=mentor, location="The park")
+    fresh(active).give_notice(by=mentee)
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.LAPSED
+    with assert_unchanged(active):
+        response = make_client(mentee).post(proposal_url(active, proposal, "accept"))
+    assert response.status_code == 302
+    assert not fresh(active).is_amending
+
+
+def test_a_counter_proposal_that_changes_nothing_is_refused(ready, mentor, mentee):
+    mine = propose_location(ready, by=mentee, location="The library")
+    client = make_client(mentor)
+    fields = edit_form(client.get(f"{edit_url(ready, 'schedule')}?counter={mine.pk}"))
+
+    with assert_unchanged(ready):
+        response = client.post(
+            edit_url(ready, "schedule"), {**fields, "propose": "1", "proposal-reason": ""}
+        )
+
+    assert response.status_code == 200
+    assert "Your counter-proposal says what theirs says: accept theirs instead." in response.text
+    mine.refresh_from_db()
+    assert mine.status == Proposal.Status.OPEN

@@ -757,3 +757,20 @@ def test_the_pairing_page_costs_the_same_whatever_the_number_of_comments(
     ]
     assert len(comments) == 1
     assert "'goals'" in comments[0] and "'contact'" not in comments[0]
+
+
+def test_stopping_a_section_says_its_discussion_stopped_too(client, agreement, mentor):
+    share_both(client, agreement, discussion=True)
+    withdraw(client_for(client, mentor), agreement)
+    event = sharing_events(agreement)[-1]
+    assert event.details == {"section": "Goals", "discussion_too": True}
+    trail = client.get(reverse("agreements:trail", args=[agreement.uuid])).text
+    assert "This stopped the sharing of its discussion too." in trail
+
+
+def test_stopping_a_section_without_a_discussion_shared_says_nothing_of_it(
+    client, agreement, mentor
+):
+    share_both(client, agreement)
+    withdraw(client_for(client, mentor), agreement)
+    assert sharing_events(agreement)[-1].details == {"section": "Goals"}

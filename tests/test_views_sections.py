@@ -289,7 +289,7 @@ def active(agreement, mentor, mentee):
 
 def test_an_active_agreement_is_not_edited_but_proposed(mentor_client, active):
     """In force, the edit page only proposes: what it sends leaves the
-    section as it is, as a proposal that starts an amendment."""
+    section as it is, as a proposal that starts an amendment once accepted."""
     url = edit_url(active, "term")
     page = mentor_client.get(url)
     assert page.status_code == 200
@@ -299,7 +299,7 @@ def test_an_active_agreement_is_not_edited_but_proposed(mentor_client, active):
     assert response.status_code == 302
     after = fresh(active)
     assert after.term.start_date == START
-    assert after.is_amending
+    assert not after.is_amending
     assert after.sections_by_kind["term"].proposals.get().status == "open"
 
 

@@ -114,13 +114,14 @@ def test_an_answered_proposal_no_longer_counts(client, ready, mentor, mentee):
     assert count_for(mentor) == 0
 
 
-def test_a_proposal_left_open_on_a_signed_agreement_does_not_count(ready, mentor, mentee):
-    """The working copy closed: nobody can answer it (it lapses when signed;
-    a row left open by other means does not count either)."""
-    open_proposal(ready, "goals", by=mentee)
+def test_a_proposal_nobody_can_answer_does_not_count(active, mentor, mentee):
+    """Under notice to end, an agreement takes no answer: its proposals
+    lapse, and a row left open by other means does not count either."""
+    proposal = propose_location(active, by=mentee, location="The park")
     assert count_for(mentor) == 1
-    ready.status = ready.Status.ACTIVE
-    ready.save(update_fields=["status"])
+    fresh(active).give_notice(by=mentor)
+    assert count_for(mentor) == 0
+    Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.OPEN)
     assert count_for(mentor) == 0
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from agreements.models import Effect
 
-from .widgets import LanguageSelect, time_zone_choices
+from .widgets import LanguageSelect, needed, time_zone_choices
 
 # The longest email address an account can have (User.email's max_length).
 LOGIN_NAME_LIMIT = 254
@@ -85,7 +85,8 @@ class AccountForm(forms.ModelForm):
         # One of the radio buttons is always chosen: not "(optional)", yet a
         # form sent without it (an older page) keeps the choice made before.
         choice = self.fields["discussion_emails"]
-        choice.required, choice.needed = False, True
+        choice.required = False
+        needed(choice)
 
     def clean_discussion_emails(self):
         return self.cleaned_data["discussion_emails"] or self.instance.discussion_emails

@@ -37,10 +37,13 @@ class SignForm(forms.Form):
     )
     content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, request, content, **kwargs):
+    def __init__(self, *args, request, content, appendix_possible=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = request.user
+        if not appendix_possible:
+            # The other party signed without it: the box could change nothing.
+            del self.fields["with_negotiation"]
         # The statement in the agreement's language, which the signer confirms;
         # and in theirs beside it, if they read the app in another (the
         # evidence keeps both: ``Signature.create_with_evidence``).

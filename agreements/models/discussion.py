@@ -118,13 +118,14 @@ class DiscussionMixin(models.Model):
 def unread_comments(user: User) -> models.QuerySet[SectionComment]:
     """Comments on the user's agreements by someone else, written since the
     user last read that section's discussion, or ever if they never did."""
+    from .agreement import Agreement
+
     last_read = ThreadRead.objects.filter(section=OuterRef("section"), reader=user).values(
         "read_at"
     )
+    theirs = Agreement.objects.filter(Q(mentor=user) | Q(mentee=user)).values("pk")
     return (
-        SectionComment.objects.filter(
-            Q(section__agreement__mentor=user) | Q(section__agreement__mentee=user)
-        )
+        SectionComment.objects.filter(section__agreement__in=theirs)
         .exclude(author=user)
         .filter(Q(written_at__gt=Subquery(last_read)) | ~Exists(last_read))
     )

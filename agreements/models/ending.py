@@ -213,6 +213,8 @@ class EndingMixin(models.Model):
                 agreement._drop_amendment(
                     now, f"{by.full_name} gave notice to end the agreement.", by=by, origin=origin
                 )
+            # Nor does a proposal, which could only start one.
+            agreement._lapse_open_proposals(now)
             agreement.notice_given_by, agreement.notice_given_at = by, now
             agreement.ends_on = ends_on
             event = agreement._finish(

@@ -42,6 +42,12 @@ class ProposalsMixin(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def takes_proposals(self: Agreement) -> bool:
+        """A proposal can be made and answered: the working copy can change,
+        or (Active) it can be amended, which accepting one starts."""
+        return self.is_editable or self.is_amendable
+
     def propose_change(
         self: Agreement,
         kind: str,
@@ -60,13 +66,12 @@ class ProposalsMixin(models.Model):
         section, if any, and answers the other party's proposal ``counters``,
         if still open.
 
-        On an Active agreement, the proposal starts the amendment it needs:
-        the version in force stays in force until both sign the amended one.
+        On an Active agreement, it is made on the version in force; accepted,
+        it starts the amendment it needs (``accept_proposal``).
         """
         with transaction.atomic():
             agreement = self._lock()
-            amend = agreement.is_amendable
-            if not agreement.is_editable and not amend:
+            if not agreement.takes_proposals:
                 raise AgreementSigned(
                     _("A signed agreement can only be changed through an amendment.")
                 )
@@ -76,20 +81,24 @@ class ProposalsMixin(models.Model):
             proposed = agreement._as_it_would_read(kind, save)
             if proposed == before:
                 return None
-            if amend:
-                agreement.start_amendment(by=by, origin=origin)
-                agreement = agreement._reload()
             party = agreement.party_of(by)
-            now = timezone.now()
-            Proposal.objects.filter(
-                section=section, party=party, status=Proposal.Status.OPEN
-            ).update(status=Proposal.Status.WITHDRAWN, decided_by=by, decided_at=now)
             # Countering a proposal that closed meanwhile makes a proposal all the same.
             countered = (
                 Proposal.objects.filter(section=section, pk=counters, status=Proposal.Status.OPEN)
                 .exclude(party=party)
                 .first()
             )
+            if countered and proposed == content.normalise(countered.data):
+                raise SectionInvalid(
+                    _(
+                        "Your counter-proposal says what theirs says: accept theirs instead. "
+                        "Nothing was proposed."
+                    )
+                )
+            now = timezone.now()
+            Proposal.objects.filter(
+                section=section, party=party, status=Proposal.Status.OPEN
+            ).update(status=Proposal.Status.WITHDRAWN, decided_by=by, decided_at=now)
             proposal = Proposal.objects.create(
                 section=section,
                 author=by,
@@ -150,13 +159,18 @@ class ProposalsMixin(models.Model):
         """The other party's proposal applies: ``save()`` replays its author's
         form, so the change is made as their own save would have made it (rows
         keep their ids, and what hangs on them), and both agree to the result
-        if the section is then complete. Returns whether they both agreed."""
+        if the section is then complete. On an Active agreement, it starts an
+        amendment: the version in force stays in force until both sign the
+        amended one. Returns whether they both agreed."""
         with transaction.atomic():
             agreement = self._lock()
             proposal = agreement._open_proposal(number, answered_by=by)
             section, kind = proposal.section, proposal.section.kind
             if section.revision != proposal.base_revision:
                 raise ProposalStale(_stale())
+            if agreement.is_amendable:
+                agreement.start_amendment(by=by, origin=origin)
+                agreement = agreement._reload()
             before = agreement.section_data(kind)
             try:
                 with transaction.atomic():
@@ -236,7 +250,7 @@ class ProposalsMixin(models.Model):
             proposal = agreement._proposal(number)
             if proposal.party != agreement.party_of(by):
                 raise ProposalClosed(_("Only whoever made a proposal can withdraw it."))
-            if proposal.status != Proposal.Status.OPEN or not agreement.is_editable:
+            if proposal.status != Proposal.Status.OPEN or not agreement.takes_proposals:
                 raise ProposalClosed(_("This proposal is no longer open."))
             now = timezone.now()
             proposal.answer(Proposal.Status.WITHDRAWN, by=by, at=now)
@@ -266,7 +280,7 @@ class ProposalsMixin(models.Model):
         proposal = self._proposal(number)
         if proposal.status != Proposal.Status.OPEN:
             raise ProposalClosed(_("This proposal is no longer open."))
-        if not self.is_editable:
+        if not self.takes_proposals:
             raise AgreementSigned(_("This agreement is signed and can no longer be changed."))
         if proposal.party == self.party_of(answered_by):
             raise ProposalClosed(
@@ -277,16 +291,20 @@ class ProposalsMixin(models.Model):
 
 def proposals_to_answer(user: User) -> models.QuerySet[Proposal]:
     """Open proposals the other party made on the user's agreements, while
-    the working copy can change (``DraftingMixin.is_editable``)."""
+    they can be answered (``ProposalsMixin.takes_proposals``)."""
     from .agreement import Agreement
 
     Status = Agreement.Status
-    agreement = "section__agreement__"
+    answerable = Agreement.objects.filter(
+        Q(status__in=[Status.DRAFT, Status.AWAITING_SIGNATURES])
+        | Q(status=Status.ACTIVE, amending_since__isnull=False)
+        | Q(status=Status.ACTIVE, notice_given_at__isnull=True)
+    )
     return Proposal.objects.filter(
-        (Q(**{f"{agreement}mentor": user}) & ~Q(party=Party.MENTOR))
-        | (Q(**{f"{agreement}mentee": user}) & ~Q(party=Party.MENTEE)),
-        Q(**{f"{agreement}status__in": [Status.DRAFT, Status.AWAITING_SIGNATURES]})
-        | Q(**{f"{agreement}status": Status.ACTIVE, f"{agreement}amending_since__isnull": False}),
+        Q(section__agreement__in=answerable.filter(mentor=user).values("pk"))
+        & ~Q(party=Party.MENTOR)
+        | Q(section__agreement__in=answerable.filter(mentee=user).values("pk"))
+        & ~Q(party=Party.MENTEE),
         status=Proposal.Status.OPEN,
     )
 

@@ -175,6 +175,10 @@ class SharingMixin(models.Model):
                 # Nothing of the section to withdraw (a stray discussion consent
                 # alone shares nothing): nothing changes.
                 return False
+            # Stopping the section stops its discussion: the trail says so.
+            more = {}
+            if not discussion and consents.filter(scope=SharingConsent.Scope.DISCUSSION).exists():
+                more["discussion_too"] = True
             deleted, _ = consents.delete()
             if not deleted:
                 return False
@@ -183,7 +187,7 @@ class SharingMixin(models.Model):
                 by=by,
                 origin=origin,
                 at=timezone.now(),
-                details=_details(kind, discussion),
+                details=_details(kind, discussion, **more),
             )
             agreement.tell_other_party(
                 "sharing_withdrawn", by=by, event=event, section=kind, discussion=discussion

@@ -146,11 +146,15 @@ def sign(request, agreement_id):
         messages.info(request, _("There is nothing for you to sign on this agreement right now."))
         return redirect(detail_url(agreement))
     working_copy = agreement.working_copy()
+    # If the other party signed first: whether they asked for the
+    # negotiation appendix, which needs both.
+    other_signature = agreement.signature_of(party.other)
     form = SignForm(
         request.POST or None,
         request=request,
         content=working_copy,
         initial={"content_hash": agreement.content_hash},
+        appendix_possible=other_signature is None or other_signature.with_negotiation,
     )
     if request.method == "POST" and form.is_valid():
         return attempt(
@@ -160,7 +164,7 @@ def sign(request, agreement_id):
                 by=request.user,
                 typed_name=form.cleaned_data["full_name"],
                 seen_hash=form.cleaned_data["content_hash"],
-                with_negotiation=form.cleaned_data["with_negotiation"],
+                with_negotiation=form.cleaned_data.get("with_negotiation", False),
                 origin=Origin.of(request),
             ),
             done=(
@@ -178,10 +182,8 @@ def sign(request, agreement_id):
             "content": working_copy,
             "form": form,
             "party": party,
-            # If the other party signed first: whether they asked for the
-            # negotiation appendix, which needs both.
             "other": agreement.other_person(request.user),
-            "other_signature": agreement.signature_of(party.other),
+            "other_signature": other_signature,
         },
     )
 

@@ -147,8 +147,8 @@ def _save_or_propose(request, agreement, section, editor, revision, reason, coun
         name = agreement.other_person(request.user).full_name
         if agreement.is_amendable:
             done = _(
-                "Your proposal is on its way to %(name)s, and with it an amendment has "
-                "started. The version in force stays in force until you both sign the "
+                "Your proposal is on its way to %(name)s. If they accept it, an amendment "
+                "starts: the version in force stays in force until you both sign the "
                 "amended one."
             ) % {"name": name}
         else:
