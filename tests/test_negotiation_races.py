@@ -19,7 +19,6 @@ from agreements.models import (
     Effect,
     Proposal,
     Reminder,
-    SectionComment,
     verify_chain,
 )
 from tests.helpers import fresh, make_agreement, make_program, make_ready
@@ -71,81 +70,84 @@ def assert_one_open_each_at_most(agreement):
 def test_accepting_and_countering_at_once_leave_one_consistent_outcome(
     program_admin, mentor, mentee
 ):
-    outcomes = []
     for agreement in pairs(program_admin, mentor, mentee):
-        mine = propose_location(agreement, by=mentee, location="The library")
-        theirs = propose_location(agreement, by=mentor, location="The park")
-        before = section_state(agreement, "schedule")
-        mentor_client, mentee_client = make_client(mentor), make_client(mentee)
-        url = edit_url(agreement, "schedule")
-        fields = edit_form(mentee_client.get(f"{url}?counter={theirs.pk}"))
-        assert fields["counters"] == str(theirs.pk)
-        data = {**fields, "location": "The café", "propose": "1", "proposal-reason": ""}
-
-        accepted, countered = run_at_once(
-            lambda: mentor_client.post(proposal_url(agreement, mine, "accept")),
-            lambda: mentee_client.post(url, data),
-        )
-
-        assert accepted.status_code == 302
-        mine.refresh_from_db()
-        theirs.refresh_from_db()
-        after = fresh(agreement)
-        if countered.status_code == 409:
-            # The acceptance came first: the counter, made on the older revision, is refused.
-            outcomes.append("accepted")
-            assert (mine.status, mine.decided_by) == (Status.ACCEPTED, mentor)
-            assert theirs.status == Status.LAPSED
-            assert after.schedule.location == "The library"
-            assert after.sections_by_kind["schedule"].revision == before["revision"] + 1
-            assert Proposal.objects.filter(section__agreement=agreement).count() == 2
-            assert moves_since(agreement, theirs) == [Event.PROPOSAL_ACCEPTED]
-        else:
-            # The counter came first: it replaced the mentee's own proposal, which
-            # the mentor then found closed.
-            outcomes.append("countered")
-            assert countered.status_code == 302
-            assert (theirs.status, theirs.decided_by) == (Status.COUNTERED, mentee)
-            assert (mine.status, mine.decided_by) == (Status.WITHDRAWN, mentee)
-            counter = Proposal.objects.get(section__agreement=agreement, status=Status.OPEN)
-            assert (counter.party, counter.counters) == ("mentee", theirs)
-            assert counter.data["location"] == "The café"
-            assert section_state(agreement, "schedule") == before
-            assert moves_since(agreement, theirs) == [Event.PROPOSAL_COUNTERED]
-            assert CLOSED in mentor_client.get(accepted.url).text
-        assert_one_open_each_at_most(agreement)
-        assert verify_chain(fresh(agreement)) is None
-    assert len(outcomes) == ROUNDS
+        accept_while_countering(agreement, mentor, mentee)
 
 
-def test_accepting_and_withdrawing_at_once_let_exactly_one_through(
-    program_admin, mentor, mentee
-):
+def accept_while_countering(agreement, mentor, mentee):
+    """The mentor accepts the mentee's proposal as the mentee counters the mentor's."""
+    mine = propose_location(agreement, by=mentee, location="The library")
+    theirs = propose_location(agreement, by=mentor, location="The park")
+    before = section_state(agreement, "schedule")
+    mentor_client, mentee_client = make_client(mentor), make_client(mentee)
+    url = edit_url(agreement, "schedule")
+    fields = edit_form(mentee_client.get(f"{url}?counter={theirs.pk}"))
+    assert fields["counters"] == str(theirs.pk)
+    data = {**fields, "location": "The café", "propose": "1", "proposal-reason": ""}
+
+    accepted, countered = run_at_once(
+        lambda: mentor_client.post(proposal_url(agreement, mine, "accept")),
+        lambda: mentee_client.post(url, data),
+    )
+
+    assert accepted.status_code == 302
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    after = fresh(agreement)
+    if countered.status_code == 409:
+        # The acceptance came first: the counter, made on the older revision, is refused.
+        assert (mine.status, mine.decided_by) == (Status.ACCEPTED, mentor)
+        assert theirs.status == Status.LAPSED
+        assert after.schedule.location == "The library"
+        assert after.sections_by_kind["schedule"].revision == before["revision"] + 1
+        assert Proposal.objects.filter(section__agreement=agreement).count() == 2
+        assert moves_since(agreement, theirs) == [Event.PROPOSAL_ACCEPTED]
+    else:
+        # The counter came first: it replaced the mentee's own proposal, which
+        # the mentor then found closed.
+        assert countered.status_code == 302
+        assert (theirs.status, theirs.decided_by) == (Status.COUNTERED, mentee)
+        assert (mine.status, mine.decided_by) == (Status.WITHDRAWN, mentee)
+        counter = Proposal.objects.get(section__agreement=agreement, status=Status.OPEN)
+        assert (counter.party, counter.counters) == ("mentee", theirs)
+        assert counter.data["location"] == "The café"
+        assert section_state(agreement, "schedule") == before
+        assert moves_since(agreement, theirs) == [Event.PROPOSAL_COUNTERED]
+        assert CLOSED in mentor_client.get(accepted.url).text
+    assert_one_open_each_at_most(agreement)
+    assert verify_chain(fresh(agreement)) is None
+
+
+def test_accepting_and_withdrawing_at_once_let_exactly_one_through(program_admin, mentor, mentee):
     for agreement in pairs(program_admin, mentor, mentee):
-        mine = propose_location(agreement, by=mentee, location="The library")
-        before = section_state(agreement, "schedule")
-        mentor_client, mentee_client = make_client(mentor), make_client(mentee)
+        accept_while_withdrawing(agreement, mentor, mentee)
 
-        accepted, withdrawn = run_at_once(
-            lambda: mentor_client.post(proposal_url(agreement, mine, "accept")),
-            lambda: mentee_client.post(proposal_url(agreement, mine, "withdraw")),
-        )
 
-        assert accepted.status_code == withdrawn.status_code == 302
-        mine.refresh_from_db()
-        moves = moves_since(agreement, mine)
-        assert len(moves) == 1
-        if mine.status == Status.ACCEPTED:
-            assert (moves, mine.decided_by) == ([Event.PROPOSAL_ACCEPTED], mentor)
-            assert fresh(agreement).schedule.location == "The library"
-            assert CLOSED in mentee_client.get(withdrawn.url).text
-        else:
-            assert (mine.status, mine.decided_by) == (Status.WITHDRAWN, mentee)
-            assert moves == [Event.PROPOSAL_WITHDRAWN]
-            assert section_state(agreement, "schedule") == before
-            assert CLOSED in mentor_client.get(accepted.url).text
-        assert not Proposal.objects.filter(section__agreement=agreement, status=Status.OPEN)
-        assert verify_chain(fresh(agreement)) is None
+def accept_while_withdrawing(agreement, mentor, mentee):
+    """The mentor accepts the mentee's proposal as the mentee takes it back."""
+    mine = propose_location(agreement, by=mentee, location="The library")
+    before = section_state(agreement, "schedule")
+    mentor_client, mentee_client = make_client(mentor), make_client(mentee)
+
+    accepted, withdrawn = run_at_once(
+        lambda: mentor_client.post(proposal_url(agreement, mine, "accept")),
+        lambda: mentee_client.post(proposal_url(agreement, mine, "withdraw")),
+    )
+
+    assert accepted.status_code == withdrawn.status_code == 302
+    mine.refresh_from_db()
+    moves = moves_since(agreement, mine)
+    if mine.status == Status.ACCEPTED:
+        assert (moves, mine.decided_by) == ([Event.PROPOSAL_ACCEPTED], mentor)
+        assert fresh(agreement).schedule.location == "The library"
+        assert CLOSED in mentee_client.get(withdrawn.url).text
+    else:
+        assert (mine.status, mine.decided_by) == (Status.WITHDRAWN, mentee)
+        assert moves == [Event.PROPOSAL_WITHDRAWN]
+        assert section_state(agreement, "schedule") == before
+        assert CLOSED in mentor_client.get(accepted.url).text
+    assert not Proposal.objects.filter(section__agreement=agreement, status=Status.OPEN)
+    assert verify_chain(fresh(agreement)) is None
 
 
 # Digests ------------------------------------------------------------------------------
