@@ -191,9 +191,7 @@ def negotiation_appendix(version, signatures):
         (revision.section_id, revision.revision): revision.data
         for revision in SectionRevision.objects.filter(
             section__agreement=agreement,
-            revision__in={
-                p.base_revision for p in proposals if p.status == Proposal.Status.ACCEPTED
-            },
+            revision__in={p.base_revision for p in proposals},
         )
     }
     by_kind: dict[str, list[NegotiationEntry]] = {}
@@ -211,11 +209,12 @@ def negotiation_appendix(version, signatures):
         if proposal.decided_at is not None and proposal.decided_at <= until:
             entry.status, entry.answered_at = proposal.status, proposal.decided_at
             entry.answered_by = names.get(proposal.decided_by_id)
-        if entry.status == Proposal.Status.ACCEPTED:
-            before = made_on.get((proposal.section_id, proposal.base_revision), {})
-            # In the agreement's language, as the rest of the PDF.
-            with translation.override(content.languages.binding):
-                entry.changes = describe_changes(before, proposal.data)
+        # What it would have changed, whatever became of it: a declined or
+        # countered proposal says as much of the negotiation as an accepted one.
+        before = made_on.get((proposal.section_id, proposal.base_revision), {})
+        # In the agreement's language, as the rest of the PDF.
+        with translation.override(content.languages.binding):
+            entry.changes = describe_changes(before, proposal.data)
         by_kind.setdefault(proposal.section.kind, []).append(entry)
     # Numbered as the sections of the agreement above.
     return [

@@ -688,7 +688,9 @@ def test_countering_opens_the_form_filled_in_with_the_proposal(ready, mentor, me
     assert counter in page
     form = mentor_client.get(counter).text
     assert 'value="The library"' in form
-    assert '<details class="card-body border-top propose" id="propose" open>' in form
+    # Only a counter-proposal can be sent from it.
+    assert "Send the counter-proposal" in form
+    assert "Save Meeting schedule" not in form
     # The mentor's own proposal cannot be "countered" by the mentor: the form opens as it is.
     own = propose_location(ready, by=mentor, location="The park")
     assert (
@@ -796,3 +798,9 @@ def test_a_counter_proposal_that_changes_nothing_is_refused(ready, mentor, mente
     assert "Your counter-proposal says what theirs says: accept theirs instead." in response.text
     mine.refresh_from_db()
     assert mine.status == Proposal.Status.OPEN
+
+
+def test_the_home_page_lists_a_proposal_on_the_agreement_in_force(active, mentor, mentee):
+    propose_location(active, by=mentee, location="The library")
+    mentor_home = make_client(mentor).get(reverse("agreements:home")).text
+    assert "Answer the proposal of Milo Mentee on “Meeting schedule”" in mentor_home

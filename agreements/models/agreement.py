@@ -235,6 +235,8 @@ class Agreement(
         """What waits for the user, from the prefetched sections and signatures
         (and check-ins and closing notes, once it is in force)."""
         todo = self._drafting_todo(user) if self.is_editable else []
+        if self.takes_proposals:
+            todo += self._proposals_todo(user)
         if self.status == self.Status.ACTIVE and self.content_in_force is not None:
             todo += self._checkins_todo(user) + self._ending_todo(user)
         return todo

@@ -148,24 +148,6 @@ class DraftingMixin(models.Model):
                 )
                 % {"name": self.user_for(other).full_name, "count": theirs}
             )
-        # Proposals, from the prefetched sections' (``proposals``, open ones).
-        for section in sections:
-            for proposal in section.proposals.all():
-                if proposal.status != "open":
-                    continue
-                words = {"section": section.get_kind_display()}
-                if proposal.party == party:
-                    todo.append(
-                        # Translators: a section's name, such as "Goals".
-                        _("Waiting for %(name)s to answer your proposal on “%(section)s”")
-                        % {**words, "name": self.user_for(other).full_name}
-                    )
-                else:
-                    todo.append(
-                        # Translators: a section's name, such as "Goals".
-                        _("Answer the proposal of %(name)s on “%(section)s”")
-                        % {**words, "name": self.user_for(other).full_name}
-                    )
         if self.is_amending and not any(
             section.updated_at and section.updated_at > self.amending_since for section in sections
         ):
@@ -185,6 +167,27 @@ class DraftingMixin(models.Model):
                 todo.append(
                     _("Waiting for %(name)s to sign") % {"name": self.user_for(other).full_name}
                 )
+        return todo
+
+    def _proposals_todo(self, user):
+        """The open proposals, from the prefetched sections' ``proposals``
+        (open ones): those waiting for the user's answer, and theirs."""
+        party = self.party_of(user)
+        name = self.user_for(Party(party).other).full_name
+        todo = []
+        for section in self.sections.all():
+            for proposal in section.proposals.all():
+                if proposal.status != "open":
+                    continue
+                words = {"section": section.get_kind_display(), "name": name}
+                if proposal.party == party:
+                    # Translators: a section's name, such as "Goals".
+                    todo.append(
+                        _("Waiting for %(name)s to answer your proposal on “%(section)s”") % words
+                    )
+                else:
+                    # Translators: a section's name, such as "Goals".
+                    todo.append(_("Answer the proposal of %(name)s on “%(section)s”") % words)
         return todo
 
     # Moves ------------------------------------------------------------------
