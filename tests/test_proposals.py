@@ -804,3 +804,12 @@ def test_the_home_page_lists_a_proposal_on_the_agreement_in_force(active, mentor
     propose_location(active, by=mentee, location="The library")
     mentor_home = make_client(mentor).get(reverse("agreements:home")).text
     assert "Answer the proposal of Milo Mentee on “Meeting schedule”" in mentor_home
+
+
+def test_the_signature_block_warns_that_signing_lapses_open_proposals(ready, mentor, mentee):
+    page = make_client(mentor).get(detail_url(ready)).text
+    assert "still open" not in page
+    propose_location(ready, by=mentee, location="The library")
+    page = make_client(mentor).get(detail_url(ready)).text
+    warning = "A proposal is still open: once you have both signed, it can no longer be accepted."
+    assert warning in page

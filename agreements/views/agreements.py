@@ -92,6 +92,7 @@ def detail(request, agreement_id):
     # Which sections the pair shares with the program, for the section cards.
     prefetch_related_objects([agreement], "sharing_consents")
     party = agreement.party_of(request.user)
+    discussions = agreement.discussions_for(request.user)
     return render(
         request,
         "agreements/detail.html",
@@ -106,7 +107,9 @@ def detail(request, agreement_id):
                 kind for kind in Section.Kind.values if not agreement.section_is_complete(kind)
             },
             "agreed_count": sum(s.is_agreed for s in agreement.ordered_sections()),
-            "discussions": agreement.discussions_for(request.user),
+            "discussions": discussions,
+            # Signing lapses them: the signature block says so.
+            "open_proposals": sum(len(d.proposals) for d in discussions.values()),
             **_in_force_context(agreement, request.user),
         },
     )
