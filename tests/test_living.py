@@ -502,11 +502,15 @@ def test_a_user_sets_their_time_zone(client, mentor):
     assert mentor.time_zone == "Asia/Kolkata"
 
 
-def test_today_follows_the_users_time_zone(mentor):
+def test_today_follows_the_users_time_zone(mentor, monkeypatch):
+    # At noon UTC: already tomorrow at UTC+14, still today at UTC-11. (The
+    # two are 25 hours apart: from 10:00 to 11:00 UTC, two dates apart.)
+    noon = datetime.datetime(2026, 11, 30, 12, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: noon)
     mentor.time_zone = "Pacific/Kiritimati"  # UTC+14
-    ahead = mentor.today()
+    assert mentor.today() == datetime.date(2026, 12, 1)
     mentor.time_zone = "Pacific/Pago_Pago"  # UTC-11
-    assert (ahead - mentor.today()).days == 1
+    assert mentor.today() == datetime.date(2026, 11, 30)
 
 
 def test_an_added_topic_stays_out_of_the_signed_version(active, mentee):

@@ -473,7 +473,7 @@ def test_stopping_the_section_stops_its_discussion_too(client, agreement, mentee
     assert not SharingConsent.objects.filter(agreement=agreement).exists()
     assert fresh(agreement).shared_discussions() == []
     last = sharing_events(agreement)[-1]
-    assert last.details == {"section": "Goals"}
+    assert last.details == {"section": "Goals", "discussion_too": True}
     # Sharing the section again does not bring its discussion back.
     share_both(client, agreement)
     assert fresh(agreement).shared_discussions() == []
