@@ -1,7 +1,7 @@
 from django.urls import include, path, register_converter
 
 from agreements.models import Section
-from agreements.models.sharing import SHAREABLE_KINDS
+from agreements.models.sharing import SHAREABLE_KINDS, SharingConsent
 from agreements.views import (
     accounts,
     agreements,
@@ -106,12 +106,14 @@ agreement_urls = [
     path("sharing/<shareable:kind>/withdraw/", sharing.withdraw, name="sharing_withdraw"),
     path(
         "sharing/<shareable:kind>/discussion/share/",
-        sharing.share_discussion,
+        sharing.share,
+        {"scope": SharingConsent.Scope.DISCUSSION},
         name="sharing_share_discussion",
     ),
     path(
         "sharing/<shareable:kind>/discussion/withdraw/",
-        sharing.withdraw_discussion,
+        sharing.withdraw,
+        {"scope": SharingConsent.Scope.DISCUSSION},
         name="sharing_withdraw_discussion",
     ),
 ]

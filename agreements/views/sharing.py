@@ -8,7 +8,7 @@ from typing import NamedTuple
 from django.contrib import messages
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agreements.models import AuditEvent, Origin, Party, Section
@@ -87,91 +87,82 @@ def sharing(request, agreement_id):
     )
 
 
-@require_POST
-def share(request, agreement_id, kind):
-    agreement = sharing_agreement_for(request, agreement_id)
-    label = Section.Kind(kind).label
-    other = agreement.other_person(request.user)
-
-    def done(_consented):
-        if _both_consent(agreement, kind, Scope.SECTION):
-            # Translators: a section's name, such as "Goals", and the program's name.
-            return _(
-                "%(section)s is now shared with %(program)s. Its admins can read this "
-                "section, and each time they do it is recorded here."
-            ) % {"section": label, "program": agreement.program.name}
-        # Translators: a section's name, such as "Goals", and the other party's name.
-        return _("You agreed to share %(section)s; it is shared once %(name)s agrees too.") % {
-            "section": label,
-            "name": other.full_name,
-        }
-
-    return attempt(
-        request,
-        partial(agreement.consent_to_share, kind, by=request.user, origin=Origin.of(request)),
-        done=done,
-        unchanged=_("You had already agreed to share %(section)s; nothing changed.")
-        % {"section": label},
-        refused=lambda reason: messages.error(
-            request,
-            # Translators: %(reason)s is a whole sentence saying why.
-            _("%(section)s was not shared. %(reason)s") % {"section": label, "reason": reason},
+# What each move says, per scope: whole sentences, as the translators need them.
+SAID = {
+    Scope.SECTION: {
+        # Translators: a section's name, such as "Goals", and the program's name.
+        "shared": gettext_lazy(
+            "%(section)s is now shared with %(program)s. Its admins can read this "
+            "section, and each time they do it is recorded here."
         ),
-        back=_sharing_url(agreement, kind),
-    )
-
-
-@require_POST
-def withdraw(request, agreement_id, kind):
-    agreement = sharing_agreement_for(request, agreement_id)
-    label = Section.Kind(kind).label
-    party = agreement.party_of(request.user)
-    other = agreement.other_person(request.user)
-    # What the user saw decides the wording; the move itself clears both consents.
-    before = agreement.consents_by_kind().get(kind, {})
-
-    def done(_withdrawn):
-        if len(before) == len(Party):
-            return _(
-                "%(section)s is no longer shared with %(program)s, from now on. "
-                "Sharing it again needs both of you to agree again."
-            ) % {"section": label, "program": agreement.program.name}
-        if party in before:
-            return _("You withdrew your consent: %(section)s stays private.") % {"section": label}
         # Translators: a section's name, such as "Goals", and the other party's name.
-        return _("%(section)s stays private: you declined %(name)s's request to share it.") % {
-            "section": label,
-            "name": other.full_name,
-        }
-
-    return attempt(
-        request,
-        partial(agreement.withdraw_sharing, kind, by=request.user, origin=Origin.of(request)),
-        done=done,
-        unchanged=_("%(section)s was not shared; nothing changed.") % {"section": label},
-        back=_sharing_url(agreement, kind),
-    )
-
-
-@require_POST
-def share_discussion(request, agreement_id, kind):
-    """Consent to share a shared section's discussion: its comments."""
-    agreement = sharing_agreement_for(request, agreement_id)
-    label = Section.Kind(kind).label
-    other = agreement.other_person(request.user)
-
-    def done(_consented):
-        if _both_consent(agreement, kind, Scope.DISCUSSION):
-            # Translators: a section's name, such as "Goals", and the program's name.
-            return _(
-                "The discussion of %(section)s is now shared with %(program)s. Its admins "
-                "can read its comments, and each time they do it is recorded here."
-            ) % {"section": label, "program": agreement.program.name}
+        "consented": gettext_lazy(
+            "You agreed to share %(section)s; it is shared once %(name)s agrees too."
+        ),
+        "already": gettext_lazy("You had already agreed to share %(section)s; nothing changed."),
+        # Translators: %(reason)s is a whole sentence saying why.
+        "refused": gettext_lazy("%(section)s was not shared. %(reason)s"),
+        "stopped": gettext_lazy(
+            "%(section)s is no longer shared with %(program)s, from now on. "
+            "Sharing it again needs both of you to agree again."
+        ),
+        "withdrawn": gettext_lazy("You withdrew your consent: %(section)s stays private."),
         # Translators: a section's name, such as "Goals", and the other party's name.
-        return _(
+        "declined": gettext_lazy(
+            "%(section)s stays private: you declined %(name)s's request to share it."
+        ),
+        "not_shared": gettext_lazy("%(section)s was not shared; nothing changed."),
+    },
+    Scope.DISCUSSION: {
+        # Translators: a section's name, such as "Goals", and the program's name.
+        "shared": gettext_lazy(
+            "The discussion of %(section)s is now shared with %(program)s. Its admins "
+            "can read its comments, and each time they do it is recorded here."
+        ),
+        # Translators: a section's name, such as "Goals", and the other party's name.
+        "consented": gettext_lazy(
             "You agreed to share the discussion of %(section)s; it is shared once "
             "%(name)s agrees too."
-        ) % {"section": label, "name": other.full_name}
+        ),
+        "already": gettext_lazy(
+            "You had already agreed to share the discussion of %(section)s; nothing changed."
+        ),
+        # Translators: %(reason)s is a whole sentence saying why.
+        "refused": gettext_lazy("The discussion of %(section)s was not shared. %(reason)s"),
+        "stopped": gettext_lazy(
+            "The discussion of %(section)s is no longer shared with %(program)s, from "
+            "now on; %(section)s itself stays shared."
+        ),
+        "withdrawn": gettext_lazy(
+            "You withdrew your consent: the discussion of %(section)s stays private."
+        ),
+        # Translators: a section's name, such as "Goals", and the other party's name.
+        "declined": gettext_lazy(
+            "The discussion of %(section)s stays private: you declined %(name)s's request "
+            "to share it."
+        ),
+        "not_shared": gettext_lazy(
+            "The discussion of %(section)s was not shared; nothing changed."
+        ),
+    },
+}
+
+
+@require_POST
+def share(request, agreement_id, kind, scope=Scope.SECTION):
+    """Consent to share a section, or (``scope``) a shared section's discussion."""
+    agreement = sharing_agreement_for(request, agreement_id)
+    said = SAID[scope]
+    words = {
+        "section": Section.Kind(kind).label,
+        "program": agreement.program.name,
+        "name": agreement.other_person(request.user).full_name,
+    }
+
+    def done(_consented):
+        return (
+            said["shared"] if _both_consent(agreement, kind, scope) else said["consented"]
+        ) % words
 
     return attempt(
         request,
@@ -179,48 +170,37 @@ def share_discussion(request, agreement_id, kind):
             agreement.consent_to_share,
             kind,
             by=request.user,
-            scope=Scope.DISCUSSION,
+            scope=scope,
             origin=Origin.of(request),
         ),
         done=done,
-        unchanged=_(
-            "You had already agreed to share the discussion of %(section)s; nothing changed."
-        )
-        % {"section": label},
+        unchanged=said["already"] % words,
         refused=lambda reason: messages.error(
-            request,
-            # Translators: %(reason)s is a whole sentence saying why.
-            _("The discussion of %(section)s was not shared. %(reason)s")
-            % {"section": label, "reason": reason},
+            request, said["refused"] % {**words, "reason": reason}
         ),
-        back=_sharing_url(agreement, kind, discussion=True),
+        back=_sharing_url(agreement, kind, discussion=scope == Scope.DISCUSSION),
     )
 
 
 @require_POST
-def withdraw_discussion(request, agreement_id, kind):
-    """Stop sharing a section's discussion (or decline to): the section stays shared."""
+def withdraw(request, agreement_id, kind, scope=Scope.SECTION):
+    """Stop sharing a section (its discussion too), or decline to; or
+    (``scope``) stop sharing its discussion alone."""
     agreement = sharing_agreement_for(request, agreement_id)
-    label = Section.Kind(kind).label
+    said = SAID[scope]
     party = agreement.party_of(request.user)
-    other = agreement.other_person(request.user)
-    before = agreement.consents_by_kind(Scope.DISCUSSION).get(kind, {})
+    words = {
+        "section": Section.Kind(kind).label,
+        "program": agreement.program.name,
+        "name": agreement.other_person(request.user).full_name,
+    }
+    # What the user saw decides the wording; the move itself clears both consents.
+    before = agreement.consents_by_kind(scope).get(kind, {})
 
     def done(_withdrawn):
         if len(before) == len(Party):
-            return _(
-                "The discussion of %(section)s is no longer shared with %(program)s, from "
-                "now on; %(section)s itself stays shared."
-            ) % {"section": label, "program": agreement.program.name}
-        if party in before:
-            return _("You withdrew your consent: the discussion of %(section)s stays private.") % {
-                "section": label
-            }
-        # Translators: a section's name, such as "Goals", and the other party's name.
-        return _(
-            "The discussion of %(section)s stays private: you declined %(name)s's request "
-            "to share it."
-        ) % {"section": label, "name": other.full_name}
+            return said["stopped"] % words
+        return (said["withdrawn"] if party in before else said["declined"]) % words
 
     return attempt(
         request,
@@ -228,11 +208,10 @@ def withdraw_discussion(request, agreement_id, kind):
             agreement.withdraw_sharing,
             kind,
             by=request.user,
-            scope=Scope.DISCUSSION,
+            scope=scope,
             origin=Origin.of(request),
         ),
         done=done,
-        unchanged=_("The discussion of %(section)s was not shared; nothing changed.")
-        % {"section": label},
-        back=_sharing_url(agreement, kind, discussion=True),
+        unchanged=said["not_shared"] % words,
+        back=_sharing_url(agreement, kind, discussion=scope == Scope.DISCUSSION),
     )
