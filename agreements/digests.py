@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agreements.models import Agreement, Party, Proposal, Reminder, Section, SectionComment, User
+from agreements.models import Agreement, Party, Proposal, Reminder, SectionComment, User
+from agreements.models.drafting import SECTION_ORDER
 from agreements.reminders import claim
 
 DIGEST = Reminder.Kind.DIGEST
@@ -65,11 +66,10 @@ def news(agreement, recipient, rows, *, since, until):
                 proposed.append((row["kind"], row["pk"]))
         elif row["status"] in ANSWERS and since < row["decided_at"] <= until:
             answered.append((row["kind"], row["pk"], row["status"]))
-    order = {kind: index for index, kind in enumerate(Section.Kind.values)}
     return News(
-        comments={kind: counts[kind] for kind in sorted(counts, key=order.__getitem__)},
-        proposed=sorted(proposed, key=lambda item: (order[item[0]], item[1])),
-        answered=sorted(answered, key=lambda item: (order[item[0]], item[1])),
+        comments={kind: counts[kind] for kind in sorted(counts, key=SECTION_ORDER.__getitem__)},
+        proposed=sorted(proposed, key=lambda item: (SECTION_ORDER[item[0]], item[1])),
+        answered=sorted(answered, key=lambda item: (SECTION_ORDER[item[0]], item[1])),
     )
 
 

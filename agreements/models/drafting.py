@@ -368,6 +368,10 @@ class Section(models.Model):
         return bool(getattr(self, f"{party}_agreed_at"))
 
 
+# Each kind of section's place in the agreement, to list sections in its order.
+SECTION_ORDER = {kind: index for index, kind in enumerate(Section.Kind.values)}
+
+
 class SectionRevision(models.Model):
     """Every saved state of a section, so any change stays visible."""
 

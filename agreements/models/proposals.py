@@ -167,7 +167,7 @@ class ProposalsMixin(models.Model):
             proposal = agreement._open_proposal(number, answered_by=by)
             section, kind = proposal.section, proposal.section.kind
             if section.revision != proposal.base_revision:
-                raise ProposalStale(_stale())
+                raise ProposalStale(stale_refusal())
             if agreement.is_amendable:
                 agreement.start_amendment(by=by, origin=origin)
                 agreement = agreement._reload()
@@ -176,12 +176,12 @@ class ProposalsMixin(models.Model):
                 with transaction.atomic():
                     save()
             except IntegrityError:
-                raise ProposalStale(_stale()) from None
+                raise ProposalStale(stale_refusal()) from None
             agreement = agreement._reload()
             after = content.normalise(agreement.section_data(kind))
             if after != content.normalise(proposal.data):
                 # Something the revision does not track moved under it.
-                raise ProposalStale(_stale())
+                raise ProposalStale(stale_refusal())
             if problems := agreement.date_problems():
                 raise SectionInvalid(" ".join([*problems, _("Nothing was changed.")]))
             agreed = agreement.section_is_complete(kind)
@@ -309,7 +309,8 @@ def proposals_to_answer(user: User) -> models.QuerySet[Proposal]:
     )
 
 
-def _stale():
+def stale_refusal():
+    """Why a proposal made on an older revision of its section cannot be accepted."""
     return _(
         "The section changed after this proposal was made, so it cannot be accepted as it "
         "is. Read the section as it is now, then propose again."

@@ -17,6 +17,7 @@ from agreements.calendar import next_meeting
 from agreements.forms import SignForm
 from agreements.models import Agreement, AuditEvent, Origin, Program, Proposal, Section
 from agreements.models.discussion import unread_comments
+from agreements.models.drafting import SECTION_ORDER
 
 from .access import agreement_for, attempt, detail_url
 
@@ -70,7 +71,6 @@ def _unread_discussions(user):
     """Each agreement's sections with comments the user has not read, as
     (kind, name, how many) in the page's order, by agreement id: one query
     for all of them. The menu's count (``context_processors``) includes them."""
-    order = {kind: index for index, kind in enumerate(Section.Kind.values)}
     names = dict(Section.Kind.choices)
     rows = (
         unread_comments(user)
@@ -79,7 +79,7 @@ def _unread_discussions(user):
         .annotate(count=Count("pk"))
     )
     unread: dict[int, list[tuple[str, object, int]]] = {}
-    for row in sorted(rows, key=lambda row: order[row["section__kind"]]):
+    for row in sorted(rows, key=lambda row: SECTION_ORDER[row["section__kind"]]):
         kind = row["section__kind"]
         unread.setdefault(row["section__agreement_id"], []).append(
             (kind, names[kind], row["count"])

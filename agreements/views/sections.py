@@ -22,6 +22,7 @@ from agreements.forms import (
 )
 from agreements.models import Agreement, Origin, Party, Proposal, Section, ThreadRead
 from agreements.models.changes import describe_changes
+from agreements.models.proposals import stale_refusal
 
 from .access import agreement_for, attempt, detail_url, moved
 
@@ -291,13 +292,7 @@ def proposal_accept(request, agreement_id, kind, number):
     )
     section = proposal.section.get_kind_display()
     if not editor.is_valid():
-        messages.error(
-            request,
-            _(
-                "The section changed after this proposal was made, so it cannot be accepted "
-                "as it is. Read the section as it is now, then propose again."
-            ),
-        )
+        messages.error(request, stale_refusal())
         return redirect(_proposal_url(agreement, proposal))
     return attempt(
         request,
