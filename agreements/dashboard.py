@@ -11,6 +11,7 @@ search and sort only ever touch names, emails, states and dates.
 import csv
 import datetime
 
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, Q
 from django.http import QueryDict
@@ -190,15 +191,57 @@ def filtered(program, filters, *, today, now=None):
     if filters.flag:
         queryset = queryset.filter(_flag_conditions(program, today, now)[Flag(filters.flag)])
     if filters.q:
-        # Names and emails only: the search never looks at what a pair wrote.
-        # The people first (a trigram index on PostgreSQL), then their pairings.
-        q = filters.q
-        people = User.objects.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
-        queryset = queryset.filter(Q(mentor__in=people) | Q(mentee__in=people))
+        queryset = queryset.filter(_with_people_found(filters.q))
     column = SORTS[filters.sort.lstrip("-")]
     descending = filters.sort.startswith("-")
-    order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    # Empty dates sort last either way. NULLS LAST only where a column can be
+    # empty: on one that cannot, it would keep PostgreSQL from reading the
+    # descending order backwards off the column's index.
+    nulls = {"nulls_last": True} if Agreement._meta.get_field(column).null else {}
+    order = F(column).desc(**nulls) if descending else F(column).asc(**nulls)
     return queryset.order_by(order, "-pk" if descending else "pk")
+
+
+# A search that finds up to this many people looks their pairings up by id.
+SEARCH_PEOPLE = 2000
+
+
+def _with_people_found(q):
+    """Pairings whose mentor or mentee has ``q`` in their name or email. Names
+    and emails only: the search never looks at what a pair wrote.
+
+    The people are found first, in a query of their own (a trigram index on
+    PostgreSQL), and their pairings then by id, through the indexes on
+    mentor and mentee. Left inside the pairings' query, the people's search
+    ran once per party and the pairings were scanned whole, however few the
+    people found. A search too broad for that (more than ``SEARCH_PEOPLE``
+    people) stays one query, which then scans anyway."""
+    people = User.objects.filter(Q(full_name__icontains=q) | Q(email__icontains=q)).values("pk")
+    found = [row["pk"] for row in people[: SEARCH_PEOPLE + 1]]
+    if len(found) <= SEARCH_PEOPLE:
+        return Q(mentor__in=found) | Q(mentee__in=found)
+    return Q(mentor__in=people) | Q(mentee__in=people)
+
+
+class Pages(Paginator):
+    """Django's paginator, told how many rows there are where the summary has
+    counted them already: then no query counts the program's pairings again."""
+
+    def __init__(self, object_list, per_page, *, count=None):
+        super().__init__(object_list, per_page)
+        if count is not None:
+            self.count = count
+
+
+def counted(summary, filters):
+    """How many pairings the filters show, if the summary says; else None."""
+    if filters.q or (filters.status and filters.flag):
+        return None
+    if filters.status:
+        return next(s["count"] for s in summary["statuses"] if s["value"] == filters.status)
+    if filters.flag:
+        return next(f["count"] for f in summary["flags"] if f["value"] == filters.flag)
+    return summary["total"]
 
 
 def summary(program, *, today, now=None):

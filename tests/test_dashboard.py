@@ -181,12 +181,50 @@ def test_dashboard_queries_do_not_grow(
     signed = Agreement.objects.values_list("pk", flat=True)[::2]
     Agreement.objects.filter(pk__in=list(signed)).update(activated_at=timezone.now())
     call_command("end_agreements", verbosity=0)  # the daily cron: every row as of today
-    # Session, user, program, summary counts, median days to sign, page count,
-    # page rows, their parties, and the menu's count of what waits for them.
-    with django_assert_num_queries(9):
+    # Session, user, program, summary counts, median days to sign, page rows,
+    # their parties, and the menu's count of what waits for them. The pages
+    # are counted from the summary's counts.
+    with django_assert_num_queries(8):
         response = admin_client.get(dashboard_url(program, sort="checkin"))
     assert response.context["summary"]["total"] == pairings
     assert response.context["summary"]["signed_count"] == pairings // 2
+    # A search finds the people first (one more query) and counts its pages.
+    with django_assert_num_queries(10):
+        response = admin_client.get(dashboard_url(program, q="User%201"))
+    found = [i for i in range(pairings) if any("User 1" in f"User {2 * i + n}" for n in (0, 1))]
+    assert response.context["page"].paginator.count == len(found)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"status": "draft"}, {"flag": "unsigned"}, {"flag": "overdue"}, {"flag": "exit_soon"}],
+)
+def test_pages_are_counted_from_the_summary(admin_client, program, flagged, params):
+    response = admin_client.get(dashboard_url(program, **params))
+    shown = len(response.context["rows"])
+    assert response.context["page"].paginator.count == shown
+    assert shown == Agreement.objects.filter(
+        pk__in=dashboard.filtered(
+            program, dashboard.Filters(params), today=timezone.localdate()
+        ).values("pk")
+    ).count()
+
+
+def test_a_search_too_broad_to_look_up_by_id_finds_the_same(
+    admin_client, program, program_admin, monkeypatch
+):
+    for index in range(4):
+        pair(program, program_admin, index)
+    narrow = admin_client.get(dashboard_url(program, q="mentee", sort="mentor"))
+    monkeypatch.setattr(dashboard, "SEARCH_PEOPLE", 1)
+    broad = admin_client.get(dashboard_url(program, q="mentee", sort="mentor"))
+
+    def shown(response):
+        return [row["agreement"].pk for row in response.context["rows"]]
+
+    assert len(shown(narrow)) == 4
+    assert shown(broad) == shown(narrow)
+    assert broad.context["page"].paginator.count == 4
 
 
 def export(client, program, **params):
@@ -562,6 +600,34 @@ def test_the_page_query_reads_columns_not_a_subquery_per_row(
         assert "CORRELATED" not in plan, plan
     assert "agreements_checkin" not in str(queryset.query)
     assert "agreements_signature" not in str(queryset.query)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's planner, which production runs on"
+)
+@pytest.mark.parametrize(
+    "params",
+    [
+        *({"sort": f"{way}{key}"} for key in dashboard.SORTS for way in ("", "-")),
+        {"status": "active"},
+        {"flag": "overdue"},
+        {"flag": "unsigned"},
+    ],
+)
+def test_the_page_is_read_off_an_index_in_order(admin_client, program, flagged, params):
+    """Every sort both ways reads the page off an index in order, so that a
+    page costs its 50 rows, not a sort of the program's pairings. A few rows
+    would be sorted in memory, so sorting is priced out of the planner's
+    choice: a Sort node left in the plan means no index gives that order."""
+    filters = dashboard.Filters(params)
+    queryset = dashboard.filtered(program, filters, today=timezone.localdate())[:50]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    assert "Index Scan" in plan, plan
+    assert "Sort" not in plan, plan
 
 
 @pytest.mark.django_db(transaction=True)

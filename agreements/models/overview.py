@@ -31,6 +31,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    OrderBy,
     OuterRef,
     Q,
     Subquery,
@@ -48,6 +49,23 @@ from .versions import AgreementVersion
 # Refreshing a whole program updates this many rows per statement, so a row
 # lock is never held long against a move of that pairing.
 BATCH = 2000
+
+
+class EmptyLastIndex(models.Index):
+    """An index whose ``OrderBy(..., nulls_last=True)`` expressions say where
+    empty values go (the dashboard sorts empty dates last either way).
+    SQLite refuses NULLS LAST in an index; its descending order puts empty
+    values last anyway, so there the index is made without it."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "sqlite":
+            return super().create_sql(model, schema_editor, using, **kwargs)
+        expressions = [
+            OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e
+            for e in self.expressions
+        ]
+        plain = models.Index(*expressions, name=self.name)
+        return plain.create_sql(model, schema_editor, using, **kwargs)
 
 
 class OverviewMixin(models.Model):

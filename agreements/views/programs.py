@@ -6,7 +6,6 @@ discussions of those that both share too."""
 from functools import partial
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,8 +43,10 @@ def detail(request, program_id):
     filters = dashboard.Filters(request.GET)
     # The program's day (TIME_ZONE), which the columns kept on each row are for.
     today, now = timezone.localdate(), timezone.now()
+    summary = dashboard.summary(program, today=today, now=now)
     pairings = dashboard.filtered(program, filters, today=today, now=now)
-    page = Paginator(pairings, PAIRINGS_PER_PAGE).get_page(request.GET.get("page"))
+    pages = dashboard.Pages(pairings, PAIRINGS_PER_PAGE, count=dashboard.counted(summary, filters))
+    page = pages.get_page(request.GET.get("page"))
     rows = [
         {
             "agreement": agreement,
@@ -64,7 +65,6 @@ def detail(request, program_id):
         }
         for key, label in dashboard.COLUMNS
     ]
-    summary = dashboard.summary(program, today=today, now=now)
     for status in summary["statuses"]:
         status["query"] = filters.query(status=status["value"])
     for flag in summary["flags"]:
