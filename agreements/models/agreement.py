@@ -197,6 +197,7 @@ class Agreement(
                 ]
             ),
             models.Index(fields=["program", "checkins_overdue"], name="agreement_by_overdue"),
+            models.Index(fields=["program", "signed_after"], name="agreement_by_signed_after"),
             models.Index(
                 fields=["program", "status", "last_activity_at", "id"],
                 name="agreement_by_status_activity",

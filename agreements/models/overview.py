@@ -29,6 +29,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OrderBy,
@@ -86,6 +87,9 @@ class OverviewMixin(models.Model):
     # Signatures on the version being signed or in force (not voided ones).
     mentor_signed = models.BooleanField(default=False, editable=False)
     mentee_signed = models.BooleanField(default=False, editable=False)
+    # From pairing to both signatures, once signed: the summary's median
+    # days to sign reads the middle of its index.
+    signed_after = models.DurationField(null=True, blank=True, editable=False)
     # The order of ``status`` in ``Status``: drafts first, ended last.
     status_order = models.PositiveSmallIntegerField(default=0, editable=False)
     overview_as_of = models.DateField(null=True, blank=True, editable=False)
@@ -163,6 +167,9 @@ def overview_columns(model, today):
         "checkins_overdue": _count(in_force.filter(date__lt=overdue_before).filter(~Exists(held))),
         "mentor_signed": _signed("mentor"),
         "mentee_signed": _signed("mentee"),
+        "signed_after": ExpressionWrapper(
+            F("activated_at") - F("created_at"), output_field=models.DurationField()
+        ),
         "status_order": Case(
             *(When(status=value, then=Value(i)) for i, value in enumerate(Status.values)),
             output_field=models.PositiveSmallIntegerField(),
