@@ -13,7 +13,7 @@ in force with check-ins, some overdue, some exits close; ended ones), table by
 table in bulk (COPY on PostgreSQL), plus one pairing signed through the app's
 own moves, and prints how long the seeding took; where the dashboard keeps
 its columns on the agreement row, working them out for the seeded rows is
-timed apart. PostgreSQL then runs ANALYZE, as autovacuum soon would.
+timed apart. PostgreSQL then runs VACUUM ANALYZE, as autovacuum soon would.
 
 Then, for the default page, every sort both ways, every status and flag
 filter, two searches, a deep page (100, or the middle one), the last page,
@@ -44,6 +44,7 @@ import argparse
 import csv
 import datetime
 import io
+import itertools
 import json
 import math
 import os
@@ -520,9 +521,10 @@ def run_one(args):
     agreement = showcase(program, admin, today)
     refreshing = refresh_columns(program, today)
     if database == "postgresql":
-        # Fresh statistics, as autovacuum would have them in a day's use.
+        # Fresh statistics and visibility map, as autovacuum would have them
+        # in a day's use (index-only scans need the latter).
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     print(
         f"seeded in {seeding:.1f} s"
         + (f" + refreshing the dashboard's columns {refreshing:.1f} s" if refreshing else "")
@@ -596,7 +598,12 @@ def print_summary(database, measured):
     """One table for a database: each variant at each size side by side."""
     sizes = sorted(measured)
     print(f"\n=== {NAMES[database]}: p50 / p95 ms, queries ===")
-    print(f"{'':<28}" + "".join(f"{f'{size:,} pairings':>24}" for size in sizes))
+    steps = list(itertools.pairwise(sizes))
+    print(
+        f"{'':<28}"
+        + "".join(f"{f'{size:,} pairings':>24}" for size in sizes)
+        + "".join(f"{f'{big // 1000}k/{small // 1000}k':>9}" for small, big in steps)
+    )
     seeded = []
     for size in sizes:
         cell = measured[size]
@@ -609,9 +616,12 @@ def print_summary(database, measured):
         for size in sizes:
             row = measured[size]["pages"][index]
             cells.append(f"{row['p50']:.1f} / {row['p95']:.1f}  {row['queries']:3d}")
+        # How the cost grows from one size to the next: the p50s' ratio.
+        p50 = {size: measured[size]["pages"][index]["p50"] for size in sizes}
+        growth = "".join(f"{p50[big] / p50[small]:>8.2f}×" for small, big in steps)
         # The deep and last pages are other numbers at each size.
         name = label.split(" (")[-1].rstrip(")") + " page" if label.startswith("page=") else label
-        print(f"{name:<28}" + "".join(f"{cell:>24}" for cell in cells))
+        print(f"{name:<28}" + "".join(f"{cell:>24}" for cell in cells) + growth)
 
 
 def main():
