@@ -247,6 +247,20 @@ def test_export_holds_metadata_and_neutralises_formulas(admin_client, program, p
     assert rows[1][4] == "Draft"
 
 
+def test_export_streams_every_row_once_a_chunk_at_a_time(
+    admin_client, program, program_admin, monkeypatch
+):
+    monkeypatch.setattr(dashboard, "EXPORT_CHUNK", 2)
+    for index in range(5):
+        pair(program, program_admin, index)
+    url = reverse("agreements:program_export", args=[program.uuid])
+    chunks = list(admin_client.get(url, {"sort": "mentor"}).streaming_content)
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
+    assert len(chunks) == 3
+    assert rows[0] == dashboard.EXPORT_HEADER
+    assert [row[0] for row in rows[1:]] == [f"Mentor {index}" for index in range(5)]
+
+
 def test_export_follows_the_filters(admin_client, program, flagged):
     rows = export(admin_client, program, flag="exit_soon")
     assert [row[0] for row in rows[1:]] == ["Ending"]
