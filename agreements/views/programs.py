@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -52,6 +53,8 @@ def detail(request, program_id):
             "agreement": agreement,
             "days": (today - timezone.localdate(agreement.created_at)).days,
             "flags": dashboard.flags_of(agreement, program),
+            # Shown twice (the table and the cards), worked out once.
+            "since": timesince(agreement.last_activity_at, now),
         }
         for agreement in dashboard.with_parties(page)
     ]
