@@ -256,5 +256,7 @@ def test_the_pages_cost_the_same_whatever_the_number_of_comments(
 
 # Measured once; the parametrised test above proves they hold at 1 and 100.
 # The discussion page reads the sharing consents too (is the thread shared?).
+# The agreement page reads its three one-to-one sections apart from the
+# agreement (``with_working_copy``).
 DISCUSSION_QUERIES = 8
-DETAIL_QUERIES = 17
+DETAIL_QUERIES = 20

@@ -395,7 +395,8 @@ def test_history_marks_each_revision_that_came_through_a_proposal(
     assert "’s proposal</a>" in through
 
 
-# The session and the user, the agreement with its working copy and versions,
-# and the revisions between the two versions with their proposals.
-COMPARE_QUERIES = 12
+# The session and the user, the agreement with its working copy (its three
+# one-to-one sections apart) and versions, and the revisions between the two
+# versions with their proposals.
+COMPARE_QUERIES = 15
 HISTORY_QUERIES = 6
