@@ -1,15 +1,21 @@
 """How a download of a stored sealed PDF compares with rendering it.
 
-    .venv/bin/python scripts/benchmark_download.py [--downloads 200] [--renders 5] [--trail 1000]
+    .venv/bin/python scripts/benchmark_download.py [--downloads 200] [--renders 5]
+        [--trail 1000] [--queries] [--postgres-url postgres://postgres@127.0.0.1:5432]
 
-On a throwaway SQLite database: one agreement, signed by both and sealed,
-with ``--trail`` more entries in its audit trail. Times the download of the
-sealed PDF through the Django test client (session, view, its audit entry
-and reading the file: everything but the network) against
-``render_signed_pdf(version)``, which no download calls, and prints their
-ratio. "before" audits the download as ``audit_access`` used to (the whole
-row locked FOR UPDATE, the whole newest entry read); "now" is the app as it
-is. Figures, not pass/fail.
+On a throwaway database (a SQLite file in a temporary folder, or with
+``--postgres-url`` a ``bench_download_*`` database made on that PostgreSQL
+server, analysed, and dropped after): one agreement, signed by both and
+sealed, with ``--trail`` more entries in its audit trail. Times the download
+of the sealed PDF through the Django test client (session, view, its audit
+entry and reading the file: everything but the network) against
+``render_signed_pdf(version)``, which no download calls, timed among the
+downloads, and prints their ratio, with the number of SQL statements of one
+download (``--queries`` lists them). "before" is the download as it was:
+the agreement and its parties read, then the version, then the audit entry
+under the row lock taken first (lock, newest entry, INSERT, UPDATE, each a
+statement of its own); "now" is the app as it is. The two take turns.
+Figures, not pass/fail.
 """
 
 import argparse
@@ -17,24 +23,38 @@ import os
 import statistics
 import time
 
-from benchlib import setup_throwaway_django
+from benchlib import create_postgres_database, drop_postgres_database, setup_throwaway_django
 
 
-def audit_access_before(self, kind, *, actor, origin, details=None):
-    from django.db import transaction
+def version_pdf_before(request, agreement_id, number):
+    """The download view as it was, less its messages for a version not yet sealed."""
+    from agreements.views.access import agreement_for
+    from agreements.views.agreements import sealed_pdf_response
+    from agreements.views.versions import _signed_version_for
 
-    from agreements.models import Agreement
+    agreement = agreement_for(request, agreement_id, working_copy=False)
+    version = _signed_version_for(agreement, number)
+    if version.seal_failed or not version.is_sealed:
+        raise SystemExit("The version is not sealed.")
+    # Without the newest entry: audit_access locks the row first, then reads it.
+    return sealed_pdf_response(
+        request,
+        agreement,
+        version.pdf,
+        version=version,
+        suffix=f"-v{version.number}-signed",
+        details={"file": "sealed", "version": version.number, "pdf_sha256": version.pdf_sha256},
+    )
 
-    with transaction.atomic():
-        agreement = Agreement.objects.select_for_update().get(pk=self.pk)
-        agreement.audit(kind, actor=actor, origin=origin, details=details)
 
-
-def newest_before(agreement):
-    from agreements.models import AuditEvent
-
-    last = AuditEvent.objects.filter(agreement=agreement).order_by("-sequence").first()
-    return (last.sequence, last.entry_hash) if last else None
+def url_pattern(patterns, name):
+    for pattern in patterns:
+        if getattr(pattern, "name", None) == name:
+            return pattern
+        found = url_pattern(getattr(pattern, "url_patterns", []), name)
+        if found:
+            return found
+    return None
 
 
 def timed(call, runs):
@@ -51,14 +71,33 @@ def main():
     parser.add_argument("--downloads", type=int, default=200)
     parser.add_argument("--renders", type=int, default=5)
     parser.add_argument("--trail", type=int, default=1000, help="audit entries added first")
+    parser.add_argument("--queries", action="store_true", help="list each mode's statements")
+    parser.add_argument(
+        "--postgres-url",
+        help="run on a throwaway database on this PostgreSQL server "
+        "(postgres://user@host:port) instead of SQLite",
+    )
     args = parser.parse_args()
+    if not args.postgres_url:
+        run(args)
+        return
+    url, name = create_postgres_database(args.postgres_url, "bench_download")
+    try:
+        run(args, url)
+    finally:
+        from django.db import connections
 
-    setup_throwaway_django()
+        connections.close_all()
+        drop_postgres_database(args.postgres_url, name)
+
+
+def run(args, database_url=None):
+    setup_throwaway_django(database_url)
     from django.core.management import call_command
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
+    from django.urls import get_resolver, reverse
 
     from agreements import demo, pdf
     from agreements.models import Agreement, AgreementVersion, AuditEvent, Origin, verify_chain
@@ -77,6 +116,9 @@ def main():
     version = AgreementVersion.objects.select_related("agreement").get(pk=version.pk)
     for _ in range(args.trail):
         agreement.audit_access(AuditEvent.Kind.VIEWED, actor=mentor, origin=Origin())
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     client = Client()
     client.force_login(mentor)
@@ -88,16 +130,11 @@ def main():
             raise SystemExit(f"{url} answered {response.status_code}")
         b"".join(response.streaming_content)
 
-    render = timed(lambda: pdf.render_signed_pdf(version), args.renders)
-    print(f"render_signed_pdf, median of {args.renders}: {render:8.1f} ms")
-    print(f"Download of the sealed PDF ({version.pdf.size} bytes), median of {args.downloads}:")
-    modes = {
-        "before": (audit_access_before, staticmethod(newest_before)),
-        "now": (vars(Agreement)["audit_access"], vars(AuditEvent)["_newest"]),
-    }
+    pattern = url_pattern(get_resolver().url_patterns, "version_pdf")
+    modes = {"before": version_pdf_before, "now": pattern.callback}
 
     def use(mode):
-        Agreement.audit_access, AuditEvent._newest = modes[mode]
+        pattern.callback = modes[mode]
 
     queries, timings = {}, {mode: [] for mode in modes}
     for mode in modes:
@@ -107,18 +144,29 @@ def main():
         reset_queries()
         with CaptureQueriesContext(connection) as captured:
             download()
-        queries[mode] = len(captured)
-    # In turns, so that a machine busy with something else slows both alike.
-    for _ in range(args.downloads):
+        queries[mode] = [" ".join(query["sql"].split())[:110] for query in captured]
+    # In turns, the renders among the downloads, so that a machine busy with
+    # something else slows them all alike.
+    renders = []
+    for turn in range(args.downloads):
+        if turn % max(1, args.downloads // args.renders) == 0:
+            renders.append(timed(lambda: pdf.render_signed_pdf(version), 1))
         for mode in modes:
             use(mode)
             timings[mode].append(timed(download, 1))
+    render = statistics.median(renders)
+    print(f"{connection.display_name} {'.'.join(map(str, connection.get_database_version()))}")
+    print(f"render_signed_pdf, median of {len(renders)}: {render:8.1f} ms")
+    print(f"Download of the sealed PDF ({version.pdf.size} bytes), median of {args.downloads}:")
     for mode in modes:
         median = statistics.median(timings[mode])
         print(
-            f"  {mode:<7} {median:6.2f} ms   {queries[mode]:2d} queries   "
+            f"  {mode:<7} {median:6.2f} ms   {len(queries[mode]):2d} queries   "
             f"render / download {render / median:6.0f}×"
         )
+        if args.queries:
+            for sql in queries[mode]:
+                print(f"      {sql}")
     problem = verify_chain(Agreement.objects.get(pk=agreement.pk))
     if problem:
         raise SystemExit(f"The audit chain is broken: {problem}")

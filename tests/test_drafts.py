@@ -47,9 +47,10 @@ def test_the_request_never_renders_the_pdf(
 ):
     client_for(client, mentor)
 
-    # 10 to read the agreement, the rest to promise its rendering, and the
-    # menu's count of what waits for them on the "being prepared" page.
-    with django_assert_max_num_queries(18):
+    # 14 to read the agreement (whether it is a draft, then its working copy),
+    # the rest to promise its rendering, and the menu's count of what waits
+    # for them on the "being prepared" page.
+    with django_assert_max_num_queries(22):
         response = client.get(url(agreement))
 
     assert response.status_code == 202

@@ -74,8 +74,8 @@ class AgreementQuerySet(OverviewQuerySet):
     def with_working_copy(self):
         """Everything the agreement page and the PDF show, in a fixed number of queries."""
         # The one-to-one sections come in queries of their own: PostgreSQL
-        # takes longer to plan a join of eight tables than to run three
-        # lookups by key.
+        # takes longer to plan a join of eight tables (milliseconds, on every
+        # request) than to run three lookups by key.
         return self.select_related(
             "program", "mentor", "mentee", "notice_given_by"
         ).prefetch_related(
@@ -338,7 +338,7 @@ class Agreement(
         self.refresh_overview()
         return event
 
-    def audit_access(self, kind, *, actor, origin, details=None):
+    def audit_access(self, kind, *, actor, origin, details=None, newest=None):
         """Audit a view or a download: takes the row lock itself.
 
         Downloads are frequent, so this lock is the narrowest that keeps the
@@ -346,7 +346,16 @@ class Agreement(
         moves' FOR UPDATE and for itself, but not for rows being added that
         refer to the agreement), reading only the columns the chain needs. A
         read changes nothing the dashboard shows: nothing to refresh.
+
+        ``newest`` is the chain's newest entry, (sequence, hash), as the
+        caller's query read it (``head_sequence``): while nobody appended
+        since, the entry goes in after it in one statement, the lock taken
+        there (``AuditEvent.append_after``).
         """
+        if newest and AuditEvent.append_after(
+            self, newest, kind, actor=actor, origin=origin, details=details
+        ):
+            return
         with transaction.atomic():
             agreement = (
                 Agreement.objects.select_for_update(of=("self",), no_key=True)

@@ -12,7 +12,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -170,8 +171,62 @@ class AuditEvent(models.Model):
         The caller holds the agreement's row lock (``select_for_update``), so
         entries of one agreement are appended one at a time.
         """
+        event = cls._after(
+            agreement,
+            cls._newest(agreement),
+            kind,
+            actor=actor,
+            origin=origin,
+            details=details,
+            at=at,
+        )
+        event.save()
+        type(agreement).objects.filter(pk=agreement.pk).update(audit_head=event.entry_hash)
+        agreement.audit_head = event.entry_hash
+        return event
+
+    @classmethod
+    def append_after(cls, agreement, newest, kind, *, actor, origin, details=None):
+        """Add an entry after ``newest``, the (sequence, hash) of the chain's
+        newest entry as the caller read it without a lock (its ``audit_head``
+        and ``head_sequence``), if it still is the newest; else add nothing
+        and return None.
+
+        No lock is taken first: the agreement's row is locked only if its
+        ``audit_head`` is still that hash, and the entry goes in under that
+        lock. Every append moves ``audit_head`` under the row lock, so a chain
+        that moved on since finds no row: the caller then appends under the
+        lock (``append``). A sequence taken already, which only a head out of
+        step with the trail allows, adds nothing either.
+        """
+        sequence, head = newest
+        if sequence is None:
+            return None
+        event = cls._after(
+            agreement, (sequence, head), kind, actor=actor, origin=origin, details=details
+        )
+        if connection.vendor == "postgresql":
+            appended = _insert_under_head(event, head)
+        else:
+            try:
+                # The same in a transaction: the UPDATE takes the lock, then the INSERT.
+                with transaction.atomic():
+                    heads = type(agreement).objects.filter(pk=agreement.pk, audit_head=head)
+                    appended = heads.update(audit_head=event.entry_hash)
+                    if appended:
+                        event.save()
+            except IntegrityError:
+                appended = False
+        if not appended:
+            return None
+        agreement.audit_head = event.entry_hash
+        return event
+
+    @classmethod
+    def _after(cls, agreement, newest, kind, *, actor, origin, details, at=None):
+        """The entry that follows ``newest`` (None before the first), hashed, unsaved."""
         origin = origin or Origin()
-        sequence, previous_hash = cls._newest(agreement) or (0, GENESIS_HASH)
+        sequence, previous_hash = newest or (0, GENESIS_HASH)
         # Stored JSON comes back normalised, so hash what the database will return.
         event = cls(
             agreement=agreement,
@@ -186,9 +241,6 @@ class AuditEvent(models.Model):
             previous_hash=previous_hash,
         )
         event.entry_hash = event.compute_hash(agreement.uuid)
-        event.save()
-        type(agreement).objects.filter(pk=agreement.pk).update(audit_head=event.entry_hash)
-        agreement.audit_head = event.entry_hash
         return event
 
     @classmethod
@@ -202,6 +254,57 @@ class AuditEvent(models.Model):
         """
         newest = cls.objects.filter(agreement=agreement).order_by("-sequence")
         return newest.values_list("sequence", "entry_hash").first()
+
+
+def head_sequence(agreement=None):
+    """For a query that reads an agreement (itself, or through the relation
+    named ``agreement``): the sequence of the entry its ``audit_head`` names,
+    the newest. With the head, where ``AuditEvent.append_after`` appends."""
+    path = f"{agreement}__" if agreement else ""
+    entry = AuditEvent.objects.filter(
+        agreement=OuterRef(f"{path}pk"), entry_hash=OuterRef(f"{path}audit_head")
+    )
+    # No ordering: the default one would join the agreements table in here.
+    return Subquery(entry.order_by().values("sequence"))
+
+
+def _insert_under_head(event, head):
+    """PostgreSQL: in one statement (one round trip, and its own transaction
+    outside one), lock the agreement's row if its ``audit_head`` is still
+    ``head``, insert ``event`` and make it the head. True if it did (``event``
+    is then saved).
+
+    A locking SELECT that waited for another transaction checks its condition
+    again on the row as that transaction left it, so a head moved meanwhile
+    finds no row, and nothing is inserted.
+    """
+    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    marks = ", ".join(["%s"] * len(fields))
+    agreements = connection.ops.quote_name(
+        AuditEvent._meta.get_field("agreement").related_model._meta.db_table
+    )
+    entries = connection.ops.quote_name(AuditEvent._meta.db_table)
+    sql = f"""
+        WITH locked AS (
+            SELECT id FROM {agreements} WHERE id = %s AND audit_head = %s
+            FOR NO KEY UPDATE
+        ), entry AS (
+            INSERT INTO {entries} ({columns}) SELECT {marks} FROM locked
+            ON CONFLICT DO NOTHING RETURNING id, agreement_id
+        )
+        UPDATE {agreements} SET audit_head = %s FROM entry
+        WHERE {agreements}.id = %s AND entry.agreement_id = %s RETURNING entry.id
+    """  # noqa: S608 - the only text put in is the tables' and columns' names
+    key = event.agreement_id
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, head, *values, event.entry_hash, key, key])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk, event._state.adding, event._state.db = row[0], False, connection.alias
+    return True
 
 
 def _in_source_words(value):

@@ -5,9 +5,9 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.http import FileResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -15,7 +15,16 @@ from django.utils.translation import gettext as _
 from agreements import drafts
 from agreements.calendar import next_meeting
 from agreements.forms import SignForm
-from agreements.models import Agreement, AuditEvent, Origin, Program, Proposal, Section
+from agreements.models import (
+    Agreement,
+    AgreementVersion,
+    AuditEvent,
+    Origin,
+    Program,
+    Proposal,
+    Section,
+)
+from agreements.models.audit import head_sequence
 from agreements.models.discussion import unread_comments
 from agreements.models.drafting import SECTION_ORDER
 
@@ -194,12 +203,16 @@ def sign(request, agreement_id):
 def pdf(request, agreement_id):
     """The working copy as a draft PDF; a signed agreement's PDF is its sealed
     version, an ended one's its sealed final record (one ended before it was
-    ever signed has none: its draft is all there is)."""
+    ever signed has none: its draft is all there is). Only a draft needs the
+    working copy: a first, lighter query tells which."""
+    agreement = _agreement_for_pdf(request, agreement_id)
+    if agreement.in_force_number is not None:
+        if agreement.is_ended:
+            return _final_pdf(request, agreement)
+        if not agreement.is_editable:
+            return redirect("agreements:version_pdf", agreement.uuid, agreement.in_force_number)
+    newest = (agreement.audit_sequence, agreement.audit_head)
     agreement = agreement_for(request, agreement_id)
-    if agreement.is_ended and agreement.version_in_force:
-        return _final_pdf(request, agreement)
-    if not agreement.is_editable and agreement.version_in_force:
-        return redirect("agreements:version_pdf", agreement.uuid, agreement.version_in_force.number)
     # The worker renders drafts: a request never waits on WeasyPrint.
     name, rendering = drafts.stored_draft(agreement)
     try:
@@ -222,6 +235,7 @@ def pdf(request, agreement_id):
         actor=request.user,
         origin=Origin.of(request),
         details={"file": "draft"},
+        newest=newest,
     )
     suffix = "-amendment-draft" if agreement.is_amending else "-draft"
     return FileResponse(
@@ -230,6 +244,24 @@ def pdf(request, agreement_id):
         filename=pdf_filename(agreement, suffix),
         content_type="application/pdf",
     )
+
+
+def _agreement_for_pdf(request, agreement_id):
+    """The agreement if the user is one of its parties, else 404: its row and
+    its parties, the number of its version in force (``in_force_number``) and
+    its trail's newest entry (``audit_sequence``), in one query."""
+    in_force = AgreementVersion.objects.filter(
+        agreement=OuterRef("pk"), status=AgreementVersion.Status.IN_FORCE
+    )
+    agreements = (
+        Agreement.objects.for_party(request.user)
+        .select_related("mentor", "mentee")
+        .annotate(
+            in_force_number=Subquery(in_force.order_by().values("number")),
+            audit_sequence=head_sequence(),
+        )
+    )
+    return get_object_or_404(agreements, uuid=agreement_id)
 
 
 def _final_pdf(request, agreement):
@@ -253,11 +285,14 @@ def _final_pdf(request, agreement):
         agreement.final_pdf,
         suffix="-final",
         details={"file": "final", "pdf_sha256": agreement.final_pdf_sha256},
+        newest=(agreement.audit_sequence, agreement.audit_head),
     )
 
 
-def sealed_pdf_response(request, agreement, stored, *, suffix, details, version=None):
-    """The stored sealed file, byte for byte, and its download in the audit trail.
+def sealed_pdf_response(request, agreement, stored, *, suffix, details, version=None, newest=None):
+    """The stored sealed file, byte for byte, and its download in the audit trail
+    (after ``newest``, the trail's newest entry as the caller read it, if given:
+    ``Agreement.audit_access``).
 
     The file is opened first: if it is gone (or unreadable) the user gets a page
     saying so, the operators an error, and the trail no download that never
@@ -285,6 +320,7 @@ def sealed_pdf_response(request, agreement, stored, *, suffix, details, version=
         actor=request.user,
         origin=Origin.of(request),
         details=details,
+        newest=newest,
     )
     return FileResponse(
         file,
