@@ -28,7 +28,7 @@ EXPLAIN QUERY PLAN). A table of every size side by side closes the run.
 ``--gunicorn`` (postgresql:10000 unless it names another DATABASE:SIZE of the
 run) then serves that database with ``gunicorn -c mentorship/gunicorn.conf.py``,
 two workers and production settings (DEBUG off; static files collected into
-the temporary folder), and loads each page for ``--gunicorn-seconds``, the
+the temporary folder; workers not replaced while timing), and loads each page for ``--gunicorn-seconds``, the
 pages taking turns, with four visitors (threads, on the same cores as the
 server) each asking again as soon as its last answer came, signed in with a
 session cookie: the accessibility page (the cheapest signed-in page), the
@@ -440,7 +440,12 @@ def under_gunicorn(folder, database_url, pages, seconds):
         env=env,
         check=True,
     )
-    command = [sys.executable, "-m", "gunicorn", "-c", "mentorship/gunicorn.conf.py"]
+    # Workers are not replaced while timing: a restart (max_requests) would
+    # land on whichever page is being timed just then.
+    command = [
+        *(sys.executable, "-m", "gunicorn", "-c", "mentorship/gunicorn.conf.py"),
+        *("--max-requests", "0"),
+    ]
     log_path = Path(folder, "gunicorn.log")
     with log_path.open("w+") as log:
         server = benchlib.start_process([*command, "mentorship.wsgi"], env, log)

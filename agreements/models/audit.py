@@ -11,6 +11,7 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import OuterRef, Subquery
@@ -282,9 +283,7 @@ def _insert_under_head(event, head):
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
     marks = ", ".join(["%s"] * len(fields))
-    agreements = connection.ops.quote_name(
-        AuditEvent._meta.get_field("agreement").related_model._meta.db_table
-    )
+    agreements = connection.ops.quote_name(apps.get_model("agreements", "Agreement")._meta.db_table)
     entries = connection.ops.quote_name(AuditEvent._meta.db_table)
     sql = f"""
         WITH locked AS (
