@@ -28,14 +28,14 @@ EXPLAIN QUERY PLAN). A table of every size side by side closes the run.
 ``--gunicorn`` (postgresql:10000 unless it names another DATABASE:SIZE of the
 run) then serves that database with ``gunicorn -c mentorship/gunicorn.conf.py``,
 two workers and production settings (DEBUG off; static files collected into
-the temporary folder; workers not replaced while timing), and loads each page for ``--gunicorn-seconds``, the
-pages taking turns, with four visitors (threads, on the same cores as the
-server) each asking again as soon as its last answer came, signed in with a
-session cookie: the accessibility page (the cheapest signed-in page), the
-mentor's home and agreement page, the dashboard's first and last pages. It
-prints each page's requests per second and their ratio to the cheapest
-page's. Sealed-PDF downloads are not among them: scripts/benchmark.py and
-benchmark_seal.py time PDFs.
+the temporary folder; workers not replaced while timing), and loads each page
+for ``--gunicorn-seconds``, the pages taking turns, with four visitors
+(threads, on the same cores as the server) each asking again as soon as its
+last answer came, signed in with a session cookie: the accessibility page
+(the cheapest signed-in page), the mentor's home and agreement page, the
+dashboard's first and last pages. It prints each page's requests per second
+and their ratio to the cheapest page's. Sealed-PDF downloads are not among
+them: scripts/benchmark_download.py and benchmark_seal.py time PDFs.
 
 Figures, not pass/fail: compare them before and after a change.
 """
