@@ -218,7 +218,11 @@ def _with_people_found(q):
     ran once per party and the pairings were scanned whole, however few the
     people found. A search too broad for that (more than ``SEARCH_PEOPLE``
     people) stays one query, which then scans anyway."""
-    people = User.objects.filter(Q(full_name__icontains=q) | Q(email__icontains=q)).values("pk")
+    people = (
+        User.objects.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+        .order_by()  # the users' default order would sort every match first
+        .values("pk")
+    )
     found = [row["pk"] for row in people[: SEARCH_PEOPLE + 1]]
     if len(found) <= SEARCH_PEOPLE:
         return Q(mentor__in=found) | Q(mentee__in=found)
@@ -254,7 +258,7 @@ def summary(program, *, today, now=None):
     flags = _flag_conditions(program, today, now)
     counts = Agreement.objects.filter(program=program).aggregate(
         total=Count("pk"),
-        signed=Count("pk", filter=Q(activated_at__isnull=False)),
+        signed=Count("pk", filter=Q(signed_after__isnull=False)),
         **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
         **{flag.value: Count("pk", filter=condition) for flag, condition in flags.items()},
     )
@@ -288,6 +292,8 @@ def _median_days_to_sign(program, signed):
         .values_list("signed_after", flat=True)
     )
     middle = list(durations[(signed - 1) // 2 : signed // 2 + 1])
+    if not middle:  # signed since the count: the next view has it
+        return None
     return sum(middle, datetime.timedelta()).total_seconds() / len(middle) / 86400
 
 

@@ -65,7 +65,13 @@ class EmptyLastIndex(models.Index):
             OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e
             for e in self.expressions
         ]
-        plain = models.Index(*expressions, name=self.name)
+        plain = models.Index(
+            *expressions,
+            name=self.name,
+            condition=self.condition,
+            include=self.include,
+            db_tablespace=self.db_tablespace,
+        )
         return plain.create_sql(model, schema_editor, using, **kwargs)
 
 

@@ -5,9 +5,9 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.db.models import Count, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -17,18 +17,16 @@ from agreements.calendar import next_meeting
 from agreements.forms import SignForm
 from agreements.models import (
     Agreement,
-    AgreementVersion,
     AuditEvent,
     Origin,
     Program,
     Proposal,
     Section,
 )
-from agreements.models.audit import head_sequence
 from agreements.models.discussion import unread_comments
 from agreements.models.drafting import SECTION_ORDER
 
-from .access import agreement_for, attempt, detail_url
+from .access import agreement_for, agreement_for_pdf, attempt, detail_url
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +203,7 @@ def pdf(request, agreement_id):
     version, an ended one's its sealed final record (one ended before it was
     ever signed has none: its draft is all there is). Only a draft needs the
     working copy: a first, lighter query tells which."""
-    agreement = _agreement_for_pdf(request, agreement_id)
+    agreement = agreement_for_pdf(request, agreement_id)
     if agreement.in_force_number is not None:
         if agreement.is_ended:
             return _final_pdf(request, agreement)
@@ -244,24 +242,6 @@ def pdf(request, agreement_id):
         filename=pdf_filename(agreement, suffix),
         content_type="application/pdf",
     )
-
-
-def _agreement_for_pdf(request, agreement_id):
-    """The agreement if the user is one of its parties, else 404: its row and
-    its parties, the number of its version in force (``in_force_number``) and
-    its trail's newest entry (``audit_sequence``), in one query."""
-    in_force = AgreementVersion.objects.filter(
-        agreement=OuterRef("pk"), status=AgreementVersion.Status.IN_FORCE
-    )
-    agreements = (
-        Agreement.objects.for_party(request.user)
-        .select_related("mentor", "mentee")
-        .annotate(
-            in_force_number=Subquery(in_force.order_by().values("number")),
-            audit_sequence=head_sequence(),
-        )
-    )
-    return get_object_or_404(agreements, uuid=agreement_id)
 
 
 def _final_pdf(request, agreement):
