@@ -37,6 +37,9 @@ class AgreementVersion(models.Model):
         SUPERSEDED = "superseded", gettext_lazy("Superseded by an amendment")
         VOID = "void", gettext_lazy("Void: changed before both had signed")
 
+    # The versions both signed: the one in force and those it replaced.
+    SIGNED = (Status.IN_FORCE, Status.SUPERSEDED)
+
     agreement = models.ForeignKey("Agreement", on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -93,7 +96,7 @@ class AgreementVersion(models.Model):
 
     @property
     def is_signed(self):
-        return self.status in {self.Status.IN_FORCE, self.Status.SUPERSEDED}
+        return self.status in self.SIGNED
 
     @property
     def is_sealed(self):

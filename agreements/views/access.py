@@ -52,10 +52,6 @@ def agreement_for_pdf(request, agreement_id):
     return get_object_or_404(agreements, uuid=agreement_id)
 
 
-# The versions both have signed: the one in force and those it replaced.
-SIGNED_STATUSES = [AgreementVersion.Status.IN_FORCE, AgreementVersion.Status.SUPERSEDED]
-
-
 def version_to_download(request, agreement_id, number):
     """A signed version of an agreement of the user (else 404), for its PDF.
 
@@ -71,7 +67,7 @@ def version_to_download(request, agreement_id, number):
         AgreementVersion.objects.filter(
             agreement=Subquery(agreement.order_by().values("pk")),
             number=number,
-            status__in=SIGNED_STATUSES,
+            status__in=AgreementVersion.SIGNED,
         )
         .select_related("agreement__mentor", "agreement__mentee")
         .only(

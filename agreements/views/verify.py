@@ -22,7 +22,7 @@ def _lookup(digest):
     """The signed version whose sealed PDF, canonical content or final record
     (of an ended agreement) has this SHA-256."""
     versions = AgreementVersion.objects.select_related("agreement", "superseded_by").filter(
-        status__in=[AgreementVersion.Status.IN_FORCE, AgreementVersion.Status.SUPERSEDED]
+        status__in=AgreementVersion.SIGNED
     )
     by_file = versions.filter(pdf_sha256=digest).first()
     if by_file:

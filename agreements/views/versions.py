@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agreements.models import (
+    AgreementVersion,
     Origin,
     Section,
     SectionRevision,
@@ -18,14 +19,15 @@ from agreements.models import (
 from agreements.models.changes import describe_changes
 from agreements.pdf import appends_negotiation
 
-from .access import SIGNED_STATUSES, agreement_for, attempt, detail_url, moved, version_to_download
+from .access import agreement_for, attempt, detail_url, moved, version_to_download
 from .agreements import sealed_pdf_response
 
 
 def _signed_version_for(agreement, number):
     """A version both parties signed (in force or superseded); pending or void ones
     are not agreements and have no page."""
-    return get_object_or_404(agreement.versions.filter(status__in=SIGNED_STATUSES), number=number)
+    signed = agreement.versions.filter(status__in=AgreementVersion.SIGNED)
+    return get_object_or_404(signed, number=number)
 
 
 def version_list(request, agreement_id):

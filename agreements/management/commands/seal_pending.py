@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         versions = AgreementVersion.objects.filter(
-            status__in=[AgreementVersion.Status.IN_FORCE, AgreementVersion.Status.SUPERSEDED],
+            status__in=AgreementVersion.SIGNED,
             sealed_at__isnull=True,
         )
         finals = Agreement.objects.filter(
