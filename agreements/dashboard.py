@@ -231,12 +231,31 @@ def _with_people_found(q):
 
 class Pages(Paginator):
     """Django's paginator, told how many rows there are where the summary has
-    counted them already: then no query counts the program's pairings again."""
+    counted them already: then no query counts the program's pairings again.
+
+    A page past the middle is read from the end: in the reverse order, the
+    rows after it skipped, and turned back here. The database reads every
+    row an OFFSET skips, so the last page would otherwise cost more the larger
+    the program is; this way it costs what the first page does. ``object_list``
+    is an ordered queryset.
+    """
 
     def __init__(self, object_list, per_page, *, count=None):
         super().__init__(object_list, per_page)
         if count is not None:
             self.count = count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom <= self.count // 2:
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = list(self.object_list.reverse()[self.count - top : self.count - bottom])
+        rows.reverse()
+        return self._get_page(rows, number, self)
 
 
 def counted(summary, filters):

@@ -18,6 +18,7 @@ from agreements import dashboard, demo
 from agreements.models import Agreement, AuditEvent, CheckInRecord, Program, Section, User
 from agreements.models.overview import overview_columns
 from agreements.services import pairing_create
+from agreements.views import programs as programs_views
 from tests.helpers import assert_unchanged, client_for, fresh, make_active, make_user
 
 
@@ -163,6 +164,31 @@ def test_dashboard_paginates(admin_client, program, program_admin):
     assert "Page 1 of 2" in response.text
     response = admin_client.get(dashboard_url(program, page=2))
     assert len(response.context["rows"]) == 5
+
+
+@pytest.mark.parametrize("sort", [f"{way}{key}" for key in dashboard.SORTS for way in ("", "-")])
+def test_pages_past_the_middle_show_the_rows_the_order_puts_there(
+    admin_client, program, program_admin, flagged, sort, monkeypatch
+):
+    """Pages past the middle are read from the end (``dashboard.Pages``).
+    Two rows a page, of seven: every page shows the rows the order puts
+    there, empty dates and ties (the drafts) included."""
+    for index in (5, 6):
+        pair(program, program_admin, index)
+    make_active(pair(program, program_admin, 7), start=days_ago(20))
+    monkeypatch.setattr(programs_views, "PAIRINGS_PER_PAGE", 2)
+    filters = dashboard.Filters({"sort": sort})
+    in_order = list(
+        dashboard.filtered(program, filters, today=timezone.localdate()).values_list(
+            "pk", flat=True
+        )
+    )
+    shown = []
+    for number in range(1, 5):
+        response = admin_client.get(dashboard_url(program, sort=sort, page=number))
+        shown += [row["agreement"].pk for row in response.context["rows"]]
+    assert shown == in_order
+    assert len(set(shown)) == 7
 
 
 @pytest.mark.parametrize("pairings", [10, 200])
@@ -631,16 +657,18 @@ def test_the_page_is_read_off_an_index_in_order(admin_client, program, flagged, 
     """Every sort both ways reads the page off an index in order, so that a
     page costs its 50 rows, not a sort of the program's pairings. A few rows
     would be sorted in memory, so sorting is priced out of the planner's
-    choice: a Sort node left in the plan means no index gives that order."""
+    choice: a Sort node left in the plan means no index gives that order.
+    The reverse order too: pages past the middle are read in it."""
     filters = dashboard.Filters(params)
-    queryset = dashboard.filtered(program, filters, today=timezone.localdate())[:50]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = queryset.explain()
-    assert "Index Scan" in plan, plan
-    assert "Sort" not in plan, plan
+    queryset = dashboard.filtered(program, filters, today=timezone.localdate())
+    for rows in (queryset[:50], queryset.reverse()[:50]):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_sort = off")
+                cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = rows.explain()
+        assert "Index Scan" in plan, plan
+        assert "Sort" not in plan, plan
 
 
 @pytest.mark.django_db(transaction=True)
