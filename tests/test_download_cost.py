@@ -88,6 +88,28 @@ def newest(agreement):
     ).sequence, agreement.audit_head
 
 
+@pytest.mark.parametrize("newest_in_hand", [True, False])
+def test_the_row_keeps_the_sequence_of_the_entry_its_head_names(ready, mentor, newest_in_hand):
+    """``audit_length`` moves with ``audit_head``, whichever way an entry
+    goes in: a move's append under the lock, a download's after the head in
+    hand, or under the lock when the head in hand is old."""
+    old = newest(ready)
+    for _ in range(2):
+        agreement = fresh(ready)
+        in_hand = (agreement.audit_length, agreement.audit_head) if newest_in_hand else old
+        agreement.audit_access(
+            AuditEvent.Kind.PDF_DOWNLOADED, actor=mentor, origin=Origin(), newest=in_hand
+        )
+        stored = fresh(ready)
+        assert (stored.audit_length, stored.audit_head) == newest(ready)
+    fresh(ready).comment_on("goals", by=mentor, text="A move's entry")
+
+    agreement = fresh(ready)
+    assert (agreement.audit_length, agreement.audit_head) == newest(ready)
+    assert agreement.audit_length == old[0] + 3
+    assert verify_chain(agreement) is None
+
+
 def test_a_download_read_before_another_entry_goes_in_after_that_entry(ready, mentor):
     read = newest(ready)
     ready.audit_access(AuditEvent.Kind.VIEWED, actor=mentor, origin=Origin())
@@ -103,7 +125,7 @@ def test_a_download_read_before_another_entry_goes_in_after_that_entry(ready, me
 def test_a_head_behind_the_trail_does_not_fork_it(ready, mentor):
     behind = newest(ready)
     ready.audit_access(AuditEvent.Kind.VIEWED, actor=mentor, origin=Origin())
-    Agreement.objects.filter(pk=ready.pk).update(audit_head=behind[1])
+    Agreement.objects.filter(pk=ready.pk).update(audit_length=behind[0], audit_head=behind[1])
 
     ready.audit_access(AuditEvent.Kind.PDF_DOWNLOADED, actor=mentor, origin=Origin(), newest=behind)
 
@@ -132,3 +154,21 @@ def test_downloads_at_the_same_time_keep_one_unbroken_chain(agreement, mentor, m
     assert statuses == [[200] * 5] * 4
     assert downloads(ready) == before + 20
     assert verify_chain(fresh(ready)) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_gives_each_trail_the_sequence_of_its_head(ready, mentor):
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+
+    ready.audit_access(AuditEvent.Kind.VIEWED, actor=mentor, origin=Origin())
+    expected = {ready.pk: newest(ready)[0]}
+    executor = MigrationExecutor(connection)
+    executor.migrate([("agreements", "0014_signed_after")])
+    try:
+        executor.loader.build_graph()
+        executor.migrate([("agreements", "0015_audit_length")])
+    finally:
+        call_command("migrate", "agreements", verbosity=0)
+    assert dict(Agreement.objects.values_list("pk", "audit_length")) == expected
+    assert all(expected.values())

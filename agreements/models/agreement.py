@@ -158,6 +158,9 @@ class Agreement(
     last_activity_at = models.DateTimeField(default=timezone.now)
     # The hash of the newest audit entry: removing the newest entries shows.
     audit_head = models.CharField(max_length=64, blank=True, editable=False)
+    # And its sequence (how many entries the trail has), moved with it: a
+    # download appends after the head without reading the trail first.
+    audit_length = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AgreementQuerySet.as_manager()
 
@@ -348,9 +351,9 @@ class Agreement(
         read changes nothing the dashboard shows: nothing to refresh.
 
         ``newest`` is the chain's newest entry, (sequence, hash), as the
-        caller's query read it (``head_sequence``): while nobody appended
-        since, the entry goes in after it in one statement, the lock taken
-        there (``AuditEvent.append_after``).
+        caller's query read it (``audit_head``): while nobody appended since,
+        the entry goes in after it in one statement, the lock taken there
+        (``AuditEvent.append_after``).
         """
         if newest and AuditEvent.append_after(
             self, newest, kind, actor=actor, origin=origin, details=details
@@ -359,7 +362,7 @@ class Agreement(
         with transaction.atomic():
             agreement = (
                 Agreement.objects.select_for_update(of=("self",), no_key=True)
-                .only("uuid", "audit_head")
+                .only("uuid", "audit_head", "audit_length")
                 .get(pk=self.pk)
             )
             AuditEvent.append(agreement, kind, actor=actor, origin=origin, details=details)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -182,16 +181,18 @@ class AuditEvent(models.Model):
             at=at,
         )
         event.save()
-        type(agreement).objects.filter(pk=agreement.pk).update(audit_head=event.entry_hash)
-        agreement.audit_head = event.entry_hash
+        type(agreement).objects.filter(pk=agreement.pk).update(
+            audit_head=event.entry_hash, audit_length=event.sequence
+        )
+        agreement.audit_head, agreement.audit_length = event.entry_hash, event.sequence
         return event
 
     @classmethod
     def append_after(cls, agreement, newest, kind, *, actor, origin, details=None):
         """Add an entry after ``newest``, the (sequence, hash) of the chain's
-        newest entry as the caller read it without a lock (its ``audit_head``
-        and ``head_sequence``), if it still is the newest; else add nothing
-        and return None.
+        newest entry as the caller read it without a lock (the agreement's
+        ``audit_length`` and ``audit_head``), if it still is the newest; else
+        add nothing and return None.
 
         No lock is taken first: the agreement's row is locked only if its
         ``audit_head`` is still that hash, and the entry goes in under that
@@ -201,7 +202,7 @@ class AuditEvent(models.Model):
         step with the trail allows, adds nothing either.
         """
         sequence, head = newest
-        if sequence is None:
+        if not head:
             return None
         event = cls._after(
             agreement, (sequence, head), kind, actor=actor, origin=origin, details=details
@@ -213,14 +214,16 @@ class AuditEvent(models.Model):
                 # The same in a transaction: the UPDATE takes the lock, then the INSERT.
                 with transaction.atomic():
                     heads = type(agreement).objects.filter(pk=agreement.pk, audit_head=head)
-                    appended = heads.update(audit_head=event.entry_hash)
+                    appended = heads.update(
+                        audit_head=event.entry_hash, audit_length=event.sequence
+                    )
                     if appended:
                         event.save()
             except IntegrityError:
                 appended = False
         if not appended:
             return None
-        agreement.audit_head = event.entry_hash
+        agreement.audit_head, agreement.audit_length = event.entry_hash, event.sequence
         return event
 
     @classmethod
@@ -257,18 +260,6 @@ class AuditEvent(models.Model):
         return newest.values_list("sequence", "entry_hash").first()
 
 
-def head_sequence(agreement=None):
-    """For a query that reads an agreement (itself, or through the relation
-    named ``agreement``): the sequence of the entry its ``audit_head`` names,
-    the newest. With the head, where ``AuditEvent.append_after`` appends."""
-    path = f"{agreement}__" if agreement else ""
-    entry = AuditEvent.objects.filter(
-        agreement=OuterRef(f"{path}pk"), entry_hash=OuterRef(f"{path}audit_head")
-    )
-    # No ordering: the default one would join the agreements table in here.
-    return Subquery(entry.order_by().values("sequence"))
-
-
 def _insert_under_head(event, head):
     """PostgreSQL: in one statement (one round trip, and its own transaction
     outside one), lock the agreement's row if its ``audit_head`` is still
@@ -293,12 +284,12 @@ def _insert_under_head(event, head):
             INSERT INTO {entries} ({columns}) SELECT {marks} FROM locked
             ON CONFLICT DO NOTHING RETURNING id, agreement_id
         )
-        UPDATE {agreements} SET audit_head = %s FROM entry
+        UPDATE {agreements} SET audit_head = %s, audit_length = %s FROM entry
         WHERE {agreements}.id = %s AND entry.agreement_id = %s RETURNING entry.id
     """  # noqa: S608 - the only text put in is the tables' and columns' names
     key = event.agreement_id
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key, head, *values, event.entry_hash, key, key])
+        cursor.execute(sql, [key, head, *values, event.entry_hash, event.sequence, key, key])
         row = cursor.fetchone()
     if row is None:
         return False

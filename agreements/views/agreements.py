@@ -209,7 +209,7 @@ def pdf(request, agreement_id):
             return _final_pdf(request, agreement)
         if not agreement.is_editable:
             return redirect("agreements:version_pdf", agreement.uuid, agreement.in_force_number)
-    newest = (agreement.audit_sequence, agreement.audit_head)
+    newest = (agreement.audit_length, agreement.audit_head)
     agreement = agreement_for(request, agreement_id)
     # The worker renders drafts: a request never waits on WeasyPrint.
     name, rendering = drafts.stored_draft(agreement)
@@ -265,7 +265,7 @@ def _final_pdf(request, agreement):
         agreement.final_pdf,
         suffix="-final",
         details={"file": "final", "pdf_sha256": agreement.final_pdf_sha256},
-        newest=(agreement.audit_sequence, agreement.audit_head),
+        newest=(agreement.audit_length, agreement.audit_head),
     )
 
 

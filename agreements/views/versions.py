@@ -94,7 +94,7 @@ def version_pdf(request, agreement_id, number):
         version=version,
         suffix=f"-v{version.number}-signed",
         details={"file": "sealed", "version": version.number, "pdf_sha256": version.pdf_sha256},
-        newest=(version.audit_sequence, agreement.audit_head),
+        newest=(agreement.audit_length, agreement.audit_head),
     )
 
 
