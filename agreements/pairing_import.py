@@ -13,12 +13,12 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models.functions import Lower
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import Agreement, User
+from agreements.models.users import email_key
 from agreements.services import template_dates, template_problems
 
 MAX_BYTES = 1024 * 1024
@@ -286,7 +286,7 @@ def _name(name, value, problems):
 
 
 def _email(name, value, problems):
-    value = value.strip().lower()
+    value = email_key(value)
     if not value:
         problems.append(_missing(name))
     elif len(value) > EMAIL_LIMIT:
@@ -379,10 +379,7 @@ def check_rows(program, columns, records):
     """Every line's problems and notes, in two queries whatever the number of lines."""
     rows = [_row(program, line, columns, cells) for line, cells in records]
     emails = {person.email for row in rows for person in (row.mentor, row.mentee) if person.email}
-    accounts = {
-        user.email_lower: user
-        for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-    }
+    accounts = {user.email: user for user in User.objects.filter(email__in=emails)}
     open_pairings = set()
     if accounts:
         ids = [user.pk for user in accounts.values()]

@@ -28,6 +28,7 @@ from agreements.models import (
     User,
     runs_on,
 )
+from agreements.models.users import email_key
 
 if TYPE_CHECKING:
     from agreements.models import Origin, Program
@@ -187,7 +188,7 @@ def pairing_create(
 def person_for(email: str, name: str) -> User:
     """The account with this email, or a new one, without a password until
     the person accepts their invitation. An existing account keeps its name."""
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email=email_key(email)).first()
     if user is None:
         user = User.objects.create_user(email=email, full_name=name, password=None)
     return user

@@ -1,4 +1,6 @@
+import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from agreements.models import User
@@ -119,3 +121,98 @@ def test_lockouts_count_the_address_the_audit_trail_records(client, mentor, sett
         **headers,
     )
     assert response.status_code == 302
+
+
+@pytest.fixture
+def ines(db):
+    return User.objects.create_user("ines@example.com", PASSWORD, full_name="Inès Aubert")
+
+
+def log_in(client, username, password=PASSWORD):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def lock_out(client, username):
+    for _ in range(5):
+        log_in(client, username, "wrong")
+
+
+def test_a_lookalike_address_neither_logs_in_nor_escapes_the_lockout(client, ines):
+    """The dotless ı: PostgreSQL's case-insensitive match made ``ınes@`` find
+    ``ines@``, while the lockout counted it apart, so it logged in past the
+    lockout and reset the real address's count."""
+    lock_out(client, "ines@example.com")
+    for lookalike in ["\u0131nes@example.com", "in\u200bes@example.com", "\u0130nes@example.com"]:
+        response = log_in(client, lookalike)
+        assert response.status_code == 200, lookalike
+        assert "Please enter a correct email address and password." in response.text
+        assert "_auth_user_id" not in client.session
+    assert log_in(client, "ines@example.com").status_code == 429
+
+
+@pytest.mark.parametrize(
+    "variant", ["INES@Example.COM", " ines@example.com ", "\uff49\uff4e\uff45\uff53@example.com"]
+)
+def test_the_forms_of_an_address_that_mean_it_are_one_account_and_one_count(client, ines, variant):
+    """Case, spaces around it and compatibility forms (fullwidth letters) are
+    the address itself: they log in, and count towards its lockout."""
+    assert log_in(client, variant).status_code == 302
+    assert client.session["_auth_user_id"] == str(ines.pk)
+    client.logout()
+    lock_out(client, variant)
+    assert log_in(client, "ines@example.com").status_code == 429
+
+
+def test_no_second_account_can_exist_under_a_form_of_an_address(ines):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("\uff29NES@example.com", PASSWORD, full_name="Someone Else")
+    other = User(email="Other@Example.COM ", full_name="Other")
+    other.save()
+    assert User.objects.get(pk=other.pk).email == "other@example.com"
+
+
+def test_invitations_and_imports_find_the_account_under_any_form_of_its_address(ines, program):
+    from agreements.pairing_import import check_rows
+    from agreements.services import person_for
+
+    assert person_for("\uff29NES@Example.com", "Someone") == ines
+    [row] = check_rows(
+        program,
+        ["mentor_email", "mentor_name", "mentee_email", "mentee_name"],
+        [(2, ["\uff29NES@Example.com", "Inès Aubert", "new@example.com", "New Person"])],
+    )
+    assert (row.problems, row.mentor.email, row.mentor.account) == ([], "ines@example.com", ines)
+
+
+def test_a_form_of_an_address_another_account_has_is_refused_before_saving(ines):
+    """The admin's forms validate the model first: Django folds the address
+    (NFKC) and the constraint compares it lower-cased, so it is refused
+    there rather than failing when saved."""
+    from django.core.exceptions import ValidationError
+
+    other = User(email="ines@\uff45xample.com", full_name="Someone Else")
+    with pytest.raises(ValidationError) as refused:
+        other.full_clean()
+    assert "email" in refused.value.message_dict
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_stores_every_address_in_its_one_form():
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    kept = User.objects.create_user("kept@example.com", PASSWORD, full_name="Kept")
+    mixed = User.objects.create_user("mixed@example.com", PASSWORD, full_name="Mixed")
+    User.objects.filter(pk=mixed.pk).update(email=" Mixed@Example.COM")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("agreements", "0015_audit_length")])
+    try:
+        executor.loader.build_graph()
+        executor.migrate([("agreements", "0016_email_key")])
+    finally:
+        call_command("migrate", "agreements", verbosity=0)
+    assert dict(User.objects.values_list("pk", "email")) == {
+        kept.pk: "kept@example.com",
+        mixed.pk: "mixed@example.com",
+    }

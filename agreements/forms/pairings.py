@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agreements.models import Agreement, User
+from agreements.models.users import email_key
 from agreements.services import template_problems
 
 from .widgets import DateField
@@ -25,9 +26,10 @@ def _clean_name(value):
 
 
 def _clean_email(email):
-    """A lower-case email whose account, if any, can be paired."""
-    email = email.lower()
-    if User.objects.filter(email__iexact=email, is_active=False).exists():
+    """The email in its one form (``email_key``), if its account, if any,
+    can be paired."""
+    email = email_key(email)
+    if User.objects.filter(email=email, is_active=False).exists():
         raise forms.ValidationError(_("This email address cannot be paired."), code="inactive")
     return email
 
@@ -35,7 +37,7 @@ def _clean_email(email):
 def _open_pairing(program, mentor_email, mentee_email):
     return (
         Agreement.objects.filter(
-            program=program, mentor__email__iexact=mentor_email, mentee__email__iexact=mentee_email
+            program=program, mentor__email=mentor_email, mentee__email=mentee_email
         )
         .exclude(status=Agreement.Status.ENDED)
         .exists()
@@ -139,12 +141,12 @@ class RepairForm(EndPairingForm):
     def clean_mentor_email(self):
         agreement = self.agreement
         email = _clean_email(self.cleaned_data["mentor_email"])
-        if email == agreement.mentee.email.lower():
+        if email == agreement.mentee.email:
             raise forms.ValidationError(
                 _("A person cannot mentor themselves: enter someone other than the mentee."),
                 code="same_person",
             )
-        if email == agreement.mentor.email.lower():
+        if email == agreement.mentor.email:
             raise forms.ValidationError(
                 _("This is the current mentor: enter the new mentor's email."), code="same_mentor"
             )

@@ -1,3 +1,4 @@
+import unicodedata
 import zoneinfo
 
 from django.conf import settings
@@ -26,6 +27,23 @@ def validate_time_zone(value):
         )
 
 
+def email_key(address):
+    """The one form of an email address that accounts are found and counted
+    by: its compatibility characters folded (NFKC: a fullwidth ｉ or the
+    Kelvin sign K is the letter), trimmed and lower-cased.
+
+    Every account's address is stored in this form, and every lookup compares
+    it exactly: the login, its lockout count (django-axes), invitations, the
+    CSV import, uniqueness. Never the database's case-insensitive match, whose
+    case rules are not Python's: PostgreSQL's UPPER makes the Turkish dotless
+    ı an I, so ``ınes@`` found ``ines@`` while the lockout counted it apart.
+    Here such a lookalike keeps its own key, which no account has (an
+    address's name part is ASCII: Django's validator refuses the rest), so it
+    is refused. So is any address with an invisible (format) character.
+    """
+    return unicodedata.normalize("NFKC", address or "").strip().lower()
+
+
 class UserManager(BaseUserManager):
     """People log in with their email address; there is no username."""
 
@@ -34,7 +52,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=email_key(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -50,7 +68,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        return self.get(email=email_key(email))
 
 
 class User(AbstractUser):
@@ -107,8 +125,10 @@ class User(AbstractUser):
         return self.full_name or self.email
 
     def save(self, *args, **kwargs):
-        """Save, and keep the name the program's dashboard sorts on (a column
-        of each of the person's agreements, ``overview``) the same."""
+        """Save, with the address in its one form (``email_key``), and keep the
+        name the program's dashboard sorts on (a column of each of the
+        person's agreements, ``overview``) the same."""
+        self.email = email_key(self.email)
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "full_name" in update_fields:
@@ -170,7 +190,8 @@ def supported_language(code):
 
 
 def login_username(request, credentials):
-    """The email typed at login, lower-cased, so that changing its case does
-    not reset django-axes' count of failed attempts."""
+    """The email typed at login in its one form (``email_key``): the key
+    django-axes counts failed attempts by is the one the account is found by,
+    so no variant of the address starts a count of its own and logs in."""
     source = credentials if credentials is not None else request.POST
-    return (source.get("username") or "").strip().lower()
+    return email_key(source.get("username"))
