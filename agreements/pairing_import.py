@@ -9,7 +9,6 @@ import dataclasses
 import datetime
 import io
 import re
-import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import Agreement, User
-from agreements.models.users import email_key
+from agreements.models.users import email_key, name_fault
 from agreements.services import template_dates, template_problems
 
 MAX_BYTES = 1024 * 1024
@@ -279,9 +278,16 @@ def _name(name, value, problems):
         problems.append(_missing(name))
     elif len(value) > NAME_LIMIT:
         problems.append(_too_long(name, NAME_LIMIT))
-    elif any(unicodedata.category(char) == "Cc" for char in value):
+    elif (fault := name_fault(value)) == "control_character":
         # Translators: %(column)s is a column's label, such as "Mentor's name".
         problems.append(_("%(column)s contains a control character.") % {"column": LABELS[name]})
+    elif fault == "format_character":
+        message = _(
+            # Translators: %(column)s is a column's label, such as "Mentor's name".
+            "%(column)s contains invisible characters that can change how it is displayed, "
+            "such as direction marks: remove them."
+        )
+        problems.append(message % {"column": LABELS[name]})
     return value
 
 

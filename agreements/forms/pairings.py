@@ -1,13 +1,11 @@
 """What program admins fill in to pair people, end a pairing or re-pair a mentee."""
 
-import unicodedata
-
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agreements.models import Agreement, User
-from agreements.models.users import email_key
+from agreements.models.users import email_key, name_fault
 from agreements.services import template_problems
 
 from .widgets import DateField
@@ -16,11 +14,19 @@ NAME_LIMIT = User._meta.get_field("full_name").max_length
 
 
 def _clean_name(value):
-    """A name fit for an email header: no line breaks or other control characters."""
-    if any(unicodedata.category(char) == "Cc" for char in value):
+    """A name fit for an email header and the sealed PDF (``name_fault``)."""
+    fault = name_fault(value)
+    if fault == "control_character":
         raise forms.ValidationError(
-            _("Remove the line breaks or other control characters from this name."),
-            code="control_character",
+            _("Remove the line breaks or other control characters from this name."), code=fault
+        )
+    if fault == "format_character":
+        raise forms.ValidationError(
+            _(
+                "This name contains invisible characters that can change how it is displayed, "
+                "such as direction marks: type it again rather than pasting it."
+            ),
+            code=fault,
         )
     return " ".join(value.split())
 

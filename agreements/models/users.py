@@ -44,6 +44,38 @@ def email_key(address):
     return unicodedata.normalize("NFKC", address or "").strip().lower()
 
 
+# The invisible format characters a name may keep, because names in some
+# scripts need them to be spelt right: the zero-width non-joiner U+200C
+# (Persian and Kurdish names, such as Alireza, written with one between its
+# two parts; Indic scripts), the zero-width joiner U+200D (Indic conjuncts,
+# emoji sequences such as the woman technologist) and the Mongolian vowel
+# separator U+180E. They only decide how neighbouring letters join, never the
+# order or the visibility of the text around them.
+NAME_JOINERS = frozenset("\u200c\u200d\u180e")
+
+
+def name_fault(name):
+    """Why a person's name cannot be used as it is, as an error code, or None.
+
+    A name goes into email headers, pages and the sealed PDF. A control
+    character (category Cc), such as a line break, could add an email header.
+    A format character (category Cf) is invisible and can reorder or hide the
+    text around it: "Eve yrallih" with a right-to-left override (U+202E)
+    before "yrallih" reads "Eve hillary". That covers the bidirectional
+    embeddings, overrides, isolates and marks, the zero-width space, word
+    joiner, byte order mark, soft hyphen and the tag characters, which also
+    rules out the few flag emoji built from tags (England, Scotland, Wales).
+    Right-to-left letters are not format characters: Arabic and Hebrew names
+    are displayed in their own direction without them.
+    """
+    categories = {unicodedata.category(char) for char in name if char not in NAME_JOINERS}
+    if "Cc" in categories:
+        return "control_character"
+    if "Cf" in categories:
+        return "format_character"
+    return None
+
+
 class UserManager(BaseUserManager):
     """People log in with their email address; there is no username."""
 
