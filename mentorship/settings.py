@@ -160,6 +160,9 @@ AUTHENTICATION_BACKENDS = [
 # for an hour; a correct login resets the count.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
+# From the failure that locked it: more wrong passwords during the lockout do
+# not start the hour again, so nobody can keep an account locked for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The login form posts the email address as "username" (Django's AuthenticationForm).

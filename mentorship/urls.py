@@ -1,8 +1,13 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView, PasswordResetView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView, PasswordResetView
 from django.urls import include, path
 
-from agreements.forms.accounts import AdminLoginForm, LoginForm, PasswordResetForm
+from agreements.forms.accounts import (
+    AdminLoginForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordResetForm,
+)
 from agreements.views import accounts, invitations, pages, verify
 
 admin.site.site_header = "Mentorship administration"
@@ -20,6 +25,11 @@ urlpatterns = [
         "accounts/password_reset/",
         PasswordResetView.as_view(form_class=PasswordResetForm),
         name="password_reset",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        PasswordResetConfirmView.as_view(form_class=NewPasswordForm),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -98,6 +98,18 @@ def _site_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: counts kept there (password
+    resets) outlast a test's database, and every test client has the same
+    address."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="module")
 def module_db(django_db_setup, django_db_blocker, seal_dir, tmp_path_factory):
     """For rows that a module's tests only read, built once per module: a

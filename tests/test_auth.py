@@ -1,7 +1,10 @@
+import datetime
+
 import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from agreements.models import User
 from tests.helpers import PASSWORD
@@ -216,3 +219,42 @@ def test_the_upgrade_stores_every_address_in_its_one_form():
         kept.pk: "kept@example.com",
         mixed.pk: "mixed@example.com",
     }
+
+
+def test_wrong_passwords_during_a_lockout_do_not_make_it_longer(client, ines):
+    from axes.models import AccessAttempt
+
+    lock_out(client, "ines@example.com")
+    locked_at = timezone.now() - datetime.timedelta(minutes=50)
+    AccessAttempt.objects.update(attempt_time=locked_at)
+
+    for _ in range(3):
+        assert log_in(client, "ines@example.com", "wrong").status_code == 429
+
+    assert AccessAttempt.objects.get().attempt_time == locked_at
+    AccessAttempt.objects.update(attempt_time=locked_at - datetime.timedelta(minutes=11))
+    assert log_in(client, "ines@example.com").status_code == 302
+
+
+@pytest.mark.parametrize("link", ["password_reset_confirm", "invitation_accept"])
+def test_a_password_chosen_through_an_emailed_link_lifts_the_lockout(client, ines, link):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from agreements.invitations import invitation_tokens
+
+    lock_out(client, "ines@example.com")
+    assert log_in(client, "ines@example.com").status_code == 429
+    tokens = default_token_generator if link == "password_reset_confirm" else invitation_tokens
+    if link == "invitation_accept":
+        User.objects.filter(pk=ines.pk).update(password="!")  # invited, no password yet
+        ines.refresh_from_db()
+    url = reverse(link, args=[urlsafe_base64_encode(force_bytes(ines.pk)), tokens.make_token(ines)])
+    form = client.get(url, follow=True)
+    new = "a brand new passphrase 7"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    client.logout()
+
+    assert log_in(client, "ines@example.com", new).status_code == 302

@@ -1,19 +1,25 @@
 """Signing in, resetting a password, and the account's own settings."""
 
+import logging
 import uuid
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
+from django.core.cache import cache
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy
 
 from agreements.models import Effect
+from agreements.models.audit import client_ip
+from agreements.models.users import email_key
 
 from .widgets import LanguageSelect, needed, time_zone_choices
+
+logger = logging.getLogger(__name__)
 
 # The longest email address an account can have (User.email's max_length).
 LOGIN_NAME_LIMIT = 254
@@ -37,15 +43,86 @@ class AdminLoginForm(_LimitedLoginName, AdminAuthenticationForm):
     pass
 
 
+# Anyone can ask for a password reset for any address, so without a limit a
+# stranger could fill someone's inbox, or send mail in bulk from ours. An
+# account gets at most RESETS_PER_ACCOUNT reset emails in RESET_WINDOW seconds
+# (an hour from the first of them): enough for someone who lost the first
+# email or typed a new password wrong. One client address may ask for at most
+# RESETS_PER_CLIENT resets in the same window, sent or not, so one machine
+# cannot work through a list of addresses; it is larger because people behind
+# one office or campus network share an address. Beyond either limit nothing
+# is sent, and the page says what it always says, so it never tells whether an
+# address has an account. The counts are in the cache (Redis with REDIS_URL),
+# which every web server shares.
+RESETS_PER_ACCOUNT = 3
+RESETS_PER_CLIENT = 20
+RESET_WINDOW = 60 * 60
+
+
 class PasswordResetForm(BasePasswordResetForm):
     """Django's form; the email goes out from the task worker, so a mail
     server that is down for a while delays it instead of losing it."""
 
+    def save(self, *args, request=None, **kwargs):
+        # Django's PasswordResetView passes the request; other callers may not.
+        address = client_ip(request) if request is not None else None
+        if address and not _within_limit(f"password-reset:client:{address}", RESETS_PER_CLIENT):
+            return
+        super().save(*args, request=request, **kwargs)
+
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        user = context["user"]
+        # Counted by account, not by the address typed: its variants are one account.
+        if not _within_limit(f"password-reset:account:{user.pk}", RESETS_PER_ACCOUNT):
+            return
         # Each request is its own email; the link is made when it is sent.
-        Effect.objects.promise_email(
-            "password_reset", to=context["user"], about=f"request:{uuid.uuid4().hex}"
-        )
+        Effect.objects.promise_email("password_reset", to=user, about=f"request:{uuid.uuid4().hex}")
+
+
+def _within_limit(key, limit):
+    """Whether this request is among the first ``limit`` counted under ``key``
+    in its window.
+
+    A cache that does not answer (Redis down) lets the request through, with
+    the error logged: password resets keep working, unlimited, until it is
+    back, as nothing else the app does depends on the cache either.
+    """
+    try:
+        return _count(key) <= limit
+    except Exception:
+        logger.exception("Password reset not limited: the cache did not answer.")
+        return True
+
+
+def _count(key):
+    """This request's number in the window under ``key``, which starts with
+    the first request and lasts RESET_WINDOW seconds."""
+    if cache.add(key, 1, timeout=RESET_WINDOW):
+        return 1
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        # The window ended between the two calls: this request opens the next.
+        return 1 if cache.add(key, 1, timeout=RESET_WINDOW) else cache.incr(key)
+    if count == 1:
+        # The key expired between the existence check and INCR of Django's
+        # Redis backend, and INCR made it afresh without a timeout: give it one,
+        # or the count would never end.
+        cache.touch(key, RESET_WINDOW)
+    return count
+
+
+class NewPasswordForm(SetPasswordForm):
+    """The password chosen through an emailed link (a reset or an invitation):
+    it also lifts the account's lockouts. Whoever can read the account's
+    email gets in, however many wrong passwords others typed for it."""
+
+    def save(self, commit=True):
+        from axes.utils import reset
+
+        user = super().save(commit)
+        reset(username=email_key(user.email))
+        return user
 
 
 def language_choices():

@@ -3,6 +3,7 @@ from django.contrib.auth.views import PasswordResetConfirmView
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from agreements.forms.accounts import NewPasswordForm
 from agreements.invitations import invitation_tokens
 
 
@@ -14,6 +15,7 @@ class InvitationAcceptView(PasswordResetConfirmView):
     """
 
     token_generator = invitation_tokens
+    form_class = NewPasswordForm
     template_name = "registration/invitation_accept.html"
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
