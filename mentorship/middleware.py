@@ -1,9 +1,15 @@
-"""The app's own middleware: compression of the pages (not of the files), and
-the language a signed-in person chose."""
+"""The app's own middleware: compression of the pages (not of the files), the
+language a signed-in person chose, no copy kept of what they are shown, and
+how long a session lasts."""
 
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
 from django.http import FileResponse
 from django.middleware import gzip
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 
 class GZipMiddleware(gzip.GZipMiddleware):
@@ -38,3 +44,61 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class PrivateResponsesMiddleware:
+    """What a signed-in person is shown is theirs: agreements, trails, PDFs,
+    calendars. No cache along the way, nor the browser's, keeps a copy (a
+    shared computer's back button after signing out, a proxy's disk): every
+    answer to them is ``Cache-Control: private, no-store``, unless its view
+    chose otherwise (the calendar feed, which calendar apps poll).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+# A session's expiry moves on at most this often, not on every request: each
+# move writes the session's row.
+ACTIVITY_STEP = 300
+
+
+class SessionLifetimeMiddleware:
+    """A session ends after SESSION_COOKIE_AGE seconds without activity, and
+    SESSION_MAX_AGE seconds after signing in, whatever the activity.
+
+    Django sets a session's expiry when it saves it, which it does only when
+    the session changes. So the step of time of the last request is kept in
+    the session: a request in a new five-minute step changes it, and the
+    save moves the expiry to SESSION_COOKIE_AGE from then. A session the
+    database has let expire is empty: the person is signed out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            # A session from before this middleware counts from now.
+            signed_in = session.setdefault("signed_in_at", now)
+            if now - signed_in > settings.SESSION_MAX_AGE:
+                logout(request)
+            elif session.get("active_step") != now // ACTIVITY_STEP:
+                session["active_step"] = now // ACTIVITY_STEP
+        return self.get_response(request)
+
+
+def start_session_clock(session):
+    """At signing in: the session's life starts, and its first step of
+    activity is the present one (the next request need not write it)."""
+    now = int(time.time())
+    session["signed_in_at"] = now
+    session["active_step"] = now // ACTIVITY_STEP

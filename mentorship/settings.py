@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The browser features no page uses are off (PERMISSIONS_POLICY).
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, which serves its own precompressed static files; before
     # everything that reads or writes the body. Pages, not files; what that risks
@@ -86,6 +88,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Answers to a signed-in person are not kept by any cache.
+    "mentorship.middleware.PrivateResponsesMiddleware",
+    # Signs out a session idle too long, or older than SESSION_MAX_AGE.
+    "mentorship.middleware.SessionLifetimeMiddleware",
     # A signed-in person's chosen language wins over the browser's.
     "mentorship.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -176,6 +182,12 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # server sees the same ones, whichever server a request reaches.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A session ends after SESSION_IDLE_HOURS without a request (a working day:
+# a section can take a while to write, and an ended session loses what was
+# being typed), and SESSION_MAX_DAYS after signing in whatever the activity
+# (mentorship.middleware.SessionLifetimeMiddleware).
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_HOURS", 8) * 3600
+SESSION_MAX_AGE = env_int("SESSION_MAX_DAYS", 14) * 86400
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -304,6 +316,27 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+# Browser features no page uses, off for every page and for anything a page
+# might embed (django-permissions-policy). Passkeys (publickey-credentials-*)
+# keep the browser's default: this site only.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
 }
 
 # Work promised after a request (emails, sealing, draft PDFs) runs in the task

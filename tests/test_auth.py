@@ -77,6 +77,14 @@ def test_pages_forbid_third_party_content(client):
     assert "frame-ancestors 'none'" in policy
 
 
+def test_pages_turn_off_the_browser_features_they_do_not_use(client, mentor):
+    for response in (client.get(reverse("login")), log_in(client, mentor.email)):
+        policy = response["Permissions-Policy"]
+        for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+            assert feature in policy
+        assert "publickey-credentials" not in policy
+
+
 def test_repeated_wrong_passwords_lock_the_account_out(client, mentor):
     for email in ["mentor@example.com", "Mentor@example.com", "MENTOR@example.com "] * 2:
         client.post(reverse("login"), {"username": email, "password": "wrong"})

@@ -303,6 +303,29 @@ def test_authorization_matrix(request, state):
     assert wrong == []
 
 
+# Routes whose views choose their own caching: the public check of a PDF and
+# its root certificate, and the calendar feed, which calendar apps poll
+# (private, five minutes).
+OWN_CACHING = {"verify", "verify_root_certificate", "agreements:calendar_feed"}
+
+
+@pytest.mark.parametrize("state", ["active"])
+def test_no_cache_keeps_what_a_signed_in_person_is_shown(request, state):
+    """Every route, every signed-in role: the answer (a page, a PDF, a
+    calendar, a refusal) is ``private, no-store``."""
+    w = world(request, state)
+    kept = []
+    for role, user in users().items():
+        client = Client()
+        client.force_login(user)
+        for name in sorted(set(MATRIX) - OWN_CACHING):
+            response = client.get(url_for(name, w))
+            control = response.get("Cache-Control", "")
+            if "no-store" not in control or "private" not in control:
+                kept.append(f"GET {name} as {role}: {response.status_code}, {control!r}")
+    assert kept == []
+
+
 @pytest.mark.parametrize("state", STATES)
 def test_outsiders_cannot_post_to_a_pairing(request, state):
     """POST-only routes of a pair or a program, posted by every role that has

@@ -212,6 +212,15 @@ def keep_browser_language(sender, request, user, **kwargs):
         user.save(update_fields=["browser_language"])
 
 
+@receiver(user_logged_in)
+def session_starts(sender, request, user, **kwargs):
+    """How long the session lasts counts from here (``SESSION_MAX_AGE``)."""
+    from mentorship.middleware import start_session_clock
+
+    if request is not None and hasattr(request, "session"):
+        start_session_clock(request.session)
+
+
 def supported_language(code):
     """``code`` if it is one of LANGUAGES (a language dropped since a person
     chose it is not), else ""."""
