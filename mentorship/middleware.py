@@ -64,20 +64,16 @@ class PrivateResponsesMiddleware:
         return response
 
 
-# A session's expiry moves on at most this often, not on every request: each
-# move writes the session's row.
-ACTIVITY_STEP = 300
-
-
 class SessionLifetimeMiddleware:
     """A session ends after SESSION_COOKIE_AGE seconds without activity, and
     SESSION_MAX_AGE seconds after signing in, whatever the activity.
 
     Django sets a session's expiry when it saves it, which it does only when
     the session changes. So the step of time of the last request is kept in
-    the session: a request in a new five-minute step changes it, and the
-    save moves the expiry to SESSION_COOKIE_AGE from then. A session the
-    database has let expire is empty: the person is signed out.
+    the session: a request in a new step (SESSION_ACTIVITY_STEP seconds)
+    changes it, and the save moves the expiry to SESSION_COOKIE_AGE from
+    then. A session the database has let expire is empty: the person is
+    signed out. Times are whole seconds since the epoch: the session is JSON.
     """
 
     def __init__(self, get_response):
@@ -91,8 +87,8 @@ class SessionLifetimeMiddleware:
             signed_in = session.setdefault("signed_in_at", now)
             if now - signed_in > settings.SESSION_MAX_AGE:
                 logout(request)
-            elif session.get("active_step") != now // ACTIVITY_STEP:
-                session["active_step"] = now // ACTIVITY_STEP
+            elif session.get("active_step") != now // settings.SESSION_ACTIVITY_STEP:
+                session["active_step"] = now // settings.SESSION_ACTIVITY_STEP
         return self.get_response(request)
 
 
@@ -101,4 +97,4 @@ def start_session_clock(session):
     activity is the present one (the next request need not write it)."""
     now = int(time.time())
     session["signed_in_at"] = now
-    session["active_step"] = now // ACTIVITY_STEP
+    session["active_step"] = now // settings.SESSION_ACTIVITY_STEP

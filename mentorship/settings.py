@@ -188,6 +188,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # (mentorship.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_HOURS", 8) * 3600
 SESSION_MAX_AGE = env_int("SESSION_MAX_DAYS", 14) * 86400
+# A session's expiry moves on at most this often, not on every request: each
+# move writes the session's row.
+SESSION_ACTIVITY_STEP = 300
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -369,10 +372,12 @@ EFFECT_RETRY_DELAY = env_int("EFFECT_RETRY_DELAY", 60)
 EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 10)
 
 # The cache holds nothing the app depends on: lockouts, sessions and the task
-# queue are in the database. django-q2 keeps each cluster's heartbeat there,
-# which `manage.py qinfo` and `qmonitor` read: with REDIS_URL, a Redis every
-# machine shares, they show every worker, from any machine; without, each
-# process has its own memory (one machine, development, tests).
+# queue are in the database. It counts password-reset emails
+# (agreements/forms/accounts.py), which go out unlimited while it is down.
+# django-q2 keeps each cluster's heartbeat there, which `manage.py qinfo` and
+# `qmonitor` read: with REDIS_URL, a Redis every machine shares, they show
+# every worker, from any machine; without, each process has its own memory
+# (one machine, development, tests).
 REDIS_URL = env("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {

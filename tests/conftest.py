@@ -80,6 +80,9 @@ def settings_for_tests(seal_dir, media_root):
         "MEDIA_ROOT": media_root,
         **_seal_paths(seal_dir),
         "SEAL_TSA_URL": "",
+        # No step of session activity ends during a test, so no request
+        # writes the session unasked (tests/test_sessions.py sets its own).
+        "SESSION_ACTIVITY_STEP": 10**9,
     }
 
 

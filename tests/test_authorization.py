@@ -303,10 +303,9 @@ def test_authorization_matrix(request, state):
     assert wrong == []
 
 
-# Routes whose views choose their own caching: the public check of a PDF and
-# its root certificate, and the calendar feed, which calendar apps poll
-# (private, five minutes).
-OWN_CACHING = {"verify", "verify_root_certificate", "agreements:calendar_feed"}
+# Routes whose views choose their own caching: the public root certificate,
+# and the calendar feed, which calendar apps poll (private, five minutes).
+OWN_CACHING = {"verify_root_certificate", "agreements:calendar_feed"}
 
 
 @pytest.mark.parametrize("state", ["active"])

@@ -1,8 +1,10 @@
 """Signing in, resetting a password, and the account's own settings."""
 
+import ipaddress
 import logging
 import uuid
 
+from axes.utils import reset as reset_lockouts
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -53,7 +55,8 @@ class AdminLoginForm(_LimitedLoginName, AdminAuthenticationForm):
 # one office or campus network share an address. Beyond either limit nothing
 # is sent, and the page says what it always says, so it never tells whether an
 # address has an account. The counts are in the cache (Redis with REDIS_URL),
-# which every web server shares.
+# which every web server shares; without it each process counts on its own,
+# so the limits are per process.
 RESETS_PER_ACCOUNT = 3
 RESETS_PER_CLIENT = 20
 RESET_WINDOW = 60 * 60
@@ -63,35 +66,58 @@ class PasswordResetForm(BasePasswordResetForm):
     """Django's form; the email goes out from the task worker, so a mail
     server that is down for a while delays it instead of losing it."""
 
+    # Set when the cache did not answer: the request is then not counted
+    # again, so an address with an account does not wait for it twice.
+    cache_down = False
+
+    def get_users(self, email):
+        """The active accounts with a password under the address typed, found
+        by its one form (``email_key``) like the login, not by Django's
+        case-insensitive match."""
+        users = get_user_model()._default_manager.filter(email=email_key(email), is_active=True)
+        return (user for user in users if user.has_usable_password())
+
     def save(self, *args, request=None, **kwargs):
         # Django's PasswordResetView passes the request; other callers may not.
         address = client_ip(request) if request is not None else None
-        if address and not _within_limit(f"password-reset:client:{address}", RESETS_PER_CLIENT):
+        if address and not self._within_limit(_client_key(address), RESETS_PER_CLIENT):
             return
         super().save(*args, request=request, **kwargs)
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         user = context["user"]
         # Counted by account, not by the address typed: its variants are one account.
-        if not _within_limit(f"password-reset:account:{user.pk}", RESETS_PER_ACCOUNT):
+        if not self._within_limit(f"password-reset:account:{user.pk}", RESETS_PER_ACCOUNT):
             return
         # Each request is its own email; the link is made when it is sent.
         Effect.objects.promise_email("password_reset", to=user, about=f"request:{uuid.uuid4().hex}")
 
+    def _within_limit(self, key, limit):
+        """Whether this request is among the first ``limit`` counted under
+        ``key`` in its window.
 
-def _within_limit(key, limit):
-    """Whether this request is among the first ``limit`` counted under ``key``
-    in its window.
+        A cache that does not answer (Redis down) lets the request through,
+        with the error logged: password resets keep working, unlimited, until
+        it is back, as nothing else the app does depends on the cache either.
+        """
+        if self.cache_down:
+            return True
+        try:
+            return _count(key) <= limit
+        except Exception:
+            logger.exception("Password reset not limited: the cache did not answer.")
+            self.cache_down = True
+            return True
 
-    A cache that does not answer (Redis down) lets the request through, with
-    the error logged: password resets keep working, unlimited, until it is
-    back, as nothing else the app does depends on the cache either.
-    """
-    try:
-        return _count(key) <= limit
-    except Exception:
-        logger.exception("Password reset not limited: the cache did not answer.")
-        return True
+
+def _client_key(address):
+    """The count a client address is under: an IPv6 address by its /64, the
+    block one household or machine is usually given, so that walking through
+    its addresses does not start new counts."""
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6:
+        return f"password-reset:client:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+    return f"password-reset:client:{ip}"
 
 
 def _count(key):
@@ -118,10 +144,8 @@ class NewPasswordForm(SetPasswordForm):
     email gets in, however many wrong passwords others typed for it."""
 
     def save(self, commit=True):
-        from axes.utils import reset
-
         user = super().save(commit)
-        reset(username=email_key(user.email))
+        reset_lockouts(username=email_key(user.email))
         return user
 
 

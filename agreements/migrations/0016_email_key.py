@@ -1,6 +1,9 @@
+import logging
 import unicodedata
 
 from django.db import IntegrityError, migrations, transaction
+
+logger = logging.getLogger(__name__)
 
 
 def key(address):
@@ -10,8 +13,8 @@ def key(address):
 
 def store_addresses_in_their_one_form(apps, schema_editor):
     """Every account's address in the form lookups now compare exactly. One
-    whose form another account has already is left as it is (it cannot log
-    in until an admin resolves the two)."""
+    whose form another account has already is left as it is, and named in a
+    warning: it cannot log in until an admin resolves the two."""
     User = apps.get_model("agreements", "User")
     for pk, email in User.objects.values_list("pk", "email").iterator():
         if email != key(email):
@@ -19,7 +22,9 @@ def store_addresses_in_their_one_form(apps, schema_editor):
                 with transaction.atomic():
                     User.objects.filter(pk=pk).update(email=key(email))
             except IntegrityError:
-                pass
+                logger.warning(
+                    "Account %s keeps its address %r: account with %r exists.", pk, email, key(email)
+                )
 
 
 class Migration(migrations.Migration):

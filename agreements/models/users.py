@@ -37,9 +37,9 @@ def email_key(address):
     CSV import, uniqueness. Never the database's case-insensitive match, whose
     case rules are not Python's: PostgreSQL's UPPER makes the Turkish dotless
     ı an I, so ``ınes@`` found ``ines@`` while the lockout counted it apart.
-    Here such a lookalike keeps its own key, which no account has (an
-    address's name part is ASCII: Django's validator refuses the rest), so it
-    is refused. So is any address with an invisible (format) character.
+    Here such a lookalike keeps its own key, so it finds only an account of
+    its own, never ``ines@``'s; so does any address with an invisible
+    (format) character.
     """
     return unicodedata.normalize("NFKC", address or "").strip().lower()
 
