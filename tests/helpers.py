@@ -164,3 +164,20 @@ def _diff(before, after):
                 changed = {key: (was[key], now[key]) for key in was if was[key] != now[key]}
                 lines.append(f"  {path} #{pk}: {changed}")
     return "\n".join(lines)
+
+
+def run_migration(before, migration):
+    """Migrate the app back to ``before`` and forward through ``migration``
+    alone, then to the newest again: what an upgrade does to the rows in the
+    database now. The test needs ``django_db(transaction=True)``."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("agreements", before)])
+    try:
+        executor.loader.build_graph()
+        executor.migrate([("agreements", migration)])
+    finally:
+        call_command("migrate", "agreements", verbosity=0)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import User
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, run_migration
 
 
 def test_login_with_email_address(client, mentor):
@@ -209,20 +209,12 @@ def test_a_form_of_an_address_another_account_has_is_refused_before_saving(ines)
 
 @pytest.mark.django_db(transaction=True)
 def test_the_upgrade_stores_every_address_in_its_one_form():
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
     kept = User.objects.create_user("kept@example.com", PASSWORD, full_name="Kept")
     mixed = User.objects.create_user("mixed@example.com", PASSWORD, full_name="Mixed")
     User.objects.filter(pk=mixed.pk).update(email=" Mixed@Example.COM")
-    executor = MigrationExecutor(connection)
-    executor.migrate([("agreements", "0015_audit_length")])
-    try:
-        executor.loader.build_graph()
-        executor.migrate([("agreements", "0016_email_key")])
-    finally:
-        call_command("migrate", "agreements", verbosity=0)
+
+    run_migration("0015_audit_length", "0016_email_key")
+
     assert dict(User.objects.values_list("pk", "email")) == {
         kept.pk: "kept@example.com",
         mixed.pk: "mixed@example.com",

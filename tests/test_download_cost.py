@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from agreements import demo
 from agreements.models import Agreement, AuditEvent, Origin, verify_chain
-from tests.helpers import client_for, fresh, make_ready
+from tests.helpers import client_for, fresh, make_ready, run_migration
 from tests.test_concurrency import make_client, run_at_once
 from tests.test_signed_pdf import body, sign_both, stored
 
@@ -158,17 +158,10 @@ def test_downloads_at_the_same_time_keep_one_unbroken_chain(agreement, mentor, m
 
 @pytest.mark.django_db(transaction=True)
 def test_the_upgrade_gives_each_trail_the_sequence_of_its_head(ready, mentor):
-    from django.core.management import call_command
-    from django.db.migrations.executor import MigrationExecutor
-
     ready.audit_access(AuditEvent.Kind.VIEWED, actor=mentor, origin=Origin())
     expected = {ready.pk: newest(ready)[0]}
-    executor = MigrationExecutor(connection)
-    executor.migrate([("agreements", "0014_signed_after")])
-    try:
-        executor.loader.build_graph()
-        executor.migrate([("agreements", "0015_audit_length")])
-    finally:
-        call_command("migrate", "agreements", verbosity=0)
+
+    run_migration("0014_signed_after", "0015_audit_length")
+
     assert dict(Agreement.objects.values_list("pk", "audit_length")) == expected
     assert all(expected.values())
