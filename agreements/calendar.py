@@ -18,17 +18,12 @@ from django.utils.translation import ngettext, pgettext
 from icalendar import Calendar, Event, vDuration, vRecur
 
 from agreements.models import MeetingSchedule, Party, runs_on
+from agreements.models.meetings import rhythm_rule
 
 PRODID = "-//Mentorship//Agreements//EN"
 DEFAULT_DURATION_MINUTES = 60
 # How often a subscribed calendar should fetch the feed again.
 REFRESH_INTERVAL = datetime.timedelta(hours=6)
-
-_RHYTHMS = {
-    MeetingSchedule.Frequency.WEEKLY: ("WEEKLY", 1),
-    MeetingSchedule.Frequency.FORTNIGHTLY: ("WEEKLY", 2),
-    MeetingSchedule.Frequency.MONTHLY: ("MONTHLY", 1),
-}
 
 
 def _recurrence(schedule, start_date, end_date):
@@ -45,18 +40,7 @@ def _recurrence(schedule, start_date, end_date):
     # Wall-clock time in the meeting's zone: 18:00 in London stays 18:00
     # across the change to and from summer time.
     first = datetime.datetime.combine(start_date, schedule.time, tzinfo=zone)
-    freq, interval = _RHYTHMS[schedule.frequency]
-    parts = {"FREQ": freq}
-    if interval > 1:
-        parts["INTERVAL"] = interval
-    if freq == "MONTHLY":
-        if first.day >= 29:
-            # "Every 31st" means the month's last day in a shorter month: the
-            # last of the days 28 to 31 that the month has.
-            parts["BYMONTHDAY"] = list(range(28, first.day + 1))
-            parts["BYSETPOS"] = -1
-        else:
-            parts["BYMONTHDAY"] = first.day
+    parts = rhythm_rule(schedule.frequency, start_date)
     # RFC 5545 wants UNTIL in UTC when DTSTART has a TZID. The end of the last
     # day, not the last meeting, so a client that rounds offsets keeps it.
     last_moment = datetime.datetime.combine(end_date, datetime.time(23, 59, 59), tzinfo=zone)

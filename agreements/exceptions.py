@@ -79,6 +79,14 @@ class TopicAlreadyOffLimits(AgreementError):
 # The agreement in force -----------------------------------------------------
 
 
+class MeetingInvalid(AgreementError):
+    """The meeting cannot be logged, confirmed or changed like that."""
+
+
+class PauseInvalid(AgreementError):
+    """The meetings cannot be paused or resumed like that."""
+
+
 class NotActive(AgreementError):
     """The move needs an Active agreement."""
 

@@ -414,6 +414,9 @@ SEAL_NAME = env("SEAL_NAME", "Mentorship agreements")
 REMINDER_DAYS_BEFORE_CHECKIN = env_int("REMINDER_DAYS_BEFORE_CHECKIN", 3)
 REMINDER_DAYS_BEFORE_EXIT = env_int("REMINDER_DAYS_BEFORE_EXIT", 14)
 CHECKIN_OVERDUE_AFTER_DAYS = env_int("CHECKIN_OVERDUE_AFTER_DAYS", 3)
+# A logged meeting counts once the other party confirms it, or after this
+# many days without an objection.
+MEETING_OBJECTION_DAYS = env_int("MEETING_OBJECTION_DAYS", 7)
 
 LOGGING = {
     "version": 1,

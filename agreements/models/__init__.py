@@ -8,6 +8,7 @@ from .discussion import SectionComment, ThreadRead
 from .drafting import Section, SectionRevision
 from .effects import Effect
 from .ending import ClosingNote, runs_on
+from .meetings import Meeting, MeetingsKept, Pause, meeting_days
 from .parties import Party
 from .programs import Program
 from .proposals import Proposal
@@ -39,10 +40,13 @@ __all__ = [
     "Goal",
     "GoalProgress",
     "Languages",
+    "Meeting",
     "MeetingSchedule",
+    "MeetingsKept",
     "OffLimitsTopic",
     "Origin",
     "Party",
+    "Pause",
     "PlannedCheckIn",
     "Program",
     "Proposal",
@@ -56,6 +60,7 @@ __all__ = [
     "Term",
     "ThreadRead",
     "User",
+    "meeting_days",
     "runs_on",
     "verify_chain",
 ]

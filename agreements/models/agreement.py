@@ -37,6 +37,7 @@ from .discussion import DiscussionMixin
 from .drafting import DraftingMixin, Section
 from .effects import Effect
 from .ending import ClosingNote, EndingMixin
+from .meetings import MeetingsMixin
 from .overview import EmptyLastIndex, OverviewMixin, OverviewQuerySet
 from .parties import Party
 from .proposals import ProposalsMixin
@@ -97,7 +98,8 @@ class AgreementQuerySet(OverviewQuerySet):
         )
 
     def with_records(self):
-        """What happened since signing: check-ins with goal progress, closing notes."""
+        """What happened since signing: check-ins with goal progress, meetings,
+        pauses, closing notes."""
         return self.prefetch_related(
             models.Prefetch(
                 "checkin_records",
@@ -106,6 +108,8 @@ class AgreementQuerySet(OverviewQuerySet):
                 ),
             ),
             models.Prefetch("closing_notes", queryset=ClosingNote.objects.select_related("author")),
+            "meetings",
+            "pauses",
         )
 
 
@@ -114,6 +118,7 @@ class Agreement(
     SigningMixin,
     AmendingMixin,
     CheckInsMixin,
+    MeetingsMixin,
     EndingMixin,
     SharingMixin,
     DiscussionMixin,
@@ -272,7 +277,7 @@ class Agreement(
         if self.takes_proposals:
             todo += self._proposals_todo(user)
         if self.status == self.Status.ACTIVE and self.content_in_force is not None:
-            todo += self._checkins_todo(user) + self._ending_todo(user)
+            todo += self._checkins_todo(user) + self._meetings_todo(user) + self._ending_todo(user)
         return todo
 
     # Reading the prefetched content -----------------------------------------

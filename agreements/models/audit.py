@@ -103,6 +103,12 @@ class AuditEvent(models.Model):
         PROPOSAL_DECLINED = "proposal_declined", gettext_lazy("Proposal declined")
         PROPOSAL_WITHDRAWN = "proposal_withdrawn", gettext_lazy("Proposal withdrawn")
         PROPOSAL_COUNTERED = "proposal_countered", gettext_lazy("Counter-proposal made")
+        MEETING_LOGGED = "meeting_logged", gettext_lazy("Meeting logged")
+        MEETING_CONFIRMED = "meeting_confirmed", gettext_lazy("Meeting confirmed")
+        MEETING_CORRECTED = "meeting_corrected", gettext_lazy("Meeting corrected")
+        MEETING_DECLINED = "meeting_declined", gettext_lazy("Meeting taken out of the log")
+        MEETINGS_PAUSED = "meetings_paused", gettext_lazy("Meetings paused")
+        MEETINGS_RESUMED = "meetings_resumed", gettext_lazy("Meetings resumed")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"

@@ -42,6 +42,7 @@ class CheckInState:
     OVERDUE = "overdue"
     HELD = "held"
     CANCELLED = "cancelled"  # not held, and now it cannot be: the agreement ends first
+    PAUSED = "paused"  # not held, and its date falls in a pause: never overdue
 
 
 class CheckInsMixin(models.Model):
@@ -76,7 +77,8 @@ class CheckInsMixin(models.Model):
         }
 
     def checkin_timeline(self, today):
-        """[(check-in, record or None, state)] for the check-ins in force."""
+        """[(check-in, record or None, state)] for the check-ins in force,
+        from the prefetched records and pauses."""
         if self.content_in_force is None:
             return []
         records = {record.planned_date: record for record in self.checkin_records.all()}
@@ -89,6 +91,8 @@ class CheckInsMixin(models.Model):
                 state = CheckInState.HELD
             elif self.is_ended or not runs_on(checkin.date, end):
                 state = CheckInState.CANCELLED
+            elif self.paused_on(checkin.date):
+                state = CheckInState.PAUSED
             elif checkin.date > today:
                 state = CheckInState.UPCOMING
             elif today > checkin.date + grace:

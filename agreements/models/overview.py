@@ -43,6 +43,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from .checkins import CheckInRecord, PlannedCheckIn
+from .meetings import Pause
 from .sections import CheckIn, Term
 from .signing import Signature
 from .versions import AgreementVersion
@@ -86,7 +87,8 @@ class OverviewMixin(models.Model):
     start_on = models.DateField(null=True, blank=True, editable=False)
     exit_on = models.DateField(null=True, blank=True, editable=False)
     # As of ``overview_as_of``: the first check-in on or after that day, and
-    # the check-ins in force not held CHECKIN_OVERDUE_AFTER_DAYS after their date.
+    # the check-ins in force not held CHECKIN_OVERDUE_AFTER_DAYS after their
+    # date (unless a pause covers it).
     next_checkin = models.DateField(null=True, blank=True, editable=False)
     checkins_overdue = models.PositiveIntegerField(default=0, editable=False)
     checkins_held = models.PositiveIntegerField(default=0, editable=False)
@@ -143,6 +145,12 @@ def overview_columns(model, today):
     held = CheckInRecord.objects.filter(
         agreement=OuterRef("agreement"), planned_date=OuterRef("date")
     )
+    paused = Pause.objects.filter(
+        Q(until__isnull=True) | Q(until__gte=OuterRef("date")),
+        agreement=OuterRef("agreement"),
+        starts_on__lte=OuterRef("date"),
+        cancelled_at__isnull=True,
+    )
     term = Term.objects.filter(agreement=OuterRef("pk"))
     signed_once = Q(activated_at__isnull=False)
     users = get_user_model()._default_manager
@@ -170,7 +178,9 @@ def overview_columns(model, today):
             output_field=models.DateField(),
         ),
         "checkins_held": _count(CheckInRecord.objects.filter(agreement=OuterRef("pk"))),
-        "checkins_overdue": _count(in_force.filter(date__lt=overdue_before).filter(~Exists(held))),
+        "checkins_overdue": _count(
+            in_force.filter(date__lt=overdue_before).filter(~Exists(held), ~Exists(paused))
+        ),
         "mentor_signed": _signed("mentor"),
         "mentee_signed": _signed("mentee"),
         "signed_after": ExpressionWrapper(

@@ -77,6 +77,8 @@ class Reminder(models.Model):
         CHECKIN_SOON = "checkin_soon", gettext_lazy("Check-in coming up")
         CHECKIN_OVERDUE = "checkin_overdue", gettext_lazy("Check-in overdue")
         EXIT_SOON = "exit_soon", gettext_lazy("Exit date coming up")
+        # A meeting the rhythm planned on ``about`` that neither party logged.
+        MEETING_LOG = "meeting_log", gettext_lazy("Meeting to log")
         # What happened in the pair's discussions on ``about``, for those who
         # chose a daily digest.
         DIGEST = "digest", gettext_lazy("Discussion digest")
