@@ -87,6 +87,10 @@ class PauseInvalid(AgreementError):
     """The meetings cannot be paused or resumed like that."""
 
 
+class SurveyClosed(AgreementError):
+    """The survey is not open, or the party answered it already."""
+
+
 class NotActive(AgreementError):
     """The move needs an Active agreement."""
 

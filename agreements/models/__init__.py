@@ -9,6 +9,7 @@ from .drafting import Section, SectionRevision
 from .effects import Effect
 from .ending import ClosingNote, runs_on
 from .meetings import Meeting, MeetingsKept, Pause, meeting_days
+from .outcomes import MonthlyOutcome, refresh_all_outcomes
 from .parties import Party
 from .programs import Program
 from .proposals import Proposal
@@ -17,6 +18,7 @@ from .sections import Arranger, CheckIn, ContactPreference, Goal, MeetingSchedul
 from .sharing import SharingConsent
 from .signing import AUTHENTICATION, Signature
 from .snapshot import AgreementContent, Languages
+from .surveys import SurveyResponse
 from .users import User
 from .versions import AgreementVersion
 
@@ -43,6 +45,7 @@ __all__ = [
     "Meeting",
     "MeetingSchedule",
     "MeetingsKept",
+    "MonthlyOutcome",
     "OffLimitsTopic",
     "Origin",
     "Party",
@@ -57,10 +60,12 @@ __all__ = [
     "SharingConsent",
     "Signature",
     "StillWorking",
+    "SurveyResponse",
     "Term",
     "ThreadRead",
     "User",
     "meeting_days",
+    "refresh_all_outcomes",
     "runs_on",
     "verify_chain",
 ]

@@ -38,6 +38,7 @@ from .drafting import DraftingMixin, Section
 from .effects import Effect
 from .ending import ClosingNote, EndingMixin
 from .meetings import MeetingsMixin
+from .outcomes import OUTCOME_KINDS, OutcomesMixin
 from .overview import EmptyLastIndex, OverviewMixin, OverviewQuerySet
 from .parties import Party
 from .proposals import ProposalsMixin
@@ -45,6 +46,7 @@ from .reminders import RemindersMixin
 from .sharing import SharingMixin
 from .signing import Signature, SigningMixin
 from .snapshot import AgreementContent
+from .surveys import SurveysMixin
 
 if TYPE_CHECKING:
     from .audit import Origin
@@ -99,7 +101,7 @@ class AgreementQuerySet(OverviewQuerySet):
 
     def with_records(self):
         """What happened since signing: check-ins with goal progress, meetings,
-        pauses, closing notes."""
+        pauses, survey answers, closing notes."""
         return self.prefetch_related(
             models.Prefetch(
                 "checkin_records",
@@ -110,6 +112,7 @@ class AgreementQuerySet(OverviewQuerySet):
             models.Prefetch("closing_notes", queryset=ClosingNote.objects.select_related("author")),
             "meetings",
             "pauses",
+            "survey_responses",
         )
 
 
@@ -119,12 +122,14 @@ class Agreement(
     AmendingMixin,
     CheckInsMixin,
     MeetingsMixin,
+    SurveysMixin,
     EndingMixin,
     SharingMixin,
     DiscussionMixin,
     ProposalsMixin,
     RemindersMixin,
     OverviewMixin,
+    OutcomesMixin,
     models.Model,
 ):
     """The written agreement of one mentor-mentee pairing in a program."""
@@ -205,6 +210,7 @@ class Agreement(
                 ]
             ),
             models.Index(fields=["program", "checkins_overdue"], name="agreement_by_overdue"),
+            models.Index(fields=["program", "fading"], name="agreement_by_fading"),
             models.Index(fields=["program", "signed_after"], name="agreement_by_signed_after"),
             models.Index(
                 fields=["program", "status", "last_activity_at", "id"],
@@ -278,6 +284,8 @@ class Agreement(
             todo += self._proposals_todo(user)
         if self.status == self.Status.ACTIVE and self.content_in_force is not None:
             todo += self._checkins_todo(user) + self._meetings_todo(user) + self._ending_todo(user)
+        if self.content_in_force is not None:
+            todo += self._surveys_todo(user)
         return todo
 
     # Reading the prefetched content -----------------------------------------
@@ -341,9 +349,12 @@ class Agreement(
         at: datetime.datetime | None = None,
     ) -> AuditEvent:
         """Append a move to the audit trail and refresh the dashboard's columns
-        (``overview``); the caller holds the row lock."""
+        (``overview``) and, if the move changes them, the program's outcomes
+        (``outcomes``); the caller holds the row lock."""
         event = AuditEvent.append(self, kind, actor=actor, origin=origin, details=details, at=at)
         self.refresh_overview()
+        if kind in OUTCOME_KINDS:
+            self.refresh_outcomes()
         return event
 
     def audit_access(self, kind, *, actor, origin, details=None, newest=None):

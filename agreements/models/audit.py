@@ -109,6 +109,7 @@ class AuditEvent(models.Model):
         MEETING_DECLINED = "meeting_declined", gettext_lazy("Meeting taken out of the log")
         MEETINGS_PAUSED = "meetings_paused", gettext_lazy("Meetings paused")
         MEETINGS_RESUMED = "meetings_resumed", gettext_lazy("Meetings resumed")
+        SURVEY_ANSWERED = "survey_answered", gettext_lazy("Survey answered")
 
     agreement = models.ForeignKey(
         "Agreement", on_delete=models.PROTECT, related_name="audit_events"

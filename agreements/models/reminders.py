@@ -79,6 +79,9 @@ class Reminder(models.Model):
         EXIT_SOON = "exit_soon", gettext_lazy("Exit date coming up")
         # A meeting the rhythm planned on ``about`` that neither party logged.
         MEETING_LOG = "meeting_log", gettext_lazy("Meeting to log")
+        # A survey opened on ``about``.
+        SURVEY_MIDPOINT = "survey_mid", gettext_lazy("Midpoint survey")
+        SURVEY_END = "survey_end", gettext_lazy("End-of-term survey")
         # What happened in the pair's discussions on ``about``, for those who
         # chose a daily digest.
         DIGEST = "digest", gettext_lazy("Discussion digest")

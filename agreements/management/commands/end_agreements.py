@@ -2,10 +2,11 @@ import logging
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from agreements.management.commands.send_reminders import iso_date
-from agreements.models import Agreement, AgreementVersion, Program
+from agreements.models import Agreement, AgreementVersion, Program, refresh_all_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "End every Active agreement whose end date has come: its exit date (completed) "
         "or the day a notice takes effect (early exit), then bring every pairing's "
-        "dashboard columns (next check-in, check-ins overdue) to the day. Run it daily "
+        "dashboard columns (next check-in, check-ins overdue) and the program's outcomes "
+        "(meetings promised, pairs fading) to the day. Run it daily "
         "from cron, before send_reminders. Safe to run at any time: an agreement ends once."
     )
 
@@ -50,6 +52,15 @@ class Command(BaseCommand):
         # Ended pairings keep the columns they had when they ended.
         refreshed = Agreement.objects.exclude(status=Agreement.Status.ENDED).refresh_overview(today)
         Program.objects.update(overview_as_of=today)
+        # The new day moves what the meetings promised and who is fading; an
+        # agreement never refreshed (from before the upgrade) gets its figures.
+        refresh_all_outcomes(
+            Agreement.objects.filter(
+                Q(status=Agreement.Status.ACTIVE)
+                | Q(status=Agreement.Status.ENDED, outcomes_as_of__isnull=True)
+            ),
+            today,
+        )
         if verbosity > 1:
             self.stdout.write(
                 f"Brought {refreshed} dashboard row{'s' if refreshed != 1 else ''} to {today}."

@@ -1,0 +1,198 @@
+"""What a program sees of how its pairs are doing, kept as metadata.
+
+The program's Outcomes page charts a program of 10,000 pairings month by
+month, so what it reads is kept, not worked out per view: each agreement's
+``MonthlyOutcome`` rows (meetings promised and held, days paused, check-ins
+on time, late or missed, by month) and three columns on the agreement row
+(its goals, how many are achieved, and whether the pair is fading).
+
+``refresh_outcomes()`` rewrites them from the agreement's log, pauses and
+check-ins: after each move that changes them (``Agreement.audit`` calls it
+for the kinds in ``OUTCOME_KINDS``, in the move's transaction) and daily for
+every agreement in force (``end_agreements``), as the days move on. They are
+counts and dates only, never what the pair wrote. ``OutcomesMixin`` is a
+concern of ``Agreement``.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from .audit import AuditEvent
+from .checkins import CheckInState
+from .ending import runs_on
+from .meetings import meeting_days
+
+if TYPE_CHECKING:
+    from .agreement import Agreement
+
+Event = AuditEvent.Kind
+
+# The moves that change what the program's outcomes count.
+OUTCOME_KINDS = {
+    Event.IN_FORCE,
+    Event.CHECKIN_RECORDED,
+    Event.NOTICE_GIVEN,
+    Event.ENDED,
+    Event.MEETING_LOGGED,
+    Event.MEETING_CONFIRMED,
+    Event.MEETING_CORRECTED,
+    Event.MEETING_DECLINED,
+    Event.MEETINGS_PAUSED,
+    Event.MEETINGS_RESUMED,
+}
+
+# A pair is fading when it held fewer than half the meetings its rhythm
+# promised over this many days.
+FADING_DAYS = 60
+
+# Agreements refreshed per query batch by the daily refresh.
+BATCH = 500
+
+
+def month_of(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+class OutcomesMixin(models.Model):
+    # The goals in force, and those whose latest check-in marked them done.
+    goals_total = models.PositiveSmallIntegerField(default=0, editable=False)
+    goals_achieved = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Active and held fewer than half the meetings promised in FADING_DAYS.
+    fading = models.BooleanField(default=False, editable=False)
+    outcomes_as_of = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def refresh_outcomes(self, today: datetime.date | None = None, *, loaded: bool = False):
+        """Rewrite this agreement's outcomes as of ``today`` (the site's date),
+        in the caller's transaction. ``loaded``: this instance was loaded with
+        its working copy and records (as the daily refresh does); otherwise it
+        is read again."""
+        today = today or timezone.localdate()
+        now = timezone.now()
+        agreement = self if loaded else self._with_records()
+        months, columns = agreement.outcome_figures(today, now)
+        MonthlyOutcome.objects.filter(agreement=agreement).delete()
+        MonthlyOutcome.objects.bulk_create(
+            MonthlyOutcome(agreement_id=agreement.pk, program_id=agreement.program_id, **fields)
+            for fields in months
+        )
+        type(agreement)._default_manager.filter(pk=agreement.pk).update(
+            **columns, outcomes_as_of=today
+        )
+
+    def _with_records(self: Agreement) -> Agreement:
+        return type(self)._default_manager.with_working_copy().with_records().get(pk=self.pk)
+
+    def outcome_figures(self: Agreement, today: datetime.date, now: datetime.datetime):
+        """([MonthlyOutcome fields by month], {column: value}) from the
+        prefetched content in force, check-in records, meetings and pauses."""
+        plan = self.content_in_force
+        goals = self.goals_in_force() if plan is not None else []
+        achieved = self.achieved_goal_ids()
+        columns = {
+            "goals_total": len(goals),
+            "goals_achieved": sum(1 for goal in goals if goal.pk in achieved),
+            "fading": False,
+        }
+        first = plan.term.start_date if plan is not None else None
+        if first is None or first > today:
+            return [], columns
+        end = self.end_date
+        last = today if runs_on(today, end) else end - datetime.timedelta(days=1)
+        pauses = self.pauses_kept()
+        frequency = plan.schedule.frequency
+        promised = [
+            day
+            for day in meeting_days(frequency, first, last)
+            if not any(pause.covers(day) for pause in pauses)
+        ]
+        held = [
+            meeting.held_on
+            for meeting in self.meetings.all()
+            if meeting.counts(now) and first <= meeting.held_on <= last
+        ]
+        months: dict[datetime.date, collections.Counter] = collections.defaultdict(
+            collections.Counter
+        )
+        for day in promised:
+            months[month_of(day)]["meetings_promised"] += 1
+        for day in held:
+            months[month_of(day)]["meetings_held"] += 1
+        for pause in pauses:
+            for offset in range(pause.days_between(first, last)):
+                day = max(first, pause.starts_on) + datetime.timedelta(days=offset)
+                months[month_of(day)]["paused_days"] += 1
+        grace = datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
+        for checkin, record, state in self.checkin_timeline(today):
+            if state == CheckInState.HELD:
+                late = record.held_on > checkin.date + grace
+                months[month_of(checkin.date)]["checkins_late" if late else "checkins_on_time"] += 1
+            elif state == CheckInState.OVERDUE:
+                months[month_of(checkin.date)]["checkins_missed"] += 1
+        since = today - datetime.timedelta(days=FADING_DAYS - 1)
+        lately_promised = sum(1 for day in promised if day >= since)
+        lately_held = sum(1 for day in held if day >= since)
+        columns["fading"] = (
+            self.status == self.Status.ACTIVE
+            and runs_on(today, end)
+            and lately_promised > 0
+            and 2 * lately_held < lately_promised
+        )
+        return [{"month": month, **counts} for month, counts in sorted(months.items())], columns
+
+
+def refresh_all_outcomes(agreements, today: datetime.date) -> int:
+    """Refresh the outcomes of ``agreements`` (a queryset) as of ``today``,
+    ``BATCH`` at a time, each in a transaction of its own; returns how many."""
+    pks = list(agreements.order_by("pk").values_list("pk", flat=True))
+    model = agreements.model
+    for start in range(0, len(pks), BATCH):
+        with transaction.atomic():
+            batch = (
+                model._default_manager.filter(pk__in=pks[start : start + BATCH])
+                .with_working_copy()
+                .with_records()
+                .order_by("pk")
+            )
+            for agreement in batch:
+                agreement.refresh_outcomes(today, loaded=True)
+    return len(pks)
+
+
+class MonthlyOutcome(models.Model):
+    """One month of one agreement in force, as counts: what the program's
+    Outcomes page sums by month."""
+
+    agreement = models.ForeignKey(
+        "Agreement", on_delete=models.CASCADE, related_name="monthly_outcomes"
+    )
+    # The agreement's program, so the page sums a program's months off one index.
+    program = models.ForeignKey("Program", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # its first day
+    meetings_promised = models.PositiveIntegerField(default=0)
+    meetings_held = models.PositiveIntegerField(default=0)
+    paused_days = models.PositiveIntegerField(default=0)
+    checkins_on_time = models.PositiveIntegerField(default=0)
+    checkins_late = models.PositiveIntegerField(default=0)
+    checkins_missed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["agreement", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "month"], name="agreements_monthlyoutcome_one_per_month"
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "month"], name="monthly_outcome_by_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
