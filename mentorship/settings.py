@@ -417,6 +417,8 @@ CHECKIN_OVERDUE_AFTER_DAYS = env_int("CHECKIN_OVERDUE_AFTER_DAYS", 3)
 # A logged meeting counts once the other party confirms it, or after this
 # many days without an objection.
 MEETING_OBJECTION_DAYS = env_int("MEETING_OBJECTION_DAYS", 7)
+# Program admins see survey answers only summed over at least this many people.
+SURVEY_MIN_RESPONDENTS = max(5, env_int("SURVEY_MIN_RESPONDENTS", 5))
 
 LOGGING = {
     "version": 1,

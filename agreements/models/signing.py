@@ -311,6 +311,9 @@ class SigningMixin(models.Model):
         self.status = self.Status.ACTIVE
         self.activated_at = self.activated_at or now
         self.amending_since = None
+        # Saved before the entry: the dashboard's columns and the outcomes
+        # that the entry refreshes read the row as it now is.
+        self.save(update_fields=["status", "activated_at", "amending_since"])
         self.audit(
             Event.IN_FORCE,
             origin=origin,
