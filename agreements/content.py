@@ -23,8 +23,10 @@ from django.utils.translation import pgettext
 # under /2 keep their bytes and are read with no meeting time. /4 added the
 # agreement's language (section "language") and keeps the fixed clauses and
 # the consent statement in it, with a "translation" in its second language;
-# earlier versions read as British English, the source words.
-CANONICAL_FORMAT = "mentorship-agreement/4"
+# earlier versions read as British English, the source words. /5 added the
+# longest pause to the term ("pause_max_days", null for none); versions
+# signed earlier are read with no limit.
+CANONICAL_FORMAT = "mentorship-agreement/5"
 
 
 def normalise_text(value):

@@ -150,6 +150,7 @@ def pairing_create(
             start_date=start_date,
             exit_date=exit_date,
             notice_days=program.notice_days,
+            pause_max_days=program.pause_max_days,
         )
         CheckIn.objects.bulk_create(
             CheckIn(agreement=agreement, date=day) for day in checkin_dates[:MAX_CHECKINS]

@@ -156,7 +156,7 @@ def test_the_canonical_content_holds_the_clauses_in_the_agreements_language(span
     data = fresh(spanish).canonical_content()
     spanish_clauses = clauses_in("es")
 
-    assert data["format"] == "mentorship-agreement/4"
+    assert data["format"] == "mentorship-agreement/5"
     assert data["sections"]["language"] == {"language": "es", "second_language": ""}
     assert data["statements"] == spanish_clauses["statements"]
     assert data["consent_statement"] == spanish_clauses["consent_statement"]

@@ -17,6 +17,7 @@ from agreements.models import (
     Meeting,
     MeetingSchedule,
     Pause,
+    Term,
     meeting_days,
 )
 from tests.helpers import assert_unchanged, fresh, make_active, make_agreement, make_user
@@ -330,3 +331,21 @@ def test_a_checkin_inside_a_pause_is_never_overdue(agreement):
     Agreement.objects.filter(pk=active.pk).refresh_overview()
     assert Agreement.objects.get(pk=active.pk).checkins_overdue == 0
     assert loaded(active).todo_for(active.mentor) == []
+
+
+def test_a_pause_keeps_to_the_longest_pause_the_agreement_allows(agreement, mentor):
+    Term.objects.filter(agreement=agreement).update(pause_max_days=30)
+    active = make_active(agreement, start=day(-60))
+    assert fresh(active).content_in_force.term.pause_max_days == 30
+    for until in (None, day(35)):
+        with pytest.raises(PauseInvalid, match="at most 30 days"), assert_unchanged(active):
+            fresh(active).pause_meetings(starts_on=day(5), until=until, note="", by=mentor)
+    pause = fresh(active).pause_meetings(starts_on=day(5), until=day(34), note="", by=mentor)
+    assert pause.days_between(day(0), day(100)) == 30
+
+
+def test_a_program_passes_its_longest_pause_to_new_agreements(program, mentor, mentee):
+    program.pause_max_days = 21
+    program.save()
+    agreement = make_agreement(program, make_user("y@example.com", "Yara"), mentee, mentor)
+    assert agreement.term.pause_max_days == 21

@@ -426,7 +426,7 @@ def test_agreement_page_marks_locked_clauses_only(
     set_template(program, locked={"notice_days", "checkin_every_weeks"})
     agreement = pair(program, mentor, mentee, program_admin, start=START)
     client_for(client, mentor)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(23):
         page = client.get(detail_url(agreement)).text
     assert "Program policy" in section_html(page, "term")
     assert "A check-in at least every 4 weeks" in section_html(page, "checkins")

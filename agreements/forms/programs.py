@@ -20,6 +20,7 @@ LOCKED_NEEDS = {
     "exceptions_notes": gettext_lazy("Write how an exception is handled, or leave it negotiable."),
     "checkin_every_weeks": gettext_lazy("Give the number of weeks, or leave it negotiable."),
     "term_months": gettext_lazy("Give the term length in months, or leave it negotiable."),
+    "pause_max_days": gettext_lazy("Give the longest pause in days, or leave it negotiable."),
 }
 
 
@@ -35,6 +36,8 @@ class ProgramTemplateForm(forms.ModelForm):
             "term_months_locked",
             "notice_days",
             "notice_days_locked",
+            "pause_max_days",
+            "pause_max_days_locked",
             "unsigned_flag_days",
         ]
         widgets = {"exceptions_notes": forms.Textarea(attrs={"rows": 3})}
@@ -59,6 +62,7 @@ class ProgramTemplateForm(forms.ModelForm):
             ("checkin_every_weeks", 1, 52),
             ("term_months", 1, 60),
             ("notice_days", 0, 365),
+            ("pause_max_days", 1, 365),
             ("unsigned_flag_days", 1, 365),
         ):
             # Checked as the fields are cleaned, so clean() sees only numbers in range.
@@ -76,6 +80,7 @@ class ProgramTemplateForm(forms.ModelForm):
             Fieldset(_("Check-ins"), "checkin_every_weeks", "checkin_every_weeks_locked"),
             Fieldset(_("Term"), "term_months", "term_months_locked"),
             Fieldset(_("Early exit"), "notice_days", "notice_days_locked"),
+            Fieldset(_("Pausing the meetings"), "pause_max_days", "pause_max_days_locked"),
             Fieldset(_("Your dashboard"), "unsigned_flag_days"),
         )
 

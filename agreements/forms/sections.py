@@ -293,7 +293,13 @@ class ConfidentialityForm(forms.ModelForm):
 class TermForm(forms.ModelForm):
     class Meta:
         model = Term
-        fields = ["start_date", "exit_date", "notice_days", "closing_conversation"]
+        fields = [
+            "start_date",
+            "exit_date",
+            "notice_days",
+            "closing_conversation",
+            "pause_max_days",
+        ]
         field_classes = {"start_date": DateField, "exit_date": DateField}
 
     def __init__(self, *args, **kwargs):
@@ -307,6 +313,11 @@ class TermForm(forms.ModelForm):
             self.fields["notice_days"].disabled = True
             self.fields["notice_days"].help_text = POLICY_HELP
             self.initial["notice_days"] = policy["notice_days"]
+        self.fields["pause_max_days"].widget.attrs.update(min=1, max=365)
+        if policy.get("pause_max_days") is not None:
+            self.fields["pause_max_days"].disabled = True
+            self.fields["pause_max_days"].help_text = POLICY_HELP
+            self.initial["pause_max_days"] = policy["pause_max_days"]
         self.term_months = policy.get("term_months")
         exit_date = self.fields["exit_date"]
         if self.term_months:
@@ -342,6 +353,7 @@ class TermForm(forms.ModelForm):
         self.helper.layout = Layout(
             Row(Column("start_date"), Column("exit_date")),
             Row(Column("notice_days"), Column("closing_conversation", css_class="pt-md-4")),
+            Row(Column("pause_max_days")),
         )
 
     def clean(self):

@@ -62,6 +62,14 @@ class Program(models.Model):
         validators=[MaxValueValidator(365)],
     )
     notice_days_locked = models.BooleanField(gettext_lazy("program policy"), default=False)
+    pause_max_days = models.PositiveSmallIntegerField(
+        gettext_lazy("longest pause of the meetings (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=gettext_lazy("Empty: a pair may pause for as long as the term lasts."),
+    )
+    pause_max_days_locked = models.BooleanField(gettext_lazy("program policy"), default=False)
 
     # Oversight ---------------------------------------------------------
     unsigned_flag_days = models.PositiveSmallIntegerField(
@@ -72,7 +80,13 @@ class Program(models.Model):
 
     objects = ProgramQuerySet.as_manager()
 
-    TEMPLATE_CLAUSES = ("exceptions_notes", "checkin_every_weeks", "term_months", "notice_days")
+    TEMPLATE_CLAUSES = (
+        "exceptions_notes",
+        "checkin_every_weeks",
+        "term_months",
+        "notice_days",
+        "pause_max_days",
+    )
 
     class Meta:
         ordering = ["name"]

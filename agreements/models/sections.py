@@ -325,6 +325,18 @@ class Term(models.Model):
     closing_conversation = models.BooleanField(
         gettext_lazy("offer a closing conversation if both want one"), default=True
     )
+    # Either party may pause the meetings without a reason
+    # (``agreements.models.meetings``): for at most this many days at a time.
+    pause_max_days = models.PositiveSmallIntegerField(
+        gettext_lazy("longest pause (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=gettext_lazy(
+            "Either of you may pause meetings without giving a reason, for at most this "
+            "many days at a time. Leave empty for no limit within the term."
+        ),
+    )
 
     class Meta:
         constraints = [
@@ -348,6 +360,7 @@ class Term(models.Model):
             "exit_date": self.exit_date,
             "notice_days": self.notice_days,
             "closing_conversation": self.closing_conversation,
+            "pause_max_days": self.pause_max_days,
         }
 
     @classmethod
