@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from agreements.exceptions import MeetingInvalid, PauseInvalid
 
@@ -135,7 +135,9 @@ class MeetingsMixin(models.Model):
         return [
             meeting
             for meeting in self.meetings.all()
-            if meeting.awaits == party and not meeting.counts(now)
+            if meeting.status == Meeting.Status.PENDING
+            and meeting.awaits == party
+            and not meeting.counts(now)
         ]
 
     def meetings_kept(self, today: datetime.date, now: datetime.datetime) -> MeetingsKept | None:
@@ -340,6 +342,20 @@ class MeetingsMixin(models.Model):
                     _("A pause cannot outlast the agreement: its last day is %(date)s.")
                     % {"date": date_format(end - datetime.timedelta(days=1))}
                 )
+            longest = agreement.content_in_force.term.pause_max_days
+            if longest is not None:
+                last_day = starts_on + datetime.timedelta(days=longest - 1)
+                if until is None or until > last_day:
+                    raise PauseInvalid(
+                        ngettext(
+                            "Your agreement allows a pause of at most %(days)s day: "
+                            "choose an end on or before %(date)s.",
+                            "Your agreement allows a pause of at most %(days)s days: "
+                            "choose an end on or before %(date)s.",
+                            longest,
+                        )
+                        % {"days": longest, "date": date_format(last_day)}
+                    )
             party = agreement.party_of(by)
             now = timezone.now()
             pause = Pause.objects.create(
