@@ -45,6 +45,15 @@ class CheckInState:
     PAUSED = "paused"  # not held, and its date falls in a pause: never overdue
 
 
+class CheckInOutcome:
+    """How a check-in went, once that is known."""
+
+    ON_TIME = "on_time"  # held within CHECKIN_OVERDUE_AFTER_DAYS of its date
+    LATE = "late"
+    MISSED = "missed"  # overdue, or never held before the agreement ended
+    PAUSED = "paused"  # its date fell in a pause: never counted against the pair
+
+
 class CheckInsMixin(models.Model):
     class Meta:
         abstract = True
@@ -101,6 +110,28 @@ class CheckInsMixin(models.Model):
                 state = CheckInState.DUE
             timeline.append((checkin, record, state))
         return timeline
+
+    def checkin_outcomes(self, today):
+        """[(date, CheckInOutcome)] of the check-ins in force while the
+        agreement ran whose outcome is known on ``today``: one still due, or
+        within its grace days, is not in it yet."""
+        grace = datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
+        end = self.end_date
+        outcomes = []
+        for checkin, record, state in self.checkin_timeline(today):
+            day = checkin.date
+            if state == CheckInState.HELD:
+                late = record.held_on > day + grace
+                outcomes.append((day, CheckInOutcome.LATE if late else CheckInOutcome.ON_TIME))
+            elif state == CheckInState.PAUSED and day <= today:
+                outcomes.append((day, CheckInOutcome.PAUSED))
+            elif state == CheckInState.OVERDUE:
+                outcomes.append((day, CheckInOutcome.MISSED))
+            elif state == CheckInState.CANCELLED and runs_on(day, end) and day <= today:
+                # The agreement ended before anyone recorded it.
+                paused = self.paused_on(day)
+                outcomes.append((day, CheckInOutcome.PAUSED if paused else CheckInOutcome.MISSED))
+        return outcomes
 
     def checkin_summary(self, today):
         """(held, overdue) counts: all a program admin learns of the check-ins."""

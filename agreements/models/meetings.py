@@ -69,7 +69,7 @@ def meeting_days(frequency: str, first: datetime.date, last: datetime.date) -> l
     if parts is None or last < first:
         return []
     rule = rrule.rrule(
-        {"WEEKLY": rrule.WEEKLY, "MONTHLY": rrule.MONTHLY}[parts["FREQ"]],
+        rrule.WEEKLY if parts["FREQ"] == "WEEKLY" else rrule.MONTHLY,
         interval=parts.get("INTERVAL", 1),
         bymonthday=parts.get("BYMONTHDAY"),
         bysetpos=parts.get("BYSETPOS"),
@@ -111,25 +111,25 @@ class MeetingsMixin(models.Model):
 
     # Reading (from the prefetched ``meetings`` and ``pauses``) ---------------
 
-    def pauses_kept(self):
+    def pauses_kept(self: Agreement):
         """The pauses that were not called off before they began, by start."""
         return sorted(
             (pause for pause in self.pauses.all() if pause.cancelled_at is None),
             key=lambda pause: pause.starts_on,
         )
 
-    def paused_on(self, day: datetime.date) -> Pause | None:
+    def paused_on(self: Agreement, day: datetime.date) -> Pause | None:
         """The pause that covers ``day``, if one does."""
         return next((pause for pause in self.pauses_kept() if pause.covers(day)), None)
 
-    def pause_to_come(self, today: datetime.date) -> Pause | None:
+    def pause_to_come(self: Agreement, today: datetime.date) -> Pause | None:
         """The pause under way on ``today`` or planned after it: one at a time."""
         return next(
             (pause for pause in self.pauses_kept() if pause.until is None or pause.until >= today),
             None,
         )
 
-    def meetings_to_confirm(self, user: User, now: datetime.datetime) -> list[Meeting]:
+    def meetings_to_confirm(self: Agreement, user: User, now: datetime.datetime) -> list[Meeting]:
         """The meetings the other party logged that wait for the user's word."""
         party = self.party_of(user)
         return [
@@ -140,7 +140,9 @@ class MeetingsMixin(models.Model):
             and not meeting.counts(now)
         ]
 
-    def meetings_kept(self, today: datetime.date, now: datetime.datetime) -> MeetingsKept | None:
+    def meetings_kept(
+        self: Agreement, today: datetime.date, now: datetime.datetime
+    ) -> MeetingsKept | None:
         """Meetings held against the rhythm the version in force promises,
         from the start of the term to ``today``; None before it is in force
         or before the term starts."""
@@ -163,7 +165,7 @@ class MeetingsMixin(models.Model):
             promised = sum(1 for day in days if not any(p.covers(day) for p in pauses))
         return MeetingsKept(since=first, held=held, promised=promised, paused_days=paused_days)
 
-    def _meetings_todo(self, user: User) -> list[str]:
+    def _meetings_todo(self: Agreement, user: User) -> list[str]:
         now = timezone.now()
         return [
             # Translators: the other party's name and the day they said the meeting was held.
@@ -177,7 +179,7 @@ class MeetingsMixin(models.Model):
 
     # Moves ------------------------------------------------------------------
 
-    def _check_meeting_day(self, held_on: datetime.date, today: datetime.date) -> None:
+    def _check_meeting_day(self: Agreement, held_on: datetime.date, today: datetime.date) -> None:
         term = self.content_in_force.term
         if held_on > today:
             raise MeetingInvalid(_("A meeting is logged once it was held: not a future date."))
@@ -186,7 +188,7 @@ class MeetingsMixin(models.Model):
         if not runs_on(held_on, self.end_date):
             raise MeetingInvalid(_("The agreement had ended by that date."))
 
-    def _meeting(self, number: int) -> Meeting:
+    def _meeting(self: Agreement, number: int) -> Meeting:
         meeting = self.meetings.filter(pk=number).first()
         if meeting is None:
             raise MeetingInvalid(_("This meeting is not in the log."))

@@ -20,12 +20,11 @@ import collections
 import datetime
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
 from .audit import AuditEvent
-from .checkins import CheckInState
+from .checkins import CheckInOutcome
 from .ending import runs_on
 from .meetings import meeting_days
 
@@ -71,7 +70,9 @@ class OutcomesMixin(models.Model):
     class Meta:
         abstract = True
 
-    def refresh_outcomes(self, today: datetime.date | None = None, *, loaded: bool = False):
+    def refresh_outcomes(
+        self: Agreement, today: datetime.date | None = None, *, loaded: bool = False
+    ):
         """Rewrite this agreement's outcomes as of ``today`` (the site's date),
         in the caller's transaction. ``loaded``: this instance was loaded with
         its working copy and records (as the daily refresh does); otherwise it
@@ -131,13 +132,9 @@ class OutcomesMixin(models.Model):
             for offset in range(pause.days_between(first, last)):
                 day = max(first, pause.starts_on) + datetime.timedelta(days=offset)
                 months[month_of(day)]["paused_days"] += 1
-        grace = datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
-        for checkin, record, state in self.checkin_timeline(today):
-            if state == CheckInState.HELD:
-                late = record.held_on > checkin.date + grace
-                months[month_of(checkin.date)]["checkins_late" if late else "checkins_on_time"] += 1
-            elif state == CheckInState.OVERDUE:
-                months[month_of(checkin.date)]["checkins_missed"] += 1
+        for day, outcome in self.checkin_outcomes(today):
+            if outcome != CheckInOutcome.PAUSED:
+                months[month_of(day)][f"checkins_{outcome}"] += 1
         since = today - datetime.timedelta(days=FADING_DAYS - 1)
         lately_promised = sum(1 for day in promised if day >= since)
         lately_held = sum(1 for day in held if day >= since)

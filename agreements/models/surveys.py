@@ -40,7 +40,7 @@ class SurveysMixin(models.Model):
     class Meta:
         abstract = True
 
-    def survey_opens_on(self, moment: str) -> datetime.date | None:
+    def survey_opens_on(self: Agreement, moment: str) -> datetime.date | None:
         """The day the survey at ``moment`` opens, or None if this agreement
         has none: the midpoint of the term in force, or two weeks before its end."""
         plan = self.content_in_force
@@ -57,7 +57,7 @@ class SurveysMixin(models.Model):
             return None
         return max(plan.term.start_date, end - END_SURVEY_OPENS_BEFORE)
 
-    def survey_is_open(self, moment: str, today: datetime.date) -> bool:
+    def survey_is_open(self: Agreement, moment: str, today: datetime.date) -> bool:
         opens = self.survey_opens_on(moment)
         if opens is None or today < opens:
             return False
@@ -66,7 +66,7 @@ class SurveysMixin(models.Model):
             return self.status == self.Status.ACTIVE and runs_on(today, end)
         return today <= end + END_SURVEY_CLOSES_AFTER
 
-    def survey_answer_of(self, user: User, moment: str) -> SurveyResponse | None:
+    def survey_answer_of(self: Agreement, user: User, moment: str) -> SurveyResponse | None:
         """The user's own answer at ``moment``, from the prefetched answers."""
         party = self.party_of(user)
         return next(
@@ -78,7 +78,7 @@ class SurveysMixin(models.Model):
             None,
         )
 
-    def surveys_to_answer(self, user: User, today: datetime.date) -> list[str]:
+    def surveys_to_answer(self: Agreement, user: User, today: datetime.date) -> list[str]:
         """The moments whose survey is open and the user has not answered."""
         return [
             moment
@@ -86,7 +86,7 @@ class SurveysMixin(models.Model):
             if self.survey_is_open(moment, today) and self.survey_answer_of(user, moment) is None
         ]
 
-    def _surveys_todo(self, user: User) -> list[str]:
+    def _surveys_todo(self: Agreement, user: User) -> list[str]:
         return [
             SurveyResponse.Moment(moment).todo
             for moment in self.surveys_to_answer(user, user.today())
