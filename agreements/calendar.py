@@ -5,6 +5,10 @@ Meeting times are absolute: each series names the zone it is reckoned in
 (DTSTART;TZID=…) and carries that zone's VTIMEZONE, so every calendar shows
 the meetings in its owner's local time. Stable UIDs let a calendar replace an
 event when an amendment moves it.
+
+A pause cancels the meetings and check-ins inside it as updated events
+(STATUS:CANCELLED), not deleted ones: the days stay in the calendar, struck
+out, and come back if the pause is called off.
 """
 
 import datetime
@@ -62,15 +66,30 @@ def meeting_starts(schedule, start_date, end_date):
     return list(_expand(*recurrence))
 
 
+def _paused(pauses, start):
+    """A pause covers the day of a meeting (its date where it is reckoned)."""
+    return any(pause.covers(start.date()) for pause in pauses)
+
+
+def _cancelled_by_pause():
+    """The first line of an event a pause cancels."""
+    return _("Cancelled: the meetings are paused.")
+
+
 def next_meeting(agreement, now):
-    """The start of the agreement's next meeting after ``now``, or None."""
+    """The start of the agreement's next meeting after ``now`` that no pause
+    cancels, or None; reads the prefetched pauses."""
     plan = agreement.content_in_force
     if plan is None or agreement.is_ended:
         return None
     recurrence = _recurrence(plan.schedule, plan.term.start_date, agreement.end_date)
     if recurrence is None:
         return None
-    return _expand(*recurrence).after(now)
+    pauses = agreement.pauses_kept()
+    return next(
+        (start for start in _expand(*recurrence).xafter(now) if not _paused(pauses, start)),
+        None,
+    )
 
 
 def meetings_left_out(schedule):
@@ -101,11 +120,14 @@ def _uid(agreement, what):
     return f"{agreement.uuid}-{what}@mentorship"
 
 
-def _meeting_event(agreement, plan, *, other, end, sequence, stamp):
+def _meeting_events(agreement, plan, *, other, end, pauses, sequence, stamp):
+    """The meeting series, and an override cancelling each of its meetings a
+    pause covers: the series' UID with the RECURRENCE-ID of the meeting it
+    replaces, so that day stays in the calendar, cancelled."""
     schedule = plan.schedule
     recurrence = _recurrence(schedule, plan.term.start_date, end)
     if recurrence is None:
-        return None
+        return []
     first, rule = recurrence
     minutes = schedule.duration_minutes or DEFAULT_DURATION_MINUTES
     details = [
@@ -121,22 +143,35 @@ def _meeting_event(agreement, plan, *, other, end, sequence, stamp):
         # Translators: a time zone name such as Europe/London.
         _("Time reckoned in %(time_zone)s.") % {"time_zone": schedule.time_zone},
     ]
-    event = Event.new(
-        uid=_uid(agreement, "meetings"),
+    length = datetime.timedelta(minutes=minutes)
+    fields = {
+        "uid": _uid(agreement, "meetings"),
         # Translators: the other party's name.
-        summary=_("Mentoring with %(name)s") % {"name": other},
-        start=first,
-        end=first + datetime.timedelta(minutes=minutes),
-        location=schedule.location or None,
-        description="\n".join(description),
-        sequence=sequence,
-        stamp=stamp,
+        "summary": _("Mentoring with %(name)s") % {"name": other},
+        "location": schedule.location or None,
+        "sequence": sequence,
+        "stamp": stamp,
+    }
+    series = Event.new(
+        start=first, end=first + length, description="\n".join(description), **fields
     )
-    event.add("rrule", rule)
-    return event
+    series.add("rrule", rule)
+    cancelled = [
+        Event.new(
+            start=start,
+            end=start + length,
+            recurrence_id=start,
+            status="CANCELLED",
+            description="\n".join([_cancelled_by_pause(), *description]),
+            **fields,
+        )
+        for start in (_expand(first, rule) if pauses else [])
+        if _paused(pauses, start)
+    ]
+    return [series, *cancelled]
 
 
-def _day_event(uid, day, *, summary, description, sequence, stamp):
+def _day_event(uid, day, *, summary, description, sequence, stamp, status=None):
     return Event.new(
         uid=uid,
         summary=summary,
@@ -145,6 +180,7 @@ def _day_event(uid, day, *, summary, description, sequence, stamp):
         description=description,
         sequence=sequence,
         stamp=stamp,
+        status=status,
         # A whole-day reminder, not a day blocked as busy.
         transparency="TRANSPARENT",
     )
@@ -157,15 +193,21 @@ def _events(agreement, *, user, stamp):
     party = agreement.party_of(user)
     other = agreement.user_for(Party(party).other).full_name
     end = agreement.end_date
-    # A notice or the end moves events without a new version: bump SEQUENCE
-    # too, so a client that imports the file again takes the change.
+    # A notice, the end or a pause moves events without a new version: bump
+    # SEQUENCE too, so a client that imports the file again takes the change.
+    # A pause moves them once when made and again when resumed or called off
+    # (which gives back what it cancelled); pauses are never deleted, so the
+    # count only grows.
     sequence = (
-        agreement.version_in_force.number + (agreement.ends_on is not None) + agreement.is_ended
+        agreement.version_in_force.number
+        + (agreement.ends_on is not None)
+        + agreement.is_ended
+        + sum(1 + (pause.resumed_at is not None) for pause in agreement.pauses.all())
     )
-    events = []
-    meetings = _meeting_event(agreement, plan, other=other, end=end, sequence=sequence, stamp=stamp)
-    if meetings:
-        events.append(meetings)
+    pauses = agreement.pauses_kept()
+    events = _meeting_events(
+        agreement, plan, other=other, end=end, pauses=pauses, sequence=sequence, stamp=stamp
+    )
     held = {record.planned_date: record for record in agreement.checkin_records.all()}
     for checkin in plan.checkins:
         if not runs_on(checkin.date, end) and checkin.date not in held:
@@ -179,6 +221,9 @@ def _events(agreement, *, user, stamp):
         record = held.get(checkin.date)
         if record:
             description.append(_("Held on %(date)s.") % {"date": date_format(record.held_on)})
+        cancelled = record is None and agreement.paused_on(checkin.date) is not None
+        if cancelled:
+            description.insert(0, _cancelled_by_pause())
         events.append(
             _day_event(
                 _uid(agreement, f"checkin-{checkin.date:%Y-%m-%d}"),
@@ -188,6 +233,7 @@ def _events(agreement, *, user, stamp):
                 description="\n".join(description),
                 sequence=sequence,
                 stamp=stamp,
+                status="CANCELLED" if cancelled else None,
             )
         )
     if end:
@@ -215,7 +261,7 @@ def agreement_calendar(agreements, *, user, name=None, now=None):
     (one of the parties of each) sees them; ``.to_ical()`` gives the bytes.
 
     For a constant number of queries, load the agreements with program,
-    mentor, mentee, versions and checkin_records.
+    mentor, mentee, versions, checkin_records and pauses.
     """
     stamp = (now or timezone.now()).astimezone(datetime.UTC)
     calendar = Calendar()

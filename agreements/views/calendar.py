@@ -6,6 +6,7 @@ token that its owner can replace, which makes the old URL a plain 404.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ ICS_TYPE = "text/calendar; charset=utf-8"
 def _for_calendar(agreements):
     """What the calendar reads, in a fixed number of queries however many agreements."""
     return agreements.select_related("program", "mentor", "mentee").prefetch_related(
-        "versions", "checkin_records"
+        "versions", "checkin_records", "pauses"
     )
 
 
@@ -38,6 +39,8 @@ def agreement_ics(request, agreement_id):
     agreement = agreement_for(request, agreement_id, working_copy=False)
     if agreement.version_in_force is None:
         raise Http404("Nothing is in force yet: both of you sign first.")
+    # Read for every event: once, not a query each.
+    prefetch_related_objects([agreement], "pauses")
     other = _other_name(agreement, request.user)
     calendar = agreement_calendar(
         [agreement], user=request.user, name=_("Mentoring with %(name)s") % {"name": other}
