@@ -27,14 +27,22 @@ Status = Agreement.Status
 
 EXIT_SOON_DAYS = 30
 
+# Active and holding fewer than half the meetings its rhythm promised lately
+# (``agreements.models.outcomes``): the flag, and the Outcomes page's count.
+IS_FADING = Q(status=Status.ACTIVE, fading=True)
+
 
 class Flag(models.TextChoices):
     UNSIGNED = "unsigned", gettext_lazy("Unsigned too long")
     CHECKIN_OVERDUE = "overdue", gettext_lazy("Check-in overdue")
     EXIT_SOON = "exit_soon", gettext_lazy("Exit within 30 days")
+    FADING = "fading", gettext_lazy("Fading: fewer than half the agreed meetings in 60 days")
 
     def label_in(self, program, *, short=False):
-        """The label with the program's own "unsigned after" days in it."""
+        """The label, with the program's own "unsigned after" days in it;
+        ``short``: as a badge on a pairing says it."""
+        if self == Flag.FADING and short:
+            return pgettext("a short flag on a pairing", "Fading")
         if self != Flag.UNSIGNED:
             return self.label
         days = program.unsigned_flag_days
@@ -145,6 +153,7 @@ def _flag_conditions(program, today, now):
             exit_on__gte=today,
             exit_on__lte=today + datetime.timedelta(days=EXIT_SOON_DAYS),
         ),
+        Flag.FADING: IS_FADING,
     }
 
 

@@ -2,9 +2,11 @@
 
 import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
-from agreements.models import Agreement, OffLimitsTopic, Section
+from agreements.models import Agreement, AuditEvent, MeetingSchedule, OffLimitsTopic, Section
+from agreements.models.meetings import meeting_days
 
 
 def _fill(agreement, kind, start):
@@ -154,6 +156,64 @@ def write_checkin_records(agreement, *, by, today, answer_both=False):
         if answer_both:
             other = agreement.other_person(by)
             agreement.answer_checkin(planned_date=checkin.date, working="yes", note="", by=other)
+
+
+def pause_in_the_past(agreement, *, by, starts_on, until):
+    """A pause over by now, as if ``by`` had paused the meetings two days
+    before it began. The move pauses from today on only, so the row and its
+    trail entry are written here; the entry is dated today, as the rest of
+    the demo's trail is."""
+    paused_at = datetime.datetime.combine(starts_on - datetime.timedelta(days=2), datetime.time(18))
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        party = agreement.party_of(by)
+        pause = agreement.pauses.create(
+            starts_on=starts_on,
+            until=until,
+            paused_by=party,
+            paused_at=timezone.make_aware(paused_at),
+        )
+        agreement.audit(AuditEvent.Kind.MEETINGS_PAUSED, actor=by, details=pause.facts(party))
+    return pause
+
+
+# A pause of three weeks, two months into the term.
+PAUSE_FROM, PAUSE_UNTIL = 64, 84
+
+
+def keep_meetings(agreement, *, today):
+    """The meetings of an Active agreement whose term started at least
+    ``PAUSE_UNTIL`` days before ``today``: a pause of three weeks, over by
+    now; the mentee logged a meeting on each day the rhythm promised outside
+    it but the second, which they skipped, and held the third a day late; the
+    mentor confirmed each but the latest, which waits for the mentor's word.
+    The pair holds at least half its recent meetings: it is not fading."""
+    agreement = Agreement.objects.with_working_copy().with_records().get(pk=agreement.pk)
+    plan = agreement.content_in_force
+    first = plan.term.start_date
+    mentor, mentee = agreement.mentor, agreement.mentee
+    pause = pause_in_the_past(
+        agreement,
+        by=mentee,
+        starts_on=first + datetime.timedelta(days=PAUSE_FROM),
+        until=first + datetime.timedelta(days=PAUSE_UNTIL),
+    )
+    rhythm = meeting_days(plan.schedule.frequency, first, today)
+    days = [day for day in rhythm if not pause.covers(day)]
+    formats = [MeetingSchedule.Format.VIDEO, MeetingSchedule.Format.IN_PERSON]
+    for number, day in enumerate(days):
+        if number == 1:
+            continue
+        late = number == 2 and day < today
+        meeting = agreement.log_meeting(
+            held_on=day + datetime.timedelta(days=late),
+            duration_minutes=plan.schedule.duration_minutes or 60,
+            format=formats[number % 2],
+            note="",
+            by=mentee,
+        )
+        if day != days[-1]:
+            agreement.confirm_meeting(number=meeting.pk, by=mentor)
 
 
 def close(agreement):

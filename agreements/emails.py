@@ -14,7 +14,7 @@ import functools
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -23,7 +23,15 @@ from django.utils.http import urlsafe_base64_encode
 
 from agreements import digests
 from agreements.invitations import invitation_path
-from agreements.models import Agreement, AgreementVersion, Reminder, Section
+from agreements.models import (
+    Agreement,
+    AgreementVersion,
+    Meeting,
+    Reminder,
+    Section,
+    SurveyResponse,
+)
+from agreements.outcomes import min_respondents
 from agreements.templatetags.agreement_tags import mid_sentence
 
 
@@ -89,8 +97,17 @@ def agreement_signed(to, *, version_id):
 
 
 def agreement_ended(to, *, agreement_id):
+    """The end, however it came; one that was in force invites the end-of-term
+    survey too (open for a while after the end), unless it was answered."""
     agreement = _agreement(agreement_id, "notice_given_by")
-    _send("agreement_ended", to, _about(agreement, to))
+    context = _about(agreement, to)
+    # Who answered what survey; never their answers.
+    answers = SurveyResponse.objects.only("agreement_id", "party", "moment")
+    prefetch_related_objects([agreement], "versions", Prefetch("survey_responses", answers))
+    moment = SurveyResponse.Moment.END
+    if agreement.survey_is_open(moment, to.today()) and not agreement.survey_answer_of(to, moment):
+        context["survey_url"] = _link("agreements:survey", agreement.uuid, moment)
+    _send("agreement_ended", to, context)
 
 
 def program_reminder(to, *, agreement_id):
@@ -137,6 +154,67 @@ def sharing_consented(to, *, agreement_id, actor_id, section, discussion=False):
 
 def sharing_withdrawn(to, *, agreement_id, actor_id, section, discussion=False):
     _sharing("sharing_withdrawn", to, agreement_id, actor_id, section, discussion)
+
+
+# The meeting log and pauses: dates, minutes and how, never a note (the
+# notes are not even loaded). Each links to the pair's meetings page.
+
+
+def meeting_logged(to, *, agreement_id, actor_id, meeting_id):
+    """The other party logged a meeting, or corrected one: the recipient
+    confirms it, corrects it or says it did not happen."""
+    agreement = _agreement(agreement_id)
+    meeting = agreement.meetings.defer("mentor_note", "mentee_note").get(pk=meeting_id)
+    if meeting.status != Meeting.Status.PENDING or meeting.awaits != agreement.party_of(to):
+        # Answered, withdrawn or corrected in the app between the move and
+        # now: it asks nothing of the recipient any more.
+        return
+    _other_party_did(
+        "meeting_logged",
+        to,
+        agreement,
+        actor_id,
+        meeting=meeting,
+        objection_days=settings.MEETING_OBJECTION_DAYS,
+        url=_link("agreements:meetings", agreement.uuid),
+    )
+
+
+def meeting_declined(to, *, agreement_id, actor_id, meeting_id):
+    """The other party said the meeting the recipient logged did not happen."""
+    agreement = _agreement(agreement_id)
+    meeting = agreement.meetings.defer("mentor_note", "mentee_note").get(pk=meeting_id)
+    _other_party_did(
+        "meeting_declined",
+        to,
+        agreement,
+        actor_id,
+        meeting=meeting,
+        url=_link("agreements:meetings", agreement.uuid),
+    )
+
+
+def _pause_news(name, to, agreement_id, actor_id, pause_id):
+    agreement = _agreement(agreement_id)
+    pause = agreement.pauses.defer("note").get(pk=pause_id)
+    _other_party_did(
+        name,
+        to,
+        agreement,
+        actor_id,
+        pause=pause,
+        url=_link("agreements:meetings", agreement.uuid),
+    )
+
+
+def meetings_paused(to, *, agreement_id, actor_id, pause_id):
+    _pause_news("meetings_paused", to, agreement_id, actor_id, pause_id)
+
+
+def meetings_resumed(to, *, agreement_id, actor_id, pause_id):
+    """The pause ended early (its last day is now the day before), or was
+    called off before it began."""
+    _pause_news("meetings_resumed", to, agreement_id, actor_id, pause_id)
 
 
 # What happened in the pair's discussions: the other party, the section and a
@@ -210,22 +288,37 @@ REMINDER_TEMPLATES = {
     Reminder.Kind.CHECKIN_SOON: ("reminder_checkin_soon", "agreements:checkins"),
     Reminder.Kind.CHECKIN_OVERDUE: ("reminder_checkin_overdue", "agreements:checkins"),
     Reminder.Kind.EXIT_SOON: ("reminder_exit_soon", "agreements:detail"),
+    Reminder.Kind.MEETING_LOG: ("reminder_meeting_log", "agreements:meetings"),
+    # The survey's page takes the moment after the agreement.
+    Reminder.Kind.SURVEY_MIDPOINT: (
+        "reminder_survey_mid",
+        "agreements:survey",
+        SurveyResponse.Moment.MIDPOINT,
+    ),
+    Reminder.Kind.SURVEY_END: (
+        "reminder_survey_end",
+        "agreements:survey",
+        SurveyResponse.Moment.END,
+    ),
 }
 
 
 def reminder(to, *, reminder_id, today):
-    """A check-in coming up or overdue, or the exit date coming up, as of
+    """A check-in coming up or overdue, the exit date coming up, a planned
+    meeting nobody logged, or a survey open for the recipient, as of
     ``today`` (the recipient's date when it was due)."""
     reminder = Reminder.objects.select_related("agreement__program").get(pk=reminder_id)
     agreement = _agreement(reminder.agreement_id)
-    name, url_name = REMINDER_TEMPLATES[reminder.kind]
+    name, url_name, *url_args = REMINDER_TEMPLATES[reminder.kind]
     context = {
         **_about(agreement, to),
         "program": agreement.program.name,
         "date": reminder.about,
         "days": (reminder.about - datetime.date.fromisoformat(today)).days,
         "ending": agreement.is_ending,
-        "url": _link(url_name, agreement.uuid),
+        "url": _link(url_name, agreement.uuid, *url_args),
+        # What the program sees of a survey: sums over at least this many people.
+        "min_respondents": min_respondents(),
     }
     _send(name, to, context)
 
@@ -263,6 +356,10 @@ EMAILS = {
         notice_given,
         sharing_consented,
         sharing_withdrawn,
+        meeting_logged,
+        meeting_declined,
+        meetings_paused,
+        meetings_resumed,
         discussion_move,
         discussion_digest,
         reminder,

@@ -9,7 +9,7 @@ import functools
 import mimetypes
 import posixpath
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 import segno
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from weasyprint import HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
@@ -224,10 +224,22 @@ def negotiation_appendix(version, signatures):
     ]
 
 
+def _pauses_taken(agreement):
+    """(first day, last day) of each pause of an ended agreement, as far as
+    the agreement ran: dates only, never a note."""
+    last_day = agreement.end_date - timedelta(days=1)
+    return [
+        (pause.starts_on, min(pause.until or last_day, last_day))
+        for pause in agreement.pauses_kept()
+        if pause.starts_on <= last_day
+    ]
+
+
 def render_final_pdf(agreement):
     """The final record of an ended agreement loaded with ``with_working_copy()``:
     the version last in force (with topics added to it since), how the
-    relationship ended, the goals achieved and both closing notes."""
+    relationship ended, the goals achieved, the meetings held, the pauses and
+    both closing notes."""
     version = agreement.version_in_force
     signatures = [s for s in agreement.signatures_on(version) if s.voided_at is None]
     html = _print_html(
@@ -246,6 +258,9 @@ def render_final_pdf(agreement):
                 for _checkin, record, _state in agreement.checkin_timeline(agreement.end_date)
                 if record
             ),
+            # Its sentence reads in the PDF's language: the template says it.
+            "meetings_kept": agreement.meetings_kept(agreement.end_date, timezone.now()),
+            "pauses": _pauses_taken(agreement),
             **_sealed_record_context(version, signatures),
         },
     )

@@ -1,6 +1,6 @@
 from django.urls import include, path, register_converter
 
-from agreements.models import Section
+from agreements.models import Section, SurveyResponse
 from agreements.models.sharing import SHAREABLE_KINDS, SharingConsent
 from agreements.views import (
     accounts,
@@ -9,11 +9,14 @@ from agreements.views import (
     checkins,
     ending,
     imports,
+    meetings,
+    outcomes,
     program_settings,
     programs,
     sections,
     sent_emails,
     sharing,
+    surveys,
     versions,
 )
 
@@ -36,6 +39,13 @@ class ShareableKindConverter(SectionKindConverter):
 
 
 register_converter(ShareableKindConverter, "shareable")
+
+
+class SurveyMomentConverter(SectionKindConverter):
+    regex = "|".join(SurveyResponse.Moment.values)
+
+
+register_converter(SurveyMomentConverter, "survey_moment")
 
 
 class FeedTokenConverter:
@@ -97,6 +107,13 @@ agreement_urls = [
     path("checkins/", checkins.checkins, name="checkins"),
     path("checkins/<str:date>/record/", checkins.checkin_record, name="checkin_record"),
     path("checkins/<str:date>/answer/", checkins.checkin_answer, name="checkin_answer"),
+    path("meetings/", meetings.meetings, name="meetings"),
+    path("meetings/<int:number>/confirm/", meetings.meeting_confirm, name="meeting_confirm"),
+    path("meetings/<int:number>/decline/", meetings.meeting_decline, name="meeting_decline"),
+    path("meetings/<int:number>/correct/", meetings.meeting_correct, name="meeting_correct"),
+    path("meetings/pause/", meetings.meetings_pause, name="meetings_pause"),
+    path("meetings/resume/", meetings.meetings_resume, name="meetings_resume"),
+    path("survey/<survey_moment:moment>/", surveys.survey, name="survey"),
     path("off-limits/add/", sections.off_limits_add, name="off_limits_add"),
     path("exit/", ending.exit_agreement, name="exit"),
     path("closing-note/", ending.closing_note, name="closing_note"),
@@ -128,6 +145,8 @@ pairing_urls = [
 program_urls = [
     path("", programs.detail, name="program"),
     path("pairings.csv", programs.export, name="program_export"),
+    path("outcomes/", outcomes.outcomes_page, name="program_outcomes"),
+    path("outcomes/<slug:chart>.csv", outcomes.outcomes_csv, name="program_outcomes_csv"),
     path("settings/", program_settings.edit, name="program_settings"),
     path("pairings/new/", programs.pairing_new, name="pairing_new"),
     path("pairings/import/", imports.pairing_import, name="pairing_import"),

@@ -9,15 +9,19 @@ For each database and size, in a process of its own, on a database made for
 it and dropped after (PostgreSQL: ``bench_dashboard_*`` on the server at
 ``--postgres-url``; SQLite: a file in a temporary folder), it seeds one
 program with that many pairings (drafts, some unsigned for weeks; agreements
-in force with check-ins, some overdue, some exits close; ended ones), table by
-table in bulk (COPY on PostgreSQL), plus one pairing signed through the app's
+in force with check-ins, some overdue, some exits close; ended ones; for
+those signed, the months of outcomes the daily refresh keeps, goals, and
+survey answers), table by table in bulk (COPY on PostgreSQL), plus one
+pairing signed through the app's
 own moves, and prints how long the seeding took; where the dashboard keeps
 its columns on the agreement row, working them out for the seeded rows is
 timed apart. PostgreSQL then runs VACUUM ANALYZE, as autovacuum soon would.
 
 Then, for the default page, every sort both ways, every status and flag
 filter, two searches, a deep page (100, or the middle one), the last page,
-the CSV export and the pairing page of the signed pairing, it prints the
+the CSV export, the pairing page of the signed pairing, and the Outcomes
+page (the last 12 months, and the longest range, 60) and its surveys' CSV
+(whose target is a p95 of 200 ms at 10,000 pairings), it prints the
 median and 95th-percentile wall time of ``--runs`` requests by the program
 admin through Django's test client (DEBUG on; after one untimed), the number of SQL
 statements of one request, and the time of its SELECTs and of the slowest
@@ -41,6 +45,7 @@ Figures, not pass/fail: compare them before and after a change.
 """
 
 import argparse
+import collections
 import csv
 import datetime
 import io
@@ -96,16 +101,20 @@ def seed(program, admin, count, *, today, now):
         Confidentiality,
         ContactPreference,
         MeetingSchedule,
+        MonthlyOutcome,
         Party,
         PlannedCheckIn,
         Section,
         Signature,
+        SurveyResponse,
         Term,
         User,
     )
 
     # Benchmark data, not a secret: a fixed seed keeps runs comparable.
     rng = random.Random(2025)  # noqa: S311
+    # The outcomes draw from their own, so the rest stays as it was.
+    kept_rng = random.Random(2026)  # noqa: S311
     day = datetime.timedelta(days=1)
     Status, EndReason = Agreement.Status, Agreement.EndReason
 
@@ -147,6 +156,8 @@ def seed(program, admin, count, *, today, now):
     records: list[tuple] = []
     versions: list[tuple] = []
     signatures: list[tuple] = []
+    months: list[tuple] = []
+    answers: list[tuple] = []
     for index, state in enumerate(states):
         pk, mentor, mentee = (
             first_agreement + index,
@@ -218,6 +229,7 @@ def seed(program, admin, count, *, today, now):
                     agreed if done or rng.random() < 0.3 else None,
                 )
             )
+        own_records = len(records)
         for date in dates:
             checkins.append((pk, date, rng.choice(FOCUSES)))
             if activated:
@@ -242,6 +254,20 @@ def seed(program, admin, count, *, today, now):
                 ),
                 (pk, version, mentee, Party.MENTEE, f"Person {mentee - first_user}", activated),
             ]
+            last = today if state == "active" else exit_on - day
+            held_on = {record[1]: record[2] for record in records[own_records:]}
+            counts, fading = outcome_counts(
+                kept_rng, start, last, [(date, held_on.get(date)) for date in dates], today
+            )
+            months += [(pk, month, *(n[field] for field in KEPT)) for month, n in counts.items()]
+            goals = kept_rng.randint(1, 5)
+            achieved = kept_rng.randint(0, goals) if state == "active" else goals
+            agreements[-1] += (goals, achieved, fading and state == "active")
+            answers += survey_answers(
+                kept_rng, pk, start, exit_on, ended=state == "ended", today=today, at=at
+            )
+        else:
+            agreements[-1] += (0, 0, False)
 
     load = benchlib.bulk_load
     with transaction.atomic():
@@ -262,6 +288,9 @@ def seed(program, admin, count, *, today, now):
                 "ended_at",
                 "end_reason",
                 "end_note",
+                "goals_total",
+                "goals_achieved",
+                "fading",
             ],
             agreements,
             constants={"program": program.pk, "created_by": admin.pk, "policy": program.policy()},
@@ -299,9 +328,100 @@ def seed(program, admin, count, *, today, now):
             signatures,
             constants={"consent_statement": "x"},
         )
+        load(
+            MonthlyOutcome, ["agreement", "month", *KEPT], months, constants={"program": program.pk}
+        )
+        load(
+            SurveyResponse,
+            [
+                "agreement",
+                "party",
+                "moment",
+                "satisfaction",
+                "growth",
+                "recommend",
+                "comment",
+                "answered_at",
+            ],
+            answers,
+            constants={"program": program.pk},
+        )
         benchlib.reset_sequences(User, Agreement, AgreementVersion)
     counts = {state: states.count(state) for state, _share in STATES}
-    return counts, {"check-ins": len(checkins), "check-in records": len(records)}
+    return counts, {
+        "check-ins": len(checkins),
+        "check-in records": len(records),
+        "months of outcomes": len(months),
+        "survey answers": len(answers),
+    }
+
+
+# The counts of a ``MonthlyOutcome`` row, in order.
+KEPT = [
+    "meetings_promised",
+    "meetings_held",
+    "checkins_on_time",
+    "checkins_late",
+    "checkins_missed",
+]
+MEETING_EVERY = datetime.timedelta(days=14)
+
+
+def outcome_counts(rng, start, last, checkins, today):
+    """({month: Counter of ``KEPT``}, fading) of one agreement in force from
+    ``start`` to ``last``, as the daily refresh keeps them
+    (``agreements.models.outcomes``): a fortnightly rhythm, each meeting held
+    by a chance of its own pair's; ``checkins`` [(date, held on or None)]."""
+    from django.conf import settings
+
+    months: dict[datetime.date, collections.Counter] = collections.defaultdict(collections.Counter)
+    keeps = rng.choice([0.95, 0.8, 0.6, 0.3])
+    promised, held = [], []
+    day = start
+    while day <= last:
+        promised.append(day)
+        months[day.replace(day=1)]["meetings_promised"] += 1
+        if rng.random() < keeps:
+            held.append(day)
+            months[day.replace(day=1)]["meetings_held"] += 1
+        day += MEETING_EVERY
+    grace = datetime.timedelta(days=settings.CHECKIN_OVERDUE_AFTER_DAYS)
+    for date, held_on in checkins:
+        if date > last:
+            continue
+        if held_on is not None:
+            late = held_on > date + grace
+            months[date.replace(day=1)]["checkins_late" if late else "checkins_on_time"] += 1
+        elif date + grace < today:
+            months[date.replace(day=1)]["checkins_missed"] += 1
+    since = today - datetime.timedelta(days=59)
+    lately = sum(day >= since for day in promised)
+    return months, lately > 0 and 2 * sum(day >= since for day in held) < lately
+
+
+def survey_answers(rng, pk, start, exit_on, *, ended, today, at):
+    """Survey answers of one agreement in force: at its midpoint, if past, and
+    at its end if ended, each party answering or not."""
+    found = []
+    midpoint = start + (exit_on - start) // 2
+    moments = [("midpoint", midpoint)] if midpoint < today else []
+    moments += [("end", exit_on)] if ended else []
+    for moment, day in moments:
+        for party in ("mentor", "mentee"):
+            if rng.random() < 0.6:
+                found.append(
+                    (
+                        pk,
+                        party,
+                        moment,
+                        rng.choice([2, 3, 4, 4, 5, 5]),
+                        rng.choice([1, 3, 4, 4, 5]),
+                        rng.choice([3, 6, 7, 8, 9, 9, 10, 10]),
+                        rng.choice(["", "", "A private comment for the benchmark."]),
+                        at(day),
+                    )
+                )
+    return found
 
 
 def showcase(program, admin, today):
@@ -346,9 +466,11 @@ def refresh_columns(program, today):
 def variants(program, agreement, pages):
     """(label, URL) of every dashboard view the benchmark times."""
     from django.urls import reverse
+    from django.utils import timezone
 
     from agreements import dashboard
     from agreements.models import Agreement
+    from agreements.outcomes import MOST_MONTHS, add_months
 
     page = reverse("agreements:program", args=[program.uuid])
     found = [(f"default (sort={dashboard.DEFAULT_SORT})", page)]
@@ -364,6 +486,13 @@ def variants(program, agreement, pages):
     found += [(f"page={deep} (deep)", f"{page}?page={deep}")]
     found += [(f"page={pages} (last)", f"{page}?page={pages}")]
     found += [("CSV export", reverse("agreements:program_export", args=[program.uuid]))]
+    outcomes = reverse("agreements:program_outcomes", args=[program.uuid])
+    found += [("outcomes (12 months)", outcomes)]
+    this_month = timezone.localdate().replace(day=1)
+    longest = add_months(this_month, 1 - MOST_MONTHS)
+    found += [("outcomes (60 months)", f"{outcomes}?from={longest:%Y-%m}&to={this_month:%Y-%m}")]
+    survey_csv = reverse("agreements:program_outcomes_csv", args=[program.uuid, "surveys"])
+    found += [("outcomes surveys CSV", survey_csv)]
     found += [
         (
             "pairing page (active)",

@@ -89,6 +89,16 @@ MATRIX = {
     "agreements:checkins": ("party", by_state(REDIRECT, REDIRECT, OK, OK)),
     "agreements:checkin_record": ("party", by_state(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)),
     "agreements:checkin_answer": ("party", every_state(NOT_FOUND)),
+    "agreements:meetings": ("party", by_state(REDIRECT, REDIRECT, OK, OK)),
+    "agreements:meeting_confirm": ("party", every_state(NOT_ALLOWED)),
+    "agreements:meeting_decline": ("party", every_state(NOT_ALLOWED)),
+    # No meeting is logged in these states: nothing to correct.
+    "agreements:meeting_correct": ("party", every_state(NOT_FOUND)),
+    "agreements:meetings_pause": ("party", every_state(NOT_ALLOWED)),
+    "agreements:meetings_resume": ("party", every_state(NOT_ALLOWED)),
+    # The end-of-term survey (url_for's moment): not open 60 days into the
+    # term, open for 60 days after the end (here, today).
+    "agreements:survey": ("party", by_state(NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)),
     "agreements:off_limits_add": ("party", by_state(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)),
     "agreements:exit": ("party", by_state(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)),
     "agreements:closing_note": ("party", by_state(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)),
@@ -101,6 +111,8 @@ MATRIX = {
     # The program admin's pages ----------------------------------------------
     "agreements:program": ("admin", every_state(OK)),
     "agreements:program_export": ("admin", every_state(OK)),
+    "agreements:program_outcomes": ("admin", every_state(OK)),
+    "agreements:program_outcomes_csv": ("admin", every_state(OK)),
     "agreements:program_settings": ("admin", every_state(OK)),
     "agreements:pairing_new": ("admin", every_state(OK)),
     "agreements:pairing_import": ("admin", every_state(OK)),
@@ -240,6 +252,8 @@ def url_for(name, w):
         "agreement_id": agreement.uuid,
         "program_id": program.uuid,
         "kind": "goals",
+        "chart": "statuses",
+        "moment": "end",
         "number": 1,
         "date": (checkin.date if checkin else timezone.localdate()).isoformat(),
     }

@@ -7,7 +7,9 @@ import io
 import re
 from pathlib import Path
 
+import icalendar
 import pytest
+import recurring_ical_events
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -21,7 +23,7 @@ from agreements.models import CONSENT_STATEMENT, Agreement, Section
 from agreements.models.clauses import clauses_in
 from agreements.seal import validate_sealed_pdf
 from agreements.templatetags.agreement_tags import mid_sentence
-from tests.helpers import PASSWORD, fresh, make_agreement
+from tests.helpers import PASSWORD, fresh, make_active, make_agreement
 from tests.test_negotiation_appendix import appendix_of
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -669,3 +671,79 @@ def test_an_arabic_agreement_reads_right_to_left(
     assert data.startswith(b"%PDF")
     assert say("ar", "Mentoring agreement") in pdf_text(data)
     (ARTIFACTS / "agreement-ar.pdf").write_bytes(data)
+
+
+def cancelled_meetings(person, agreement, first, last):
+    """The days of the meetings the agreement's .ics cancels from ``first`` to ``last``."""
+    response = person.page.request.get(
+        person.base + reverse("agreements:calendar_ics", args=[agreement.uuid])
+    )
+    assert response.status == 200
+    calendar = icalendar.Calendar.from_ical(response.body())
+    return sorted(
+        event.start.date()
+        for event in recurring_ical_events.of(calendar).between(first, last)
+        if event.get("status") == "CANCELLED" and str(event.get("summary")).startswith("Mentoring")
+    )
+
+
+@pytest.mark.browser
+def test_the_pair_logs_and_confirms_meetings_then_pauses_and_resumes(
+    chromium, live_server, agreement, mentor, mentee
+):
+    """Both keep the meeting log; a pause cancels the meetings inside it in the
+    calendar, and resuming gives them back."""
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=60)  # every two weeks: five meetings so far
+    active = make_active(agreement, start=start)
+    maria = Person(chromium, live_server, mentor, "Mentor")
+    milo = Person(chromium, live_server, mentee, "Mentee")
+    meetings = live_server.url + reverse("agreements:meetings", args=[active.uuid])
+    maria.log_in()
+    maria.open_agreement(active)
+    maria.page.get_by_role("link", name="Meetings").click()
+    expect(maria.page.locator("figcaption")).to_contain_text("0 of 5 agreed meetings held")
+
+    log = maria.page.locator("#log-a-meeting")
+    for days_in in (14, 28):
+        log.get_by_label("Date").fill((start + datetime.timedelta(days=days_in)).isoformat())
+        log.get_by_label("How long (minutes)").fill("45")
+        log.get_by_role("button", name="Log the meeting").click()
+        expect(maria.page.get_by_role("alert")).to_contain_text("Meeting logged")
+    expect(maria.page.locator("#log .list-group-item")).to_have_count(2)
+
+    milo.log_in()
+    milo.page.goto(meetings)
+    confirm = milo.page.locator("#to-confirm").get_by_role("button", name="Confirm")
+    expect(confirm).to_have_count(2)
+    confirm.first.click()
+    expect(milo.page.locator("#to-confirm").get_by_role("button", name="Confirm")).to_have_count(1)
+    milo.page.locator("#to-confirm").get_by_role("button", name="Confirm").click()
+    expect(milo.page.locator("#to-confirm")).to_have_count(0)
+    expect(milo.page.locator("figcaption")).to_contain_text("2 of 5 agreed meetings held")
+    milo.page.screenshot(path=ARTIFACTS / "meetings.png", full_page=True)
+
+    # Maria pauses from tomorrow for three weeks: the calendar cancels the
+    # meetings inside the pause, and only those.
+    horizon = (today, today + datetime.timedelta(days=60))
+    assert cancelled_meetings(maria, active, *horizon) == []
+    maria.page.goto(meetings)
+    pause = maria.page.locator("#pause")
+    pause.get_by_label("From").fill((today + datetime.timedelta(days=1)).isoformat())
+    pause.get_by_label("Until").fill((today + datetime.timedelta(days=21)).isoformat())
+    pause.get_by_role("button", name="Pause meetings").click()
+    expect(maria.page.locator("#pause")).to_contain_text("Paused from")
+    inside = [
+        day
+        for day in (start + datetime.timedelta(days=14 * n) for n in range(12))
+        if today < day <= today + datetime.timedelta(days=21)
+    ]
+    assert inside and cancelled_meetings(maria, active, *horizon) == inside
+
+    # Milo resumes before it begins: nothing is cancelled any more.
+    milo.page.goto(meetings)
+    milo.page.get_by_role("button", name="Resume meetings").click()
+    expect(milo.page.get_by_role("button", name="Pause meetings")).to_be_visible()
+    assert cancelled_meetings(milo, active, *horizon) == []
+    for person in (maria, milo):
+        assert person.failures == []

@@ -2,13 +2,14 @@
 
 A unique canary string sits in every confidential field of an agreement: its
 sections, check-in notes, goal progress, an off-limits topic added after
-signing and a closing note. The test crawls every page, export, search and
-sort a program admin can reach, and the emails the program's actions send,
-and asserts no canary appears. Then the pair shares one section: exactly that
-section's canary appears, on the pairing page only. Then one of them
-withdraws, and it is gone on the next request. A section's discussion is
-private even when the section is shared: its comment canary appears, on the
-pairing page only, once both share the discussion too.
+signing, a closing note, the notes of a meeting and of a pause. The test
+crawls every page, export, search and sort a program admin can reach, and
+the emails the program's actions send, and asserts no canary appears. Then
+the pair shares one section: exactly that section's canary appears, on the
+pairing page only. Then one of them withdraws, and it is gone on the next
+request. A section's discussion is private even when the section is shared:
+its comment canary appears, on the pairing page only, once both share the
+discussion too.
 """
 
 import datetime
@@ -89,6 +90,11 @@ LIFE = [
     "proposal",
     "proposal-reason",
     "declined",
+    # A meeting's notes, the one who logged it and the one who corrected it,
+    # and a pause's note.
+    "meeting-mentor",
+    "meeting-mentee",
+    "pause-note",
 ]
 
 
@@ -138,6 +144,7 @@ def secret(agreement):
     )
     current.add_off_limits_topic(topic=canary("added-topic"), rule="never", by=agreement.mentee)
     current.comment_on(Section.Kind.GOALS, by=agreement.mentee, text=canary("comment"))
+    write_meeting_notes(current)
     current.write_closing_note(
         by=agreement.mentee,
         achieved=canary("closing-note"),
@@ -145,6 +152,33 @@ def secret(agreement):
         how_to_reach=canary("closing-note"),
     )
     return fresh(agreement)
+
+
+def write_meeting_notes(agreement):
+    """A meeting the mentor logged and the mentee corrected, each with a note,
+    and a pause planned with a note (the pairing page tells of it)."""
+    today = timezone.localdate()
+    meeting = agreement.log_meeting(
+        held_on=today - datetime.timedelta(days=3),
+        duration_minutes=60,
+        format="video",
+        note=canary("meeting-mentor"),
+        by=agreement.mentor,
+    )
+    agreement.correct_meeting(
+        number=meeting.pk,
+        held_on=meeting.held_on,
+        duration_minutes=50,
+        format="video",
+        note=canary("meeting-mentee"),
+        by=agreement.mentee,
+    )
+    agreement.pause_meetings(
+        starts_on=today + datetime.timedelta(days=1),
+        until=today + datetime.timedelta(days=10),
+        note=canary("pause-note"),
+        by=agreement.mentee,
+    )
 
 
 def admin_pages(agreement):
@@ -212,6 +246,7 @@ def test_the_fixture_really_hides_canaries(secret, client):
     client_for(client, secret.mentor)
     page = client.get(reverse("agreements:detail", args=[secret.uuid])).text
     page += client.get(reverse("agreements:checkins", args=[secret.uuid])).text
+    page += client.get(reverse("agreements:meetings", args=[secret.uuid])).text
     proposal = Proposal.objects.get(section__agreement=secret)
     page += client.get(
         reverse("agreements:section_proposal", args=[secret.uuid, "confidentiality", proposal.pk])
@@ -227,6 +262,9 @@ def test_nothing_unshared_reaches_an_admin(
     client_for(client, program_admin)
     pages = crawl(client, secret)
     assert canaries_in(pages) == set()
+    # The pairing page tells of the pair's pause: its dates, not its note.
+    pairing = reverse("agreements:pairing", args=[secret.program.uuid, secret.uuid])
+    assert "Pause planned from" in pages[pairing]
     # Searching for a canary finds nothing, on the page and in the export.
     board = reverse("agreements:program", args=[secret.program.uuid])
     assert client.get(board, {"q": CANARY.lower()}).context["rows"] == []
@@ -363,10 +401,16 @@ def test_nothing_the_pair_wrote_reaches_the_operators_effects_queue_or_logs(
                 f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk]
             )
             pages[change] = client.get(change).text
+    # The site administration's pairing pages: metadata only.
+    changelist = reverse("admin:agreements_agreement_changelist")
+    pages[changelist] = client.get(changelist).text
+    change = reverse("admin:agreements_agreement_change", args=[secret.pk])
+    pages[change] = client.get(change).text
+    assert "Maria Mentor" in pages[change]
     sent_emails = reverse("agreements:sent_emails")
     pages[sent_emails] = client.get(sent_emails).text
     sent = mailbox.sent_emails(settings.EMAIL_FILE_PATH)
-    assert len(sent) >= 4  # signed, notice or ended, to both
+    assert len(sent) >= 6  # signed, ended, to both; a meeting and a pause, to the mentor
     for message in sent:
         pages[message.key] = client.get(sent_emails, {"message": message.key}).text
         assert escape(message.subject) in pages[message.key]
@@ -423,3 +467,56 @@ def test_the_discussion_emails_hold_no_canary(
         )
     assert len(mailoutbox) == 4
     assert not any(CANARY in message.body + message.subject for message in mailoutbox)
+
+
+def test_meeting_and_pause_notes_reach_no_email_trail_or_log(
+    secret, client, mailoutbox, caplog, django_capture_on_commit_callbacks
+):
+    """Every move of the meeting log and of pauses, each with a note, sent as
+    it happens: no email, no entry of the trail (its details or the pair's
+    own trail page) and no log line holds a note."""
+    caplog.set_level(logging.DEBUG)
+    mentor, mentee = secret.mentor, secret.mentee
+    today = timezone.localdate()
+
+    def move(name, **args):
+        # As a request would: its email goes out once it commits.
+        with django_capture_on_commit_callbacks(execute=True):
+            return getattr(fresh(secret), name)(**args)
+
+    move("resume_meetings", by=mentor)  # the fixture's planned pause
+    meeting = move(
+        "log_meeting",
+        held_on=today - datetime.timedelta(days=1),
+        duration_minutes=30,
+        format="phone",
+        note=canary("meeting-mentee"),
+        by=mentee,
+    )
+    move(
+        "correct_meeting",
+        number=meeting.pk,
+        held_on=meeting.held_on,
+        duration_minutes=40,
+        format="phone",
+        note=canary("meeting-mentor"),
+        by=mentor,
+    )
+    move("decline_meeting", number=meeting.pk, by=mentee)
+    move("pause_meetings", starts_on=today, until=None, note=canary("pause-note"), by=mentor)
+    move("resume_meetings", by=mentee)
+    # The resumption, the meeting logged, corrected and declined, the pause and
+    # its end: each told to the other party.
+    assert len(mailoutbox) == 6
+    assert not any(CANARY in message.subject + message.body for message in mailoutbox)
+    # The pair's trail records the sections' changes, theirs to read: it holds
+    # none of these notes.
+    notes = [canary(where) for where in ("meeting-mentor", "meeting-mentee", "pause-note")]
+    details = [str(event.details) for event in secret.audit_events.all()]
+    assert len(details) > 20
+    assert not any(note in text for note in notes for text in details)
+    client_for(client, mentor)
+    trail = client.get(reverse("agreements:trail", args=[secret.uuid])).text
+    assert "Meetings paused" in trail
+    assert not any(note in trail for note in notes)
+    assert CANARY not in caplog.text

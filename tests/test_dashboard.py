@@ -49,7 +49,8 @@ def days_ago(days):
 
 @pytest.fixture
 def flagged(program, program_admin):
-    """One pairing per flag, and one with none."""
+    """One pairing per flag, and one with none. The two active pairs, having
+    logged no meeting, are fading as well."""
     old_draft = pair(program, program_admin, 1, mentor="Old Draft")
     Agreement.objects.filter(pk=old_draft.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=30)
@@ -70,8 +71,9 @@ def test_flags_are_computed_from_metadata(flagged, program):
     }
     assert [f for f, _ in rows["Old Draft"]] == ["unsigned"]
     assert rows["Fresh Draft"] == []
-    assert [f for f, _ in rows["Overdue"]] == ["overdue"]
-    assert [f for f, _ in rows["Ending"]] == ["exit_soon"]
+    # Neither active pair logged a meeting of the fortnightly rhythm they signed.
+    assert [f for f, _ in rows["Overdue"]] == ["overdue", "fading"]
+    assert [f for f, _ in rows["Ending"]] == ["exit_soon", "fading"]
 
 
 def test_dashboard_shows_summary_rows_and_filters_by_flag(admin_client, program, flagged):
@@ -89,6 +91,7 @@ def test_dashboard_shows_summary_rows_and_filters_by_flag(admin_client, program,
         "unsigned": 1,
         "overdue": 1,
         "exit_soon": 1,
+        "fading": 2,
     }
     # Both active pairings were signed the day they were created.
     assert summary["median_days_to_sign"] == pytest.approx(0, abs=0.01)
@@ -292,7 +295,9 @@ def test_export_streams_every_row_once_a_chunk_at_a_time(
 def test_export_follows_the_filters(admin_client, program, flagged):
     rows = export(admin_client, program, flag="exit_soon")
     assert [row[0] for row in rows[1:]] == ["Ending"]
-    assert rows[1][14] == "Exit within 30 days"
+    assert rows[1][14] == (
+        "Exit within 30 days; Fading: fewer than half the agreed meetings in 60 days"
+    )
 
 
 @pytest.mark.parametrize("who", ["mentor", "mentee", "outsider", "other_admin"])

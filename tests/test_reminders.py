@@ -1,8 +1,9 @@
 """Reminder emails (``manage.py send_reminders``) and the automatic end
 (``manage.py end_agreements``), both run daily from cron.
 
-The ``active`` agreement started 60 days ago: check-ins on days 60 (today)
-and 120, exit on day 182, 14 days' notice.
+The ``active`` agreement started 60 days ago and both signed it today (day
+60): check-ins on days 60 and 120, fortnightly meetings (days 0, 14, ...,
+70, 84, ...), exit on day 182, 14 days' notice.
 """
 
 import datetime
@@ -26,11 +27,14 @@ from agreements.models import (
     CheckInRecord,
     Effect,
     GoalProgress,
+    Party,
     Reminder,
+    SurveyResponse,
 )
-from agreements.reminders import due_reminders
+from agreements.reminders import due_reminders, send_due_reminders
 from agreements.services import pairing_create
 from tests.helpers import START, fresh, make_active, make_user
+from tests.test_calendar import activate
 from tests.test_concurrency import run_at_once
 
 Kind = Reminder.Kind
@@ -67,10 +71,39 @@ def record(agreement, planned_date):
     )
 
 
+def answered(agreement):
+    """Both parties answered both surveys, as the survey page stores them: the
+    tests of the other reminders are not about the surveys' invitations."""
+    for party in Party.values:
+        for moment in SurveyResponse.Moment.values:
+            SurveyResponse.objects.create(
+                agreement=agreement,
+                program_id=agreement.program_id,
+                party=party,
+                moment=moment,
+                satisfaction=4,
+                growth=4,
+                recommend=8,
+            )
+
+
 def sent(kind):
     return sorted(
         (r.recipient.email, r.about) for r in Reminder.objects.filter(kind=kind).order_by("pk")
     )
+
+
+def queued(agreement, first, last):
+    """Run the daily job as of each day from day ``first`` to day ``last``:
+    {day: how many reminders it queued} for the days it queued any."""
+    counts = {n: send_due_reminders(today=day(agreement, n)) for n in range(first, last + 1)}
+    return {n: count for n, count in counts.items() if count}
+
+
+def on(monkeypatch, agreement, number):
+    """Now is noon UTC on day ``number``, for a move that checks today's date."""
+    noon = datetime.datetime.combine(day(agreement, number), datetime.time(12), tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: noon)
 
 
 # Which reminders are due -------------------------------------------------------
@@ -143,6 +176,7 @@ def test_exit_reminder_invites_the_closing_conversation(
     exit_date = day(active, 182)
     record(active, day(active, 60))
     record(active, day(active, 120))
+    answered(active)
 
     assert send(exit_date - datetime.timedelta(days=15)) == "Queued 0 reminders to send.\n"
     assert send(exit_date - datetime.timedelta(days=14)) == "Queued 2 reminders to send.\n"
@@ -160,6 +194,7 @@ def test_exit_reminder_invites_the_closing_conversation(
 
 
 def test_exit_reminder_follows_a_notice(active, mentor, mentee, mailoutbox):
+    answered(active)
     ends_on = active.give_notice(by=mentor)
     mailoutbox.clear()  # the notice's own email
 
@@ -180,6 +215,7 @@ def test_checkin_on_the_end_date_gets_no_reminder(agreement, mentor, mentee, mai
     demo.sign_as(agreement, mentor)
     demo.sign_as(agreement, mentee)
     record(agreement, start + datetime.timedelta(days=60))
+    answered(agreement)
 
     assert send(exit_date - datetime.timedelta(days=3)) == "Queued 2 reminders to send.\n"
 
@@ -232,12 +268,243 @@ def test_due_reminders_lists_each_kind_with_its_date(active, mentor, outsider):
     assert due_reminders(agreement=active, user=mentor, today=day(active, 170)) == [
         (Kind.CHECKIN_OVERDUE, day(active, 60)),
         (Kind.CHECKIN_OVERDUE, day(active, 120)),
+        (Kind.SURVEY_MIDPOINT, day(active, 91)),
+        (Kind.SURVEY_END, day(active, 168)),
         (Kind.EXIT_SOON, day(active, 182)),
     ]
     assert due_reminders(agreement=active, user=mentor, today=day(active, 57)) == [
         (Kind.CHECKIN_SOON, day(active, 60))
     ]
     assert due_reminders(agreement=active, user=outsider, today=day(active, 57)) == []
+    assert due_reminders(agreement=active, user=mentor, today=day(active, 73)) == [
+        (Kind.CHECKIN_OVERDUE, day(active, 60)),
+        (Kind.MEETING_LOG, day(active, 70)),
+    ]
+
+
+# Pauses and the meeting log --------------------------------------------------
+
+
+def test_checkin_reminders_wait_during_a_pause_and_go_once_after(active, mentor, mentee):
+    answered(active)
+    active.pause_meetings(starts_on=day(active, 62), until=day(active, 90), note="", by=mentee)
+
+    # Day 60's check-in is overdue from day 64, inside the pause; the meetings
+    # of days 70 and 84 fall in it too: nobody is asked about them, ever.
+    assert queued(active, 61, 100) == {91: 2}
+
+    assert sent(Kind.CHECKIN_OVERDUE) == [
+        (mentee.email, day(active, 60)),
+        (mentor.email, day(active, 60)),
+    ]
+    assert Reminder.objects.count() == 2
+
+
+def test_a_checkin_inside_a_pause_is_never_overdue(active, mentor, mentee):
+    record(active, day(active, 60))
+    answered(active)
+    active.pause_meetings(starts_on=day(active, 110), until=day(active, 130), note="", by=mentor)
+
+    # Day 120's check-in is neither coming up nor overdue; the meetings of
+    # days 140 and 154, after the pause, are asked about as usual.
+    assert queued(active, 100, 165) == {101: 2, 143: 2, 157: 2}
+
+    assert set(Reminder.objects.values_list("kind", flat=True)) == {Kind.MEETING_LOG}
+    assert (Kind.CHECKIN_OVERDUE, day(active, 120)) not in due_reminders(
+        agreement=fresh(active), user=mentor, today=day(active, 165)
+    )
+
+
+def test_meeting_log_reminder_goes_once_to_each_party_per_missed_day(
+    settings, active, mentor, mentee, mailoutbox
+):
+    record(active, day(active, 60))
+    answered(active)
+
+    # Three days after each meeting day; day 56's came before the signatures.
+    assert queued(active, 61, 96) == {73: 2, 87: 2}
+    assert queued(active, 61, 96) == {}  # run again: nothing more
+
+    assert sent(Kind.MEETING_LOG) == [
+        (mentee.email, day(active, 70)),
+        (mentee.email, day(active, 84)),
+        (mentor.email, day(active, 70)),
+        (mentor.email, day(active, 84)),
+    ]
+    assert send(day(active, 101)) == "Queued 2 reminders to send.\n"  # day 98's
+    to_mentee = next(m for m in mailoutbox if m.to == [mentee.email])
+    meeting = day(active, 98)
+    assert (
+        to_mentee.subject
+        == f"Did you meet Maria Mentor on {meeting:%A} {meeting.day} {meeting:%B}?"
+    )
+    assert f"on {meeting:%A} {meeting.day} {meeting:%B %Y}. Did you meet?" in to_mentee.body
+    assert "Log it in a few taps" in to_mentee.body
+    url = settings.SITE_URL + reverse("agreements:meetings", args=[active.uuid])
+    assert f"\n{url}\n" in to_mentee.body
+
+
+def test_a_missed_run_still_asks_about_a_meeting_up_to_ten_days_old(active):
+    record(active, day(active, 60))
+
+    assert send_due_reminders(today=day(active, 81)) == 0  # day 70 is 11 days old
+    assert send_due_reminders(today=day(active, 80)) == 2
+    assert sent(Kind.MEETING_LOG) == [
+        ("mentee@example.com", day(active, 70)),
+        ("mentor@example.com", day(active, 70)),
+    ]
+
+
+def test_a_meeting_logged_near_the_day_stands_for_it(active, mentor, mentee, monkeypatch):
+    record(active, day(active, 60))
+    answered(active)
+    on(monkeypatch, active, 88)
+    details = {"duration_minutes": 60, "format": "", "note": ""}
+    active.log_meeting(held_on=day(active, 67), by=mentee, **details)  # 3 days before day 70
+    active.log_meeting(held_on=day(active, 80), by=mentor, **details)  # 4 days before day 84
+    withdrawn = active.log_meeting(held_on=day(active, 85), by=mentor, **details)
+    active.decline_meeting(number=withdrawn.pk, by=mentor)
+
+    assert queued(active, 61, 96) == {87: 2}
+
+    assert sent(Kind.MEETING_LOG) == [
+        (mentee.email, day(active, 84)),
+        (mentor.email, day(active, 84)),
+    ]
+
+
+def test_meeting_log_reminders_wait_during_a_pause(active, mentor):
+    record(active, day(active, 60))
+    answered(active)
+    active.pause_meetings(starts_on=day(active, 72), until=day(active, 76), note="", by=mentor)
+
+    # Day 70's meeting, before the pause, is asked about once it ends.
+    assert queued(active, 61, 96) == {77: 2, 87: 2}
+
+
+def test_no_meeting_log_reminder_for_a_rhythm_of_their_own(agreement):
+    start = timezone.localdate() - datetime.timedelta(days=60)
+    active = activate(agreement, start=start, frequency="custom", frequency_custom="When we can")
+    record(active, day(active, 60))
+    answered(active)
+
+    assert queued(active, 61, 110) == {}
+
+
+# Surveys ------------------------------------------------------------------------
+
+
+def test_survey_invitation_goes_once_to_each_party_when_it_opens(
+    settings, active, mentor, mentee, mailoutbox
+):
+    record(active, day(active, 60))
+    midpoint = day(active, 91)  # of a 182-day term
+
+    assert (Kind.SURVEY_MIDPOINT, midpoint) not in due_reminders(
+        agreement=active, user=mentor, today=day(active, 90)
+    )
+    send_due_reminders(today=day(active, 90))
+    assert sent(Kind.SURVEY_MIDPOINT) == []
+    mailoutbox.clear()
+
+    send(midpoint)
+    assert sent(Kind.SURVEY_MIDPOINT) == [(mentee.email, midpoint), (mentor.email, midpoint)]
+    for later in (91, 92, 120):  # a second run, and the days after
+        send_due_reminders(today=day(active, later))
+    assert len(sent(Kind.SURVEY_MIDPOINT)) == 2
+
+    to_mentee = next(
+        m for m in mailoutbox if m.to == [mentee.email] and "three quick questions" in m.subject
+    )
+    assert (
+        to_mentee.subject
+        == "Halfway through your mentoring with Maria Mentor: three quick questions"
+    )
+    body = " ".join(to_mentee.body.split())
+    assert "three short questions; answering takes about two minutes" in body
+    assert "Maria Mentor does not" in body
+    assert "added up over at least 5 people, never your comment" in body
+    url = settings.SITE_URL + reverse("agreements:survey", args=[active.uuid, "midpoint"])
+    assert f"\n{url}\n" in to_mentee.body
+
+
+def test_the_end_survey_invites_two_weeks_before_the_end(settings, active, mentor, mailoutbox):
+    record(active, day(active, 60))
+    record(active, day(active, 120))
+
+    send_due_reminders(today=day(active, 167))
+    assert sent(Kind.SURVEY_END) == []
+    mailoutbox.clear()
+    send(day(active, 168))
+
+    assert sent(Kind.SURVEY_END) == [
+        ("mentee@example.com", day(active, 168)),
+        (mentor.email, day(active, 168)),
+    ]
+    invitation = next(m for m in mailoutbox if "Looking back" in m.subject)
+    assert "is coming to its end. Looking back, how did it go?" in invitation.body
+    url = settings.SITE_URL + reverse("agreements:survey", args=[active.uuid, "end"])
+    assert f"\n{url}\n" in invitation.body
+
+
+def test_no_survey_invitation_once_answered(agreement, mentor, mentee):
+    active = make_active(agreement, start=timezone.localdate() - datetime.timedelta(days=100))
+    record(active, day(active, 60))
+    fresh(active).answer_survey(
+        moment=SurveyResponse.Moment.MIDPOINT,
+        satisfaction=4,
+        growth=4,
+        recommend=9,
+        comment="",
+        by=mentee,
+    )
+
+    send_due_reminders(today=timezone.localdate())
+    assert sent(Kind.SURVEY_MIDPOINT) == [(mentor.email, day(active, 91))]
+
+    fresh(active).answer_survey(
+        moment=SurveyResponse.Moment.MIDPOINT,
+        satisfaction=3,
+        growth=3,
+        recommend=7,
+        comment="",
+        by=mentor,
+    )
+    assert not any(
+        kind == Kind.SURVEY_MIDPOINT
+        for kind, _about in due_reminders(
+            agreement=fresh(active), user=mentor, today=timezone.localdate()
+        )
+    )
+
+
+def test_a_pause_does_not_hold_the_survey_back(active, mentor):
+    record(active, day(active, 60))
+    active.pause_meetings(starts_on=day(active, 85), until=None, note="", by=mentor)
+
+    send_due_reminders(today=day(active, 91))
+
+    assert len(sent(Kind.SURVEY_MIDPOINT)) == 2
+
+
+def test_the_daily_run_never_reads_a_survey_comment(active, mentee):
+    SurveyResponse.objects.create(
+        agreement=active,
+        program_id=active.program_id,
+        party=Party.MENTEE,
+        moment=SurveyResponse.Moment.MIDPOINT,
+        satisfaction=4,
+        growth=4,
+        recommend=9,
+        comment="Only mine",
+    )
+    with CaptureQueriesContext(connection) as context:
+        send_due_reminders(today=day(active, 91))
+
+    survey_queries = [q["sql"] for q in context.captured_queries if "surveyresponse" in q["sql"]]
+    assert len(survey_queries) == 1
+    assert "comment" not in survey_queries[0]
+    assert sent(Kind.SURVEY_MIDPOINT) == [("mentor@example.com", day(active, 91))]
 
 
 # Sending ------------------------------------------------------------------------
@@ -300,16 +567,43 @@ def test_reminder_emails_hold_nothing_the_pair_wrote(agreement, mentor, mentee, 
         by=mentee, achieved=f"Achieved {canary}", stay_in_touch="yes", how_to_reach=canary
     )
     active.add_off_limits_topic(topic=f"Topic {canary}", rule="never", by=mentor)
+    active.log_meeting(
+        held_on=day(active, 50), duration_minutes=45, format="", note=f"Met {canary}", by=mentor
+    )
+    active.pause_meetings(
+        starts_on=day(active, 125), until=day(active, 135), note=f"Away {canary}", by=mentee
+    )
+    # The mentor's answers to the midpoint survey, as the survey page stores them.
+    SurveyResponse.objects.create(
+        agreement=active,
+        program_id=active.program_id,
+        party=Party.MENTOR,
+        moment=SurveyResponse.Moment.MIDPOINT,
+        satisfaction=2,
+        growth=3,
+        recommend=4,
+        comment=f"Survey {canary}",
+    )
     mailoutbox.clear()
 
-    send(day(active, 117))  # the second check-in is coming up
-    send(day(active, 170))  # it is overdue, and the exit is near
+    # The second check-in is coming up, day 112's meeting not logged, the
+    # midpoint survey open for the mentee.
+    send(day(active, 117))
+    send(day(active, 170))  # it is overdue, the exit is near, the end survey open
 
     kinds = set(Reminder.objects.values_list("kind", flat=True))
-    # Every reminder the daily run sends; the digests have a test of their own
+    # Every kind of reminder the daily run sends about check-ins, meetings,
+    # surveys and the exit; the digests have a test of their own
     # (tests/test_discussion_emails.py).
-    assert kinds == set(Kind.values) - {Kind.DIGEST}
-    assert len(mailoutbox) == 6
+    assert kinds == {
+        Kind.CHECKIN_SOON,
+        Kind.CHECKIN_OVERDUE,
+        Kind.MEETING_LOG,
+        Kind.SURVEY_MIDPOINT,
+        Kind.SURVEY_END,
+        Kind.EXIT_SOON,
+    }
+    assert len(mailoutbox) == Reminder.objects.count() == 11
     for message in mailoutbox:
         assert canary not in message.subject
         assert canary not in message.body
@@ -325,7 +619,7 @@ def test_query_count_does_not_grow_with_the_agreements(program, mentor, active):
 
     quiet = queries(day(active, 30))
     for index in range(2):
-        make_active(
+        other = make_active(
             pairing_create(
                 program=program,
                 mentor=mentor,
@@ -334,6 +628,11 @@ def test_query_count_does_not_grow_with_the_agreements(program, mentor, active):
             ),
             start=day(active, 0),
         )
+        # Meetings and pauses are read too: in one query each, however many.
+        other.log_meeting(
+            held_on=day(active, 50), duration_minutes=60, format="", note="", by=mentor
+        )
+        other.pause_meetings(starts_on=day(active, 100), until=None, note="", by=mentor)
     assert queries(day(active, 31)) == quiet
 
     # Each reminder costs its claim (3 with its savepoint) and its email's
@@ -352,15 +651,16 @@ class SlowBackend(EmailBackend):
 @pytest.mark.django_db(transaction=True)
 def test_two_senders_at_once_send_each_reminder_once(settings, active, mailoutbox):
     settings.EMAIL_BACKEND = "tests.test_reminders.SlowBackend"
-    today = day(active, 170)  # both check-ins overdue, exit near: 3 reminders each
+    # Both check-ins overdue, both surveys open, exit near: 5 reminders each.
+    today = day(active, 170)
     mailoutbox.clear()  # the signing's emails, sent as it committed
 
     outputs = run_at_once(lambda: send(today), lambda: send(today))
 
-    assert sum(int(out.split()[1]) for out in outputs) == 6
-    assert len(mail.outbox) == 6
-    assert len({(m.to[0], m.subject) for m in mail.outbox}) == 6
-    assert Reminder.objects.count() == 6
+    assert sum(int(out.split()[1]) for out in outputs) == 10
+    assert len(mail.outbox) == 10
+    assert len({(m.to[0], m.subject) for m in mail.outbox}) == 10
+    assert Reminder.objects.count() == 10
     assert send(today) == "Queued 0 reminders to send.\n"
 
 

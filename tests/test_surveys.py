@@ -4,10 +4,13 @@ program's page reads, kept by the moves that change them."""
 import json
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
+from agreements import emails
 from agreements.exceptions import SurveyClosed
 from agreements.models import Agreement, AuditEvent, MonthlyOutcome, SurveyResponse
 from agreements.models.outcomes import month_of
@@ -161,3 +164,16 @@ def test_nothing_is_counted_before_the_term_starts(agreement):
     active = make_active(agreement, start=day(5))
     assert not MonthlyOutcome.objects.filter(agreement=active).exists()
     assert Agreement.objects.get(pk=active.pk).goals_total == 2
+
+
+def test_the_end_email_invites_the_end_survey_unless_answered(agreement, mentor, mentee, settings):
+    settings.SITE_URL = "http://testserver"
+    active = make_active(agreement, start=day(-170))  # ends on day 12: the end survey is open
+    answer(active, mentee, Moment.END)
+    fresh(active).end_by_program(by=agreement.program.admins.get(), note="The program closes.")
+    for person in (mentor, mentee):
+        emails.agreement_ended(person, agreement_id=active.pk)
+    to_mentor, to_mentee = mail.outbox
+    survey = "http://testserver" + reverse("agreements:survey", args=[active.uuid, "end"])
+    assert survey in to_mentor.body
+    assert survey not in to_mentee.body

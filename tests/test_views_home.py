@@ -31,7 +31,7 @@ def test_an_admin_with_an_agreement_of_their_own_sees_their_programs_first(
     make_agreement(program, mentor, program_admin, program_admin)
     client_for(client, program_admin)
     # As for a pair's (test_views_programs), with the programs they run.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         response = client.get(HOME)
     assert response.status_code == 200
     page = response.text

@@ -5,11 +5,13 @@ from .checkins import CheckInAnswerForm, CheckInRecordForm
 from .discussion import CommentForm, DeclineForm, ProposalReasonForm
 from .ending import ClosingNoteForm
 from .imports import PairingConfirmForm, PairingUploadForm
+from .meetings import MeetingForm, PauseForm
 from .pairings import EndPairingForm, PairingForm, RepairForm
 from .programs import ProgramTemplateForm
 from .section_rows import OffLimitsAdditionForm
 from .sections import SectionEditor
 from .signing import SignForm
+from .surveys import SurveyForm
 
 __all__ = [
     "AccountForm",
@@ -21,14 +23,17 @@ __all__ = [
     "DeclineForm",
     "EndPairingForm",
     "LoginForm",
+    "MeetingForm",
     "OffLimitsAdditionForm",
     "PairingConfirmForm",
     "PairingForm",
     "PairingUploadForm",
     "PasswordResetForm",
+    "PauseForm",
     "ProgramTemplateForm",
     "ProposalReasonForm",
     "RepairForm",
     "SectionEditor",
     "SignForm",
+    "SurveyForm",
 ]

@@ -27,6 +27,7 @@ from agreements.models.discussion import unread_comments
 from agreements.models.drafting import SECTION_ORDER
 
 from .access import agreement_for, agreement_for_pdf, attempt, detail_url
+from .surveys import surveys_for
 
 logger = logging.getLogger(__name__)
 
@@ -139,12 +140,16 @@ def _in_force_context(agreement, user):
     """What the agreement page shows of an agreement in force or ended."""
     if agreement.content_in_force is None:
         return {}
-    today = user.today()
+    today, now = user.today(), timezone.now()
     return {
-        **_glance(agreement, timezone.now(), today),
+        **_glance(agreement, now, today),
         "added_topics": agreement.added_off_limits(),
         "achieved": agreement.achieved_goal_ids(),
         "to_record": agreement.checkins_to_record(today),
+        "meetings_to_confirm": agreement.meetings_to_confirm(user, now),
+        "meetings_kept": agreement.meetings_kept(today, now),
+        "pause": agreement.pause_to_come(today),
+        "surveys": surveys_for(agreement, user, today),
         "my_closing_note": agreement.closing_note_of(agreement.party_of(user)),
     }
 

@@ -32,6 +32,14 @@ def _planned_checkin(agreement, date, today):
     raise Http404("No such check-in.")
 
 
+def _recordable(checkin, state, today):
+    """Its day has come, and it was not recorded: a check-in inside a pause
+    asks nothing of the pair, but one they held all the same may be recorded."""
+    return state in {CheckInState.DUE, CheckInState.OVERDUE} or (
+        state == CheckInState.PAUSED and checkin.date <= today
+    )
+
+
 def checkins(request, agreement_id):
     agreement = agreement_for(request, agreement_id, records=True)
     if agreement.content_in_force is None:
@@ -60,7 +68,7 @@ def checkin_record(request, agreement_id, date):
         raise Http404("Check-ins are recorded on an Active agreement.")
     today = request.user.today()
     checkin, record, state = _planned_checkin(agreement, date, today)
-    if record or state not in {CheckInState.DUE, CheckInState.OVERDUE}:
+    if record or not _recordable(checkin, state, today):
         messages.info(
             request,
             _("This check-in was already recorded.")

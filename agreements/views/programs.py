@@ -7,6 +7,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.db import IntegrityError
+from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +19,15 @@ from django.views.decorators.http import require_POST
 from agreements import dashboard, services
 from agreements.exceptions import AgreementError
 from agreements.forms.pairings import EndPairingForm, PairingForm, RepairForm
-from agreements.models import Agreement, AuditEvent, Origin, Program, Section, SectionComment
+from agreements.models import (
+    Agreement,
+    AuditEvent,
+    Origin,
+    Pause,
+    Program,
+    Section,
+    SectionComment,
+)
 from agreements.models.sharing import PROGRAM_ADMIN_VIEW
 
 from .access import attempt, pairing_for, program_for
@@ -118,6 +127,11 @@ def _shared_threads(agreement, kinds):
     return threads
 
 
+# The program learns that a pair is paused and until when: a pause's note is
+# never loaded for it.
+_PAUSE_DATES = Pause.objects.only("agreement", "starts_on", "until", "cancelled_at")
+
+
 def pairing_detail(request, program_id, agreement_id):
     program = program_for(request, program_id)
     today = timezone.localdate()  # the program's day, as on the dashboard
@@ -125,7 +139,7 @@ def pairing_detail(request, program_id, agreement_id):
     # Content is loaded only to show the sections both parties share.
     agreement = (
         Agreement.objects.with_working_copy()
-        .prefetch_related("sharing_consents", "checkin_records")
+        .prefetch_related("sharing_consents", "checkin_records", Prefetch("pauses", _PAUSE_DATES))
         .get(pk=row.pk)
     )
     in_force = agreement.version_in_force
@@ -165,6 +179,8 @@ def pairing_detail(request, program_id, agreement_id):
             "flags": dashboard.flags_of(row, program),
             "days": (today - timezone.localdate(agreement.created_at)).days,
             "held": [record.planned_date for record in agreement.checkin_records.all()],
+            "today": today,
+            "pause": None if agreement.is_ended else agreement.pause_to_come(today),
             "shared": shared,
             "redrafted": redrafted,
             "content": content,

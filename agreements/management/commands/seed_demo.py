@@ -184,6 +184,7 @@ class Command(BaseCommand):
         demo.activate(active, start=today - datetime.timedelta(days=120))
         yesterday = today - datetime.timedelta(days=1)
         demo.write_checkin_records(active, by=users["eli"], today=yesterday)
+        demo.keep_meetings(active, today=today)
         assert Agreement.objects.get(pk=active.pk).status == Agreement.Status.ACTIVE  # noqa: S101
         # They share their goals with the program; the rest stays theirs.
         for person in ("eli", "chen"):
@@ -197,6 +198,7 @@ class Command(BaseCommand):
         ending = pair("kai", "lena")
         demo.activate(ending, start=today - datetime.timedelta(days=170))
         demo.write_checkin_records(ending, by=users["lena"], today=today, answer_both=True)
+        demo.keep_meetings(ending, today=today)
         # Someone new, invited: the task worker sends the invitation email.
         pairing_invite(
             program=program,

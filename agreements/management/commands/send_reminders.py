@@ -18,9 +18,11 @@ def iso_date(value):
 class Command(BaseCommand):
     help = (
         "Email both parties of each Active agreement the reminders that are due: before "
-        "each check-in, when a check-in is overdue, and before the exit date. Run it "
-        "daily from cron. Each reminder is queued once, however often this runs, and the "
-        "task worker sends it, trying again while the mail server is down."
+        "each check-in, when a check-in is overdue, before the exit date, a few days after "
+        "a planned meeting nobody logged, and when the midpoint or the end-of-term survey "
+        "opens for a party who has not answered it. Run it daily from cron. Each reminder "
+        "is queued once, however often this runs, and the task worker sends it, trying "
+        "again while the mail server is down."
     )
 
     def add_arguments(self, parser):
