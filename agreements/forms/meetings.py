@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agreements.models import MeetingSchedule
 from agreements.models.text import TEXT_LIMIT, validate_text_lines
@@ -80,8 +80,8 @@ class PauseForm(forms.Form):
     # On the page of the meeting log's form: its fields have their own names.
     prefix = "pause"
 
-    starts_on = picked_date(gettext_lazy("From"))
-    until = picked_date(gettext_lazy("Until"), required=False)
+    starts_on = picked_date(pgettext_lazy("a pause of the meetings", "From"))
+    until = picked_date(pgettext_lazy("a pause of the meetings", "Until"), required=False)
     note = pair_note(gettext_lazy("A note"))
 
     def __init__(self, *args, today, last_day, **kwargs):
