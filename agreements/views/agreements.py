@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from agreements import drafts
 from agreements.calendar import next_meeting
+from agreements.charts import promises_chart
 from agreements.forms import SignForm
 from agreements.models import (
     Agreement,
@@ -148,6 +149,7 @@ def _in_force_context(agreement, user):
         "to_record": agreement.checkins_to_record(today),
         "meetings_to_confirm": agreement.meetings_to_confirm(user, now),
         "meetings_kept": agreement.meetings_kept(today, now),
+        "chart": promises_chart(agreement, today=today, now=now),
         "pause": agreement.pause_to_come(today),
         "surveys": surveys_for(agreement, user, today),
         "my_closing_note": agreement.closing_note_of(agreement.party_of(user)),
