@@ -43,7 +43,6 @@ import datetime
 import math
 
 from agreements.models import GoalProgress, MeetingSchedule
-from agreements.models.ending import runs_on
 from agreements.models.meetings import MeetingsKept
 
 Frequency = MeetingSchedule.Frequency
@@ -194,11 +193,12 @@ def promises_chart(agreement, *, today, now):
     if kept is None:
         return None
     schedule = agreement.content_in_force.schedule
-    end = agreement.end_date
     # The days meetings_kept counts: to today, or to the last day of the term.
-    first, last = kept.since, today if runs_on(today, end) else end - datetime.timedelta(days=1)
+    first, last = kept.since, agreement.last_counted_day(today)
     rhythm = kept.promised is not None
-    checkins = [(day, kind) for day, kind in agreement.checkin_outcomes(today) if first <= day]
+    checkins = [
+        (day, kind) for day, kind in agreement.checkin_outcomes(today) if first <= day <= last
+    ]
     months = _months(agreement, first, last, today=today, now=now, rhythm=rhythm)
     totals = CheckInCounts()
     for day, kind in checkins:

@@ -417,8 +417,14 @@ CHECKIN_OVERDUE_AFTER_DAYS = env_int("CHECKIN_OVERDUE_AFTER_DAYS", 3)
 # A logged meeting counts once the other party confirms it, or after this
 # many days without an objection.
 MEETING_OBJECTION_DAYS = env_int("MEETING_OBJECTION_DAYS", 7)
+if MEETING_OBJECTION_DAYS < 1:
+    raise ImproperlyConfigured("MEETING_OBJECTION_DAYS must be at least 1.")
 # Program admins see survey answers only summed over at least this many people.
-SURVEY_MIN_RESPONDENTS = max(5, env_int("SURVEY_MIN_RESPONDENTS", 5))
+SURVEY_MIN_RESPONDENTS = env_int("SURVEY_MIN_RESPONDENTS", 5)
+if SURVEY_MIN_RESPONDENTS < 5:
+    raise ImproperlyConfigured(
+        "SURVEY_MIN_RESPONDENTS must be at least 5: fewer singles people out."
+    )
 
 LOGGING = {
     "version": 1,

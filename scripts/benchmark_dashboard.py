@@ -470,7 +470,7 @@ def variants(program, agreement, pages):
 
     from agreements import dashboard
     from agreements.models import Agreement
-    from agreements.outcomes import MOST_MONTHS, add_months
+    from agreements.outcomes import MOST_MONTHS, shift_month
 
     page = reverse("agreements:program", args=[program.uuid])
     found = [(f"default (sort={dashboard.DEFAULT_SORT})", page)]
@@ -489,7 +489,7 @@ def variants(program, agreement, pages):
     outcomes = reverse("agreements:program_outcomes", args=[program.uuid])
     found += [("outcomes (12 months)", outcomes)]
     this_month = timezone.localdate().replace(day=1)
-    longest = add_months(this_month, 1 - MOST_MONTHS)
+    longest = shift_month(this_month, 1 - MOST_MONTHS)
     found += [("outcomes (60 months)", f"{outcomes}?from={longest:%Y-%m}&to={this_month:%Y-%m}")]
     survey_csv = reverse("agreements:program_outcomes_csv", args=[program.uuid, "surveys"])
     found += [("outcomes surveys CSV", survey_csv)]

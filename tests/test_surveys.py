@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import emails
+from agreements.charts import promises_chart
 from agreements.exceptions import SurveyClosed
 from agreements.models import Agreement, AuditEvent, MonthlyOutcome, SurveyResponse
 from agreements.models.outcomes import month_of
@@ -105,18 +106,35 @@ def test_the_moves_keep_the_months_and_who_is_fading(agreement, mentor, mentee):
     active = make_active(agreement, start=day(-60))  # fortnightly: days -60, -46, -32, -18, -4
     promised = MonthlyOutcome.objects.filter(agreement=active).aggregate(n=Sum("meetings_promised"))
     assert promised["n"] == 5
+    # Five meetings promised in the 60 days before today, none logged.
+    assert Agreement.objects.get(pk=active.pk).fading
     first = log(active, mentor, day(-46))
-    log(active, mentor, day(-32))  # not confirmed yet: it does not count
     fresh(active).confirm_meeting(number=first.pk, by=mentee)
     row = Agreement.objects.get(pk=active.pk)
-    # Four meetings promised in the last 60 days, one held.
     assert row.fading and row.outcomes_as_of == timezone.localdate()
-    assert sum(m["meetings_held"] for m in months(active).values()) == 1
     assert months(active)[month_of(day(-46))]["meetings_held"] == 1
+    # Logged and not denied: the pair says it met three times of five.
+    log(active, mentor, day(-32))
+    third = log(active, mentor, day(-18))
+    assert not Agreement.objects.get(pk=active.pk).fading
+    assert sum(m["meetings_held"] for m in months(active).values()) == 1  # two not agreed yet
+    fresh(active).decline_meeting(number=third.pk, by=mentee)
+    assert Agreement.objects.get(pk=active.pk).fading
 
-    second = fresh(active).meetings.get(held_on=day(-32))
-    fresh(active).confirm_meeting(number=second.pk, by=mentee)
-    assert not Agreement.objects.get(pk=active.pk).fading  # two of four is half
+
+def test_a_pair_is_not_fading_on_the_day_of_its_first_meeting(agreement):
+    active = make_active(agreement, start=day(0))
+    assert MonthlyOutcome.objects.get(agreement=active).meetings_promised == 1
+    assert not Agreement.objects.get(pk=active.pk).fading
+
+
+def test_an_agreement_ended_before_its_term_began_has_no_chart(agreement, program_admin):
+    active = make_active(agreement, start=day(0))
+    fresh(active).end_by_program(by=program_admin, note="Ended at once.")
+    ended = loaded(active)
+    assert ended.meetings_kept(day(0), timezone.now()) is None
+    assert promises_chart(ended, today=day(0), now=timezone.now()) is None
+    assert not MonthlyOutcome.objects.filter(agreement=active).exists()
 
 
 def test_a_missed_checkin_then_held_late(agreement, mentor):
@@ -154,10 +172,10 @@ def test_a_pause_keeps_a_pair_from_fading(agreement, mentor):
     assert Agreement.objects.get(pk=active.pk).fading
     pause = fresh(active).pause_meetings(starts_on=day(0), until=None, note="", by=mentor)
     # A pause under way since the start of the window: nothing was promised.
-    type(pause).objects.filter(pk=pause.pk).update(starts_on=day(-59))
+    type(pause).objects.filter(pk=pause.pk).update(starts_on=day(-60))
     fresh(active).refresh_outcomes()
     assert not Agreement.objects.get(pk=active.pk).fading
-    assert sum(row["meetings_promised"] for row in months(active).values()) == 1
+    assert sum(row["meetings_promised"] for row in months(active).values()) == 0
 
 
 def test_nothing_is_counted_before_the_term_starts(agreement):

@@ -31,13 +31,13 @@ from agreements.exceptions import NotActive
 
 from .amending import AmendingMixin
 from .audit import AuditEvent
-from .checkins import CheckInRecord, CheckInsMixin
+from .checkins import CheckInRecord, CheckInsMixin, GoalProgress
 from .confidentiality import OffLimitsTopic
 from .discussion import DiscussionMixin
 from .drafting import DraftingMixin, Section
 from .effects import Effect
 from .ending import ClosingNote, EndingMixin
-from .meetings import MeetingsMixin
+from .meetings import Meeting, MeetingsMixin, Pause
 from .outcomes import OUTCOME_KINDS, OutcomesMixin
 from .overview import EmptyLastIndex, OverviewMixin, OverviewQuerySet
 from .parties import Party
@@ -46,7 +46,8 @@ from .reminders import RemindersMixin
 from .sharing import SharingMixin
 from .signing import Signature, SigningMixin
 from .snapshot import AgreementContent
-from .surveys import SurveysMixin
+from .surveys import SurveyResponse, SurveysMixin
+from .versions import AgreementVersion
 
 if TYPE_CHECKING:
     from .audit import Origin
@@ -99,6 +100,39 @@ class AgreementQuerySet(OverviewQuerySet):
             ),
         )
 
+    def with_outcome_inputs(self):
+        """What the program's outcomes count (``refresh_outcomes``): the
+        version in force, the goals, and the dates and statuses of check-ins,
+        meetings and pauses; never a note."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "versions",
+                queryset=AgreementVersion.objects.filter(status=AgreementVersion.Status.IN_FORCE),
+            ),
+            "goals",
+            models.Prefetch(
+                "checkin_records",
+                queryset=CheckInRecord.objects.only(
+                    "agreement_id", "planned_date", "held_on"
+                ).prefetch_related(
+                    models.Prefetch(
+                        "progress",
+                        queryset=GoalProgress.objects.only("record_id", "goal_id", "status"),
+                    )
+                ),
+            ),
+            models.Prefetch(
+                "meetings",
+                queryset=Meeting.objects.only(
+                    "agreement_id", "held_on", "status", "awaits", "proposed_at"
+                ),
+            ),
+            models.Prefetch(
+                "pauses",
+                queryset=Pause.objects.only("agreement_id", "starts_on", "until", "cancelled_at"),
+            ),
+        )
+
     def with_records(self):
         """What happened since signing: check-ins with goal progress, meetings,
         pauses, survey answers, closing notes."""
@@ -112,7 +146,12 @@ class AgreementQuerySet(OverviewQuerySet):
             models.Prefetch("closing_notes", queryset=ClosingNote.objects.select_related("author")),
             "meetings",
             "pauses",
-            "survey_responses",
+            # Who answered which survey, never what: the survey page reads
+            # the reader's own answers itself.
+            models.Prefetch(
+                "survey_responses",
+                queryset=SurveyResponse.objects.only("agreement_id", "party", "moment"),
+            ),
         )
 
 

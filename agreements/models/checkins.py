@@ -120,14 +120,17 @@ class CheckInsMixin(models.Model):
         outcomes = []
         for checkin, record, state in self.checkin_timeline(today):
             day = checkin.date
+            if day > today:
+                # Recorded already where the recorder's day is ahead of this one.
+                continue
             if state == CheckInState.HELD:
                 late = record.held_on > day + grace
                 outcomes.append((day, CheckInOutcome.LATE if late else CheckInOutcome.ON_TIME))
-            elif state == CheckInState.PAUSED and day <= today:
+            elif state == CheckInState.PAUSED:
                 outcomes.append((day, CheckInOutcome.PAUSED))
             elif state == CheckInState.OVERDUE:
                 outcomes.append((day, CheckInOutcome.MISSED))
-            elif state == CheckInState.CANCELLED and runs_on(day, end) and day <= today:
+            elif state == CheckInState.CANCELLED and runs_on(day, end):
                 # The agreement ended before anyone recorded it.
                 paused = self.paused_on(day)
                 outcomes.append((day, CheckInOutcome.PAUSED if paused else CheckInOutcome.MISSED))

@@ -129,6 +129,12 @@ class MeetingsMixin(models.Model):
             None,
         )
 
+    def last_counted_day(self: Agreement, today: datetime.date) -> datetime.date:
+        """The last day the promise is counted to: ``today``, or the last day
+        the agreement ran if it ended (or will end) before."""
+        end = self.end_date
+        return today if runs_on(today, end) else end - datetime.timedelta(days=1)
+
     def meetings_to_confirm(self: Agreement, user: User, now: datetime.datetime) -> list[Meeting]:
         """The meetings the other party logged that wait for the user's word."""
         party = self.party_of(user)
@@ -144,14 +150,15 @@ class MeetingsMixin(models.Model):
         self: Agreement, today: datetime.date, now: datetime.datetime
     ) -> MeetingsKept | None:
         """Meetings held against the rhythm the version in force promises,
-        from the start of the term to ``today``; None before it is in force
-        or before the term starts."""
+        from the start of the term to ``today``; None before it is in force,
+        before the term starts, or if it ended before its term started."""
         plan = self.content_in_force
-        if plan is None or plan.term.start_date is None or plan.term.start_date > today:
+        if plan is None or plan.term.start_date is None:
             return None
         first = plan.term.start_date
-        end = self.end_date
-        last = today if runs_on(today, end) else end - datetime.timedelta(days=1)
+        last = self.last_counted_day(today)
+        if first > last:
+            return None
         held = sum(
             1
             for meeting in self.meetings.all()

@@ -70,32 +70,17 @@ class OutcomesMixin(models.Model):
     class Meta:
         abstract = True
 
-    def refresh_outcomes(
-        self: Agreement, today: datetime.date | None = None, *, loaded: bool = False
-    ):
-        """Rewrite this agreement's outcomes as of ``today`` (the site's date),
-        in the caller's transaction. ``loaded``: this instance was loaded with
-        its working copy and records (as the daily refresh does); otherwise it
-        is read again."""
-        today = today or timezone.localdate()
-        now = timezone.now()
-        agreement = self if loaded else self._with_records()
-        months, columns = agreement.outcome_figures(today, now)
-        MonthlyOutcome.objects.filter(agreement=agreement).delete()
-        MonthlyOutcome.objects.bulk_create(
-            MonthlyOutcome(agreement_id=agreement.pk, program_id=agreement.program_id, **fields)
-            for fields in months
-        )
-        type(agreement)._default_manager.filter(pk=agreement.pk).update(
-            **columns, outcomes_as_of=today
-        )
-
-    def _with_records(self: Agreement) -> Agreement:
-        return type(self)._default_manager.with_working_copy().with_records().get(pk=self.pk)
+    def refresh_outcomes(self: Agreement, today: datetime.date | None = None):
+        """Rewrite this agreement's outcomes as of ``today`` (the site's
+        date), read again with what they count, in the caller's transaction
+        (a move's, which holds the row lock)."""
+        agreements = type(self)._default_manager.filter(pk=self.pk).with_outcome_inputs()
+        _write_outcomes(list(agreements), today or timezone.localdate())
 
     def outcome_figures(self: Agreement, today: datetime.date, now: datetime.datetime):
         """([MonthlyOutcome fields by month], {column: value}) from the
-        prefetched content in force, check-in records, meetings and pauses."""
+        prefetched content in force, check-in records, meetings and pauses
+        (``with_outcome_inputs``)."""
         plan = self.content_in_force
         goals = self.goals_in_force() if plan is not None else []
         achieved = self.achieved_goal_ids()
@@ -105,15 +90,13 @@ class OutcomesMixin(models.Model):
             "fading": False,
         }
         first = plan.term.start_date if plan is not None else None
-        if first is None or first > today:
+        last = self.last_counted_day(today)
+        if first is None or first > last:
             return [], columns
-        end = self.end_date
-        last = today if runs_on(today, end) else end - datetime.timedelta(days=1)
         pauses = self.pauses_kept()
-        frequency = plan.schedule.frequency
         promised = [
             day
-            for day in meeting_days(frequency, first, last)
+            for day in meeting_days(plan.schedule.frequency, first, last)
             if not any(pause.covers(day) for pause in pauses)
         ]
         held = [
@@ -133,35 +116,63 @@ class OutcomesMixin(models.Model):
                 day = max(first, pause.starts_on) + datetime.timedelta(days=offset)
                 months[month_of(day)]["paused_days"] += 1
         for day, outcome in self.checkin_outcomes(today):
-            if outcome != CheckInOutcome.PAUSED:
+            if outcome != CheckInOutcome.PAUSED and first <= day <= last:
                 months[month_of(day)][f"checkins_{outcome}"] += 1
-        since = today - datetime.timedelta(days=FADING_DAYS - 1)
-        lately_promised = sum(1 for day in promised if day >= since)
-        lately_held = sum(1 for day in held if day >= since)
-        columns["fading"] = (
-            self.status == self.Status.ACTIVE
-            and runs_on(today, end)
-            and lately_promised > 0
-            and 2 * lately_held < lately_promised
-        )
+        columns["fading"] = self._is_fading(today, promised)
         return [{"month": month, **counts} for month, counts in sorted(months.items())], columns
+
+    def _is_fading(self: Agreement, today: datetime.date, promised: list[datetime.date]) -> bool:
+        """Active, and fewer than half the meetings promised in the
+        FADING_DAYS before today held. Today's meeting is not due yet, and a
+        meeting logged counts as held until the other party says it did not
+        happen: the program asks whether pairs meet, not whether they confirm."""
+        if self.status != self.Status.ACTIVE or not runs_on(today, self.end_date):
+            return False
+        since = today - datetime.timedelta(days=FADING_DAYS)
+        window = [day for day in promised if since <= day < today]
+        held = sum(
+            1
+            for meeting in self.meetings.all()
+            if meeting.status != meeting.Status.DECLINED and since <= meeting.held_on < today
+        )
+        return bool(window) and 2 * held < len(window)
+
+
+def _write_outcomes(agreements, today: datetime.date) -> None:
+    """Rewrite the outcomes of ``agreements`` (loaded ``with_outcome_inputs``,
+    their rows locked by the caller): three statements whatever their number."""
+    now = timezone.now()
+    rows, changed = [], []
+    for agreement in agreements:
+        months, columns = agreement.outcome_figures(today, now)
+        rows += [
+            MonthlyOutcome(agreement_id=agreement.pk, program_id=agreement.program_id, **fields)
+            for fields in months
+        ]
+        for name, value in {**columns, "outcomes_as_of": today}.items():
+            setattr(agreement, name, value)
+        changed.append(agreement)
+    MonthlyOutcome.objects.filter(agreement__in=[a.pk for a in agreements]).delete()
+    MonthlyOutcome.objects.bulk_create(rows)
+    if changed:
+        type(changed[0])._default_manager.bulk_update(
+            changed, ["goals_total", "goals_achieved", "fading", "outcomes_as_of"]
+        )
 
 
 def refresh_all_outcomes(agreements, today: datetime.date) -> int:
     """Refresh the outcomes of ``agreements`` (a queryset) as of ``today``,
-    ``BATCH`` at a time, each in a transaction of its own; returns how many."""
+    ``BATCH`` at a time, each in a transaction of its own that locks its rows
+    in order first, as a move does: a move on one of them waits, or is
+    waited for, and its own refresh is never overwritten by figures read
+    before it. Returns how many."""
     pks = list(agreements.order_by("pk").values_list("pk", flat=True))
-    model = agreements.model
+    manager = agreements.model._default_manager
     for start in range(0, len(pks), BATCH):
         with transaction.atomic():
-            batch = (
-                model._default_manager.filter(pk__in=pks[start : start + BATCH])
-                .with_working_copy()
-                .with_records()
-                .order_by("pk")
-            )
-            for agreement in batch:
-                agreement.refresh_outcomes(today, loaded=True)
+            batch = manager.filter(pk__in=pks[start : start + BATCH]).order_by("pk")
+            list(batch.select_for_update(of=("self",)).values_list("pk"))
+            _write_outcomes(list(batch.with_outcome_inputs()), today)
     return len(pks)
 
 

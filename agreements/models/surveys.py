@@ -123,10 +123,11 @@ class SurveysMixin(models.Model):
                 comment=comment,
                 answered_at=now,
             )
-            # That they answered, never what.
-            agreement._finish(
+            # That they answered, never what; and not as the pair's activity,
+            # which the program's dashboard shows.
+            agreement.audit(
                 AuditEvent.Kind.SURVEY_ANSWERED,
-                by=by,
+                actor=by,
                 origin=origin,
                 at=now,
                 details={"moment": moment, "party": party},

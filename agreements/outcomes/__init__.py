@@ -26,10 +26,10 @@ from .figures import (
     MOST_MONTHS,
     Figures,
     Period,
-    add_months,
     midnight,
     min_respondents,
     quarter_of,
+    shift_month,
 )
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
     "MOST_MONTHS",
     "Figures",
     "Period",
-    "add_months",
+    "shift_month",
     "chart_csv",
     "midnight",
     "min_respondents",

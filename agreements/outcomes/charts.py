@@ -471,12 +471,14 @@ def _surveys(figures):
         if cell["people"] >= fewest
     }
     too_few = [_("too few answers"), "", "", ""]
+    # In the file, the same in every language: fewer than that many people.
+    too_few_raw = [f"<{fewest}", "", "", ""]
     table, rows = [], []
     for quarter in quarters:
         for moment in moments:
             cell = cells.get((quarter, moment.value))
             if cell is None:
-                shown, raw = too_few, too_few
+                shown, raw = too_few, too_few_raw
             else:
                 shown = [
                     _number(cell["people"]),
@@ -491,7 +493,7 @@ def _surveys(figures):
                     cell["nps"],
                 ]
             table.append([_quarter_cell(quarter), moment.label, *shown])
-            rows.append([_quarter_code(quarter), moment.label, *raw])
+            rows.append([_quarter_code(quarter), moment.value, *raw])
     drawing = None
     if quarters:
         drawing = _draw(

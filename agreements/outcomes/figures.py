@@ -37,7 +37,7 @@ def min_respondents():
     return settings.SURVEY_MIN_RESPONDENTS
 
 
-def add_months(first: datetime.date, months: int) -> datetime.date:
+def shift_month(first: datetime.date, months: int) -> datetime.date:
     year, index = divmod(first.year * 12 + first.month - 1 + months, 12)
     return datetime.date(year, index + 1, 1)
 
@@ -65,7 +65,7 @@ class Period:
 
     def _read(self, params):
         last = self.current
-        default = (add_months(last, 1 - DEFAULT_MONTHS), last)
+        default = (shift_month(last, 1 - DEFAULT_MONTHS), last)
         asked_first = params.get("from", "").strip()
         asked_last = params.get("to", "").strip()
         if not (asked_first or asked_last):
@@ -77,7 +77,7 @@ class Period:
         ) % {"months": DEFAULT_MONTHS}
         try:
             last = _month(asked_last) if asked_last else last
-            first = _month(asked_first) if asked_first else add_months(last, 1 - DEFAULT_MONTHS)
+            first = _month(asked_first) if asked_first else shift_month(last, 1 - DEFAULT_MONTHS)
         except ValueError:
             # Translators: %(example)s is a month written as YYYY-MM.
             error = _("Write each month as YYYY-MM, for example %(example)s.") % {
@@ -100,7 +100,7 @@ class Period:
     @cached_property
     def months(self):
         """The first day of each month, in order."""
-        return [add_months(self.first, n) for n in range(_months_between(self.first, self.last))]
+        return [shift_month(self.first, n) for n in range(_months_between(self.first, self.last))]
 
     @property
     def start(self):
@@ -109,7 +109,7 @@ class Period:
     @property
     def end(self):
         """The start of the month after the last: the range ends before it."""
-        return midnight(add_months(self.last, 1))
+        return midnight(shift_month(self.last, 1))
 
     @property
     def quarters(self):
@@ -120,7 +120,7 @@ class Period:
         found = []
         while quarter <= self.last and quarter < now:
             found.append(quarter)
-            quarter = add_months(quarter, 3)
+            quarter = shift_month(quarter, 3)
         return found
 
     def query(self):
@@ -275,7 +275,7 @@ class Figures:
             SurveyResponse.objects.filter(
                 program=self.program,
                 answered_at__gte=midnight(quarters[0]),
-                answered_at__lt=midnight(add_months(quarters[-1], 3)),
+                answered_at__lt=midnight(shift_month(quarters[-1], 3)),
             )
             .annotate(
                 quarter=TruncQuarter(

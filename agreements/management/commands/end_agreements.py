@@ -1,5 +1,7 @@
+import datetime
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models
 from django.db.models import Q
@@ -52,11 +54,15 @@ class Command(BaseCommand):
         # Ended pairings keep the columns they had when they ended.
         refreshed = Agreement.objects.exclude(status=Agreement.Status.ENDED).refresh_overview(today)
         Program.objects.update(overview_as_of=today)
-        # The new day moves what the meetings promised and who is fading; an
-        # agreement never refreshed (from before the upgrade) gets its figures.
+        # The new day moves what the meetings promised and who is fading. An
+        # agreement that ended lately is counted until the meetings logged
+        # before its end have had their time for an objection; one never
+        # counted (from before the upgrade) gets its figures.
+        lately = timezone.now() - datetime.timedelta(days=settings.MEETING_OBJECTION_DAYS + 1)
         refresh_all_outcomes(
             Agreement.objects.filter(
                 Q(status=Agreement.Status.ACTIVE)
+                | Q(status=Agreement.Status.ENDED, ended_at__gte=lately)
                 | Q(status=Agreement.Status.ENDED, outcomes_as_of__isnull=True)
             ),
             today,
