@@ -2,14 +2,14 @@
 
 A unique canary string sits in every confidential field of an agreement: its
 sections, check-in notes, goal progress, an off-limits topic added after
-signing, a closing note, the notes of a meeting and of a pause. The test
-crawls every page, export, search and sort a program admin can reach, and
-the emails the program's actions send, and asserts no canary appears. Then
-the pair shares one section: exactly that section's canary appears, on the
-pairing page only. Then one of them withdraws, and it is gone on the next
-request. A section's discussion is private even when the section is shared:
-its comment canary appears, on the pairing page only, once both share the
-discussion too.
+signing, a closing note, the notes of a meeting and of a pause, a survey
+comment. The test crawls every page, export, search and sort a program admin
+can reach (the Outcomes page and its CSVs too), and the emails the program's
+actions send, and asserts no canary appears. Then the pair shares one
+section: exactly that section's canary appears, on the pairing page only.
+Then one of them withdraws, and it is gone on the next request. A section's
+discussion is private even when the section is shared: its comment canary
+appears, on the pairing page only, once both share the discussion too.
 """
 
 import datetime
@@ -25,8 +25,8 @@ from django.utils.html import escape
 from django_q.models import Failure, OrmQ, Schedule, Success
 from django_q.tasks import async_task
 
-from agreements import dashboard, demo, mailbox
-from agreements.models import Confidentiality, Effect, Proposal, Section
+from agreements import dashboard, demo, mailbox, outcomes
+from agreements.models import Confidentiality, Effect, Proposal, Section, SurveyResponse
 from tests.helpers import client_for, fresh
 
 CANARY = "CANARY7f3a"
@@ -95,6 +95,8 @@ LIFE = [
     "meeting-mentor",
     "meeting-mentee",
     "pause-note",
+    # The mentor's comment on the midpoint survey: theirs alone.
+    "survey-comment",
 ]
 
 
@@ -145,6 +147,18 @@ def secret(agreement):
     current.add_off_limits_topic(topic=canary("added-topic"), rule="never", by=agreement.mentee)
     current.comment_on(Section.Kind.GOALS, by=agreement.mentee, text=canary("comment"))
     write_meeting_notes(current)
+    # Written as a row: this term's midpoint has not come yet.
+    SurveyResponse.objects.create(
+        agreement=current,
+        program=current.program,
+        party="mentor",
+        moment="midpoint",
+        satisfaction=2,
+        growth=2,
+        recommend=3,
+        comment=canary("survey-comment"),
+        answered_at=timezone.now() - datetime.timedelta(days=120),
+    )
     current.write_closing_note(
         by=agreement.mentee,
         achieved=canary("closing-note"),
@@ -185,6 +199,8 @@ def admin_pages(agreement):
     """Every page and export a program admin can reach for this program."""
     program = agreement.program
     pid, aid = program.uuid, agreement.uuid
+    today = timezone.localdate()
+    wide = f"from={today.year - 4}-{today.month:02d}&to={today:%Y-%m}"
     board = reverse("agreements:program", args=[pid])
     export = reverse("agreements:program_export", args=[pid])
     queries = [""]
@@ -208,6 +224,12 @@ def admin_pages(agreement):
             for name in ("program_settings", "pairing_new", "pairing_import")
         ]
         + [reverse("agreements:home"), reverse("agreements:program_list")]
+        # The Outcomes page over five years, and each of its CSVs.
+        + [f"{reverse('agreements:program_outcomes', args=[pid])}?{wide}"]
+        + [
+            f"{reverse('agreements:program_outcomes_csv', args=[pid, chart])}?{wide}"
+            for chart in outcomes.CHARTS
+        ]
     )
 
 
@@ -247,6 +269,7 @@ def test_the_fixture_really_hides_canaries(secret, client):
     page = client.get(reverse("agreements:detail", args=[secret.uuid])).text
     page += client.get(reverse("agreements:checkins", args=[secret.uuid])).text
     page += client.get(reverse("agreements:meetings", args=[secret.uuid])).text
+    page += client.get(reverse("agreements:survey", args=[secret.uuid, "midpoint"])).text
     proposal = Proposal.objects.get(section__agreement=secret)
     page += client.get(
         reverse("agreements:section_proposal", args=[secret.uuid, "confidentiality", proposal.pk])
