@@ -206,15 +206,15 @@ def test_pair_writes_agrees_signs_and_downloads_the_agreement(
     maria.agree_to_everything()
     milo.page.reload()
     milo.agree_to_everything()
-    expect(milo.page.locator(".badge")).to_have_text("Awaiting signatures")
+    expect(milo.page.locator(".badge[class*=status-]")).to_have_text("Awaiting signatures")
 
     maria.page.reload()
     maria.sign()
     milo.page.reload()
     milo.sign()
-    expect(milo.page.locator(".badge")).to_have_text("Active")
+    expect(milo.page.locator(".badge[class*=status-]")).to_have_text("Active")
     maria.page.reload()
-    expect(maria.page.locator(".badge")).to_have_text("Active")
+    expect(maria.page.locator(".badge[class*=status-]")).to_have_text("Active")
     expect(maria.page.get_by_role("link", name="Edit")).to_have_count(0)
     maria.page.screenshot(path=ARTIFACTS / "agreement-active.png", full_page=True)
 
@@ -341,7 +341,7 @@ def test_the_pair_negotiates_confidentiality_through_proposals_then_signs(
     expect(milo.page.get_by_text("Maria Mentor chose to append")).to_be_visible()
     milo.page.go_back()
     milo.sign(append_negotiation=True)
-    expect(milo.page.locator(".badge")).to_have_text("Active")
+    expect(milo.page.locator(".badge[class*=status-]")).to_have_text("Active")
 
     agreement = fresh(agreement)
     assert agreement.status == Agreement.Status.ACTIVE
