@@ -68,11 +68,12 @@ def assert_labelled(tables):
             assert row == [(header, "cell") for header in table["headers"]]
 
 
-def test_section_tables_name_each_cell_s_column(client, active, mentor):
+def test_the_agreement_pages_tables_name_each_cell_s_column(client, active, mentor):
     client_for(client, mentor)
     page = client.get(reverse("agreements:detail", args=[active.uuid])).text
     tables = stack_tables(page)
-    assert [table["headers"][0] for table in tables] == ["Whose goal", "Date", "Topic"]
+    # The promises-kept chart's table, then the sections'.
+    assert [table["headers"][0] for table in tables] == ["Month", "Whose goal", "Date", "Topic"]
     assert_labelled(tables)
 
 
