@@ -179,8 +179,12 @@ AXES_USERNAME_CALLABLE = "agreements.models.users.login_username"
 AXES_CLIENT_IP_CALLABLE = "agreements.models.audit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Failures are counted in the database, as sessions are kept there: every web
-# server sees the same ones, whichever server a request reaches.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# server sees the same ones, whichever server a request reaches. The handler
+# adds a ceiling per account across all addresses: this many wrong passwords
+# in the hour stop its password logins everywhere (agreements/lockouts.py),
+# until the owner chooses a new one through an emailed link.
+AXES_HANDLER = "agreements.lockouts.AccountCeilingHandler"
+LOGIN_ACCOUNT_CEILING = env_int("LOGIN_ACCOUNT_CEILING", 20)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # A session ends after SESSION_IDLE_HOURS without a request (a working day:
 # a section can take a while to write, and an ended session loses what was

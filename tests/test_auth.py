@@ -258,3 +258,109 @@ def test_a_password_chosen_through_an_emailed_link_lifts_the_lockout(client, ine
     client.logout()
 
     assert log_in(client, "ines@example.com", new).status_code == 302
+
+
+def fail_from(client, address, username="ines@example.com"):
+    return client.post(
+        reverse("login"), {"username": username, "password": "wrong"}, REMOTE_ADDR=address
+    )
+
+
+def test_the_ceiling_per_account_holds_across_fifty_addresses(client, ines, settings):
+    """One wrong password from each of 50 addresses never reaches the limit
+    at any one of them; the ceiling across them stops the guessing at 20,
+    and the guesses past it are neither tried nor counted."""
+    from axes.models import AccessAttempt
+
+    answers = [fail_from(client, f"198.51.100.{n}").status_code for n in range(1, 51)]
+
+    assert answers == [200] * 19 + [429] * 31
+    assert AccessAttempt.objects.count() == settings.LOGIN_ACCOUNT_CEILING == 20
+    # The owner, at an address that never failed, cannot use the password either.
+    response = client.post(
+        reverse("login"),
+        {"username": "ines@example.com", "password": PASSWORD},
+        REMOTE_ADDR="192.0.2.1",
+    )
+    assert response.status_code == 429
+    assert "Reset your password" in response.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_below_the_ceiling_the_owner_logs_in_from_another_address(client, ines):
+    for n in range(1, 20):
+        assert fail_from(client, f"198.51.100.{n}").status_code == 200
+    response = client.post(
+        reverse("login"),
+        {"username": "ines@example.com", "password": PASSWORD},
+        REMOTE_ADDR="192.0.2.1",
+    )
+    assert response.status_code == 302
+    # Other accounts are not touched by Inès' count.
+    User.objects.create_user("ana@example.com", PASSWORD, full_name="Ana")
+    assert fail_from(client, "198.51.100.99", "ana@example.com").status_code == 200
+
+
+def test_the_ceiling_lifts_an_hour_after_the_last_counted_failure(client, ines):
+    from axes.models import AccessAttempt
+
+    for n in range(1, 21):
+        fail_from(client, f"198.51.100.{n}")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=59))
+    assert log_in(client, "ines@example.com").status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=61))
+    assert log_in(client, "ines@example.com").status_code == 302
+
+
+def test_a_new_password_through_the_emailed_link_lifts_the_ceiling(client, ines):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    for n in range(1, 21):
+        fail_from(client, f"198.51.100.{n}")
+    assert log_in(client, "ines@example.com").status_code == 429
+    uid = urlsafe_base64_encode(force_bytes(ines.pk))
+    url = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(ines)])
+    form = client.get(url, follow=True)
+    new = "a brand new passphrase 7"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    client.logout()
+
+    assert log_in(client, "ines@example.com", new).status_code == 302
+
+
+@pytest.mark.parametrize("name", ["Eve \u202eyrallih\u202c", "Eve\u200bAdams", "Eve\nBcc: x"])
+def test_the_admin_refuses_a_name_that_reads_as_another(admin_client, name):
+    response = admin_client.post(
+        reverse("admin:agreements_user_add"),
+        {
+            "email": "eve@example.com",
+            "full_name": name,
+            "password1": "a long passphrase 42",
+            "password2": "a long passphrase 42",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 200
+    assert not User.objects.filter(email="eve@example.com").exists()
+    assert "full_name" in response.context["adminform"].form.errors
+
+
+def test_the_admin_refuses_an_invisible_character_added_to_a_name(admin_client, ines):
+    response = admin_client.post(
+        reverse("admin:agreements_user_change", args=[ines.pk]),
+        {
+            "email": ines.email,
+            "full_name": "In\u202eès",
+            "is_active": "on",
+            "last_login_0": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
+    assert response.status_code == 200
+    ines.refresh_from_db()
+    assert ines.full_name == "Inès Aubert"
+    assert "This name contains invisible characters" in response.text

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agreements.models import Agreement, User
-from agreements.models.users import email_key, name_fault
+from agreements.models.users import email_key, validate_name
 from agreements.services import template_problems
 
 from .widgets import DateField
@@ -14,20 +14,9 @@ NAME_LIMIT = User._meta.get_field("full_name").max_length
 
 
 def _clean_name(value):
-    """A name fit for an email header and the sealed PDF (``name_fault``)."""
-    fault = name_fault(value)
-    if fault == "control_character":
-        raise forms.ValidationError(
-            _("Remove the line breaks or other control characters from this name."), code=fault
-        )
-    if fault == "format_character":
-        raise forms.ValidationError(
-            _(
-                "This name contains invisible characters that can change how it is displayed, "
-                "such as direction marks: type it again rather than pasting it."
-            ),
-            code=fault,
-        )
+    """A name fit for an email header and the sealed PDF (``validate_name``),
+    its spaces tidied."""
+    validate_name(value)
     return " ".join(value.split())
 
 

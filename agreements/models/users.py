@@ -76,6 +76,25 @@ def name_fault(name):
     return None
 
 
+def validate_name(value):
+    """Refuse a name ``name_fault`` finds unfit, with a message that says
+    what to do. The field's validator, so every path that sets a name
+    validates it: the pairing forms, the Django admin, ``full_clean``."""
+    fault = name_fault(value)
+    if fault == "control_character":
+        raise ValidationError(
+            _("Remove the line breaks or other control characters from this name."), code=fault
+        )
+    if fault == "format_character":
+        raise ValidationError(
+            _(
+                "This name contains invisible characters that can change how it is displayed, "
+                "such as direction marks: type it again rather than pasting it."
+            ),
+            code=fault,
+        )
+
+
 class UserManager(BaseUserManager):
     """People log in with their email address; there is no username."""
 
@@ -109,7 +128,9 @@ class User(AbstractUser):
     last_name = None
     email = models.EmailField(gettext_lazy("email address"), unique=True)
     full_name = models.CharField(
-        max_length=150, help_text=gettext_lazy("As it should appear on a signed agreement.")
+        max_length=150,
+        validators=[validate_name],
+        help_text=gettext_lazy("As it should appear on a signed agreement."),
     )
     time_zone = models.CharField(
         max_length=64,
