@@ -37,13 +37,14 @@ coordinates are floats, for ``|stringformat:".1f"`` (never localised).
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime
 import math
 
 from agreements.models import GoalProgress, MeetingSchedule
 from agreements.models.meetings import MeetingsKept
+from agreements.months import days_in_month, month_of, month_range, months_apart
+from agreements.outcomes.drawing import MOST_NAMES, names_shown
 
 Frequency = MeetingSchedule.Frequency
 
@@ -61,7 +62,6 @@ TRACK_HEADING_Y = 186  # "Check-ins"
 TRACK_Y = 204  # the line the check-ins sit on
 TRACK_HALF = 10  # a pause's band on the check-ins' line: this far above and below
 MARK = 12  # a check-in's mark, square
-MOST_NAMES = 12  # more months than this: every other name (or fewer)
 
 
 @dataclasses.dataclass
@@ -202,7 +202,7 @@ def promises_chart(agreement, *, today, now):
     months = _months(agreement, first, last, today=today, now=now, rhythm=rhythm)
     totals = CheckInCounts()
     for day, kind in checkins:
-        months[day.replace(day=1)].checkins.add(kind)
+        months[month_of(day)].checkins.add(kind)
         totals.add(kind)
     months = list(months.values())
     drawing = _Drawing(months, rhythm=rhythm)
@@ -230,16 +230,14 @@ def _months(agreement, first, last, *, today, now, rhythm):
     program's outcomes count them."""
     figures = {row["month"]: row for row in agreement.outcome_figures(today, now)[0]}
     months = {}
-    day = first.replace(day=1)
-    while day <= last:
-        row = figures.get(day, {})
-        months[day] = Month(
-            first=day,
+    for month in month_range(first, last):
+        row = figures.get(month, {})
+        months[month] = Month(
+            first=month,
             held=row.get("meetings_held", 0),
             promised=row.get("meetings_promised", 0) if rhythm else None,
             paused_days=row.get("paused_days", 0),
         )
-        day = _next_month(day)
     return months
 
 
@@ -258,10 +256,6 @@ def _goal_counts(agreement):
     )
 
 
-def _next_month(first):
-    return (first + datetime.timedelta(days=32)).replace(day=1)
-
-
 class _Drawing:
     """Where each month, bar, band and mark goes: one column per month, a
     day's place in it in proportion to its date."""
@@ -272,14 +266,11 @@ class _Drawing:
         tallest = max([1] + [m.held for m in months] + [m.promised or 0 for m in months])
         self.unit = (BASE_Y - TALLEST_Y) / tallest
         bar = min(self.column * (0.36 if rhythm else 0.5), 24 if rhythm else 28)
-        every = math.ceil(len(months) / MOST_NAMES)
-        year = None
-        for index, month in enumerate(months):
+        # The months named as on the program's Outcomes charts.
+        shown = names_shown([m.first.year for m in months], math.ceil(len(months) / MOST_NAMES))
+        for index, (month, (show_name, show_year)) in enumerate(zip(months, shown, strict=True)):
             month.x = LEFT + self.column * (index + 0.5)
-            month.show_name = index % every == 0
-            # Under the first name of each year.
-            month.show_year = month.show_name and month.first.year != year
-            year = month.first.year if month.show_name else year
+            month.show_name, month.show_year = show_name, show_year
             if rhythm:
                 month.promised_bar = self._bar(month.x - bar - 1, bar, month.promised)
                 month.held_bar = self._bar(month.x + 1, bar, month.held)
@@ -292,9 +283,8 @@ class _Drawing:
 
     def _edge(self, day):
         """The x of the start of ``day``."""
-        index = (day.year - self.first.year) * 12 + day.month - self.first.month
-        length = calendar.monthrange(day.year, day.month)[1]
-        return LEFT + self.column * (index + (day.day - 1) / length)
+        index = months_apart(self.first, day)
+        return LEFT + self.column * (index + (day.day - 1) / days_in_month(day))
 
     def at(self, day):
         """The x of the middle of ``day``."""

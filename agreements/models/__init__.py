@@ -8,9 +8,10 @@ from .discussion import SectionComment, ThreadRead
 from .drafting import Section, SectionRevision
 from .effects import Effect
 from .ending import ClosingNote, runs_on
-from .meetings import Meeting, MeetingsKept, Pause, meeting_days
+from .meetings import Meeting, MeetingsKept, meeting_days
 from .outcomes import MonthlyOutcome, refresh_all_outcomes
 from .parties import Party
+from .pauses import Pause
 from .programs import Program
 from .proposals import Proposal
 from .reminders import Reminder

@@ -37,10 +37,11 @@ from .discussion import DiscussionMixin
 from .drafting import DraftingMixin, Section
 from .effects import Effect
 from .ending import ClosingNote, EndingMixin
-from .meetings import Meeting, MeetingsMixin, Pause
+from .meetings import Meeting, MeetingsMixin
 from .outcomes import OUTCOME_KINDS, OutcomesMixin
 from .overview import EmptyLastIndex, OverviewMixin, OverviewQuerySet
 from .parties import Party
+from .pauses import Pause, PausesMixin
 from .proposals import ProposalsMixin
 from .reminders import RemindersMixin
 from .sharing import SharingMixin
@@ -161,6 +162,7 @@ class Agreement(
     AmendingMixin,
     CheckInsMixin,
     MeetingsMixin,
+    PausesMixin,
     SurveysMixin,
     EndingMixin,
     SharingMixin,

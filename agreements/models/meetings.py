@@ -1,16 +1,14 @@
-"""Meetings: the log of the meetings the pair held, and pauses.
+"""Meetings: the log of the meetings the pair held, and how they keep the
+rhythm they signed.
 
 Either party logs a meeting; it counts once the other confirms it, or after
 ``MEETING_OBJECTION_DAYS`` without an objection (the other may correct it or
-say it did not happen). Either party may pause the meetings from a day,
-until a day or until one of them resumes them, within the term; no reason
-is asked. A pause moves nothing the pair signed: while it lasts, the
-calendar cancels the meetings and check-ins inside it, reminders wait, and
-nobody is counted against for a meeting the pause left out.
+say it did not happen). The rhythm's meetings are counted from the start of
+the term, less those a pause left out (``agreements.models.pauses``).
 
 What the pair writes here (their notes) is private to the pair; the trail
-and the emails carry dates and minutes only, the program sees that a pair
-is paused and until when. ``MeetingsMixin`` is a concern of ``Agreement``.
+and the emails carry dates and minutes only. ``MeetingsMixin`` is a concern
+of ``Agreement``.
 """
 
 from __future__ import annotations
@@ -27,13 +25,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from agreements.exceptions import MeetingInvalid, PauseInvalid
+from agreements.exceptions import MeetingInvalid
 
 from .audit import AuditEvent
 from .ending import runs_on
 from .parties import Party
+from .pauses import Pause
 from .sections import MeetingSchedule
 from .text import long_text
 
@@ -105,29 +104,30 @@ class MeetingsKept:
         }
 
 
+@dataclasses.dataclass(frozen=True)
+class Promise:
+    """The meetings promised and held from ``first``, the start of the term,
+    to ``last``, the last day counted: what ``MeetingsKept`` and the
+    program's outcomes count."""
+
+    first: datetime.date
+    last: datetime.date
+    # The signed rhythm is counted: not the pair's own words, nor none.
+    rhythm: bool
+    promised: list[datetime.date]  # the rhythm's meeting days no pause left out
+    held: list[datetime.date]  # the days of the meetings that count
+    pauses: list[Pause]  # those not called off (``pauses_kept``)
+
+    @property
+    def paused_days(self) -> int:
+        return sum(pause.days_between(self.first, self.last) for pause in self.pauses)
+
+
 class MeetingsMixin(models.Model):
     class Meta:
         abstract = True
 
     # Reading (from the prefetched ``meetings`` and ``pauses``) ---------------
-
-    def pauses_kept(self: Agreement):
-        """The pauses that were not called off before they began, by start."""
-        return sorted(
-            (pause for pause in self.pauses.all() if pause.cancelled_at is None),
-            key=lambda pause: pause.starts_on,
-        )
-
-    def paused_on(self: Agreement, day: datetime.date) -> Pause | None:
-        """The pause that covers ``day``, if one does."""
-        return next((pause for pause in self.pauses_kept() if pause.covers(day)), None)
-
-    def pause_to_come(self: Agreement, today: datetime.date) -> Pause | None:
-        """The pause under way on ``today`` or planned after it: one at a time."""
-        return next(
-            (pause for pause in self.pauses_kept() if pause.until is None or pause.until >= today),
-            None,
-        )
 
     def last_counted_day(self: Agreement, today: datetime.date) -> datetime.date:
         """The last day the promise is counted to: ``today``, or the last day
@@ -146,12 +146,9 @@ class MeetingsMixin(models.Model):
             and not meeting.counts(now)
         ]
 
-    def meetings_kept(
-        self: Agreement, today: datetime.date, now: datetime.datetime
-    ) -> MeetingsKept | None:
-        """Meetings held against the rhythm the version in force promises,
-        from the start of the term to ``today``; None before it is in force,
-        before the term starts, or if it ended before its term started."""
+    def _promise(self: Agreement, today: datetime.date, now: datetime.datetime) -> Promise | None:
+        """The meetings promised and held as ``meetings_kept`` and the
+        program's outcomes count them; None when ``meetings_kept`` is."""
         plan = self.content_in_force
         if plan is None or plan.term.start_date is None:
             return None
@@ -159,18 +156,40 @@ class MeetingsMixin(models.Model):
         last = self.last_counted_day(today)
         if first > last:
             return None
-        held = sum(
-            1
-            for meeting in self.meetings.all()
-            if meeting.counts(now) and first <= meeting.held_on <= last
-        )
         pauses = self.pauses_kept()
-        paused_days = sum(pause.days_between(first, last) for pause in pauses)
-        promised = None
-        if plan.schedule.frequency and plan.schedule.frequency != Frequency.CUSTOM:
-            days = meeting_days(plan.schedule.frequency, first, last)
-            promised = sum(1 for day in days if not any(p.covers(day) for p in pauses))
-        return MeetingsKept(since=first, held=held, promised=promised, paused_days=paused_days)
+        frequency = plan.schedule.frequency
+        return Promise(
+            first=first,
+            last=last,
+            rhythm=bool(frequency) and frequency != Frequency.CUSTOM,
+            promised=[
+                day
+                for day in meeting_days(frequency, first, last)
+                if not any(pause.covers(day) for pause in pauses)
+            ],
+            held=[
+                meeting.held_on
+                for meeting in self.meetings.all()
+                if meeting.counts(now) and first <= meeting.held_on <= last
+            ],
+            pauses=pauses,
+        )
+
+    def meetings_kept(
+        self: Agreement, today: datetime.date, now: datetime.datetime
+    ) -> MeetingsKept | None:
+        """Meetings held against the rhythm the version in force promises,
+        from the start of the term to ``today``; None before it is in force,
+        before the term starts, or if it ended before its term started."""
+        promise = self._promise(today, now)
+        if promise is None:
+            return None
+        return MeetingsKept(
+            since=promise.first,
+            held=len(promise.held),
+            promised=len(promise.promised) if promise.rhythm else None,
+            paused_days=promise.paused_days,
+        )
 
     def _meetings_todo(self: Agreement, user: User) -> list[str]:
         now = timezone.now()
@@ -318,93 +337,6 @@ class MeetingsMixin(models.Model):
                 )
             return meeting
 
-    def pause_meetings(
-        self: Agreement,
-        *,
-        starts_on: datetime.date,
-        until: datetime.date | None,
-        note: str,
-        by: User,
-        origin: Origin | None = None,
-    ) -> Pause:
-        """Pause the meetings from ``starts_on`` to ``until`` (inclusive; None:
-        until resumed or the end). No reason asked; the other party is told."""
-        with transaction.atomic():
-            agreement = self._lock()
-            agreement._require_active(_("Meetings are paused only on an Active agreement."))
-            today = by.today()
-            under_way = agreement.pause_to_come(today)
-            if under_way is not None:
-                raise PauseInvalid(
-                    _("The meetings are already paused from %(date)s. Resume them first.")
-                    % {"date": date_format(under_way.starts_on)}
-                )
-            if starts_on < today:
-                raise PauseInvalid(_("A pause starts today or later, not in the past."))
-            end = agreement.end_date
-            if not runs_on(starts_on, end):
-                raise PauseInvalid(_("The agreement ends before that date."))
-            if until is not None and until < starts_on:
-                raise PauseInvalid(_("The pause cannot end before it starts."))
-            if until is not None and not runs_on(until, end):
-                raise PauseInvalid(
-                    _("A pause cannot outlast the agreement: its last day is %(date)s.")
-                    % {"date": date_format(end - datetime.timedelta(days=1))}
-                )
-            longest = agreement.content_in_force.term.pause_max_days
-            if longest is not None:
-                last_day = starts_on + datetime.timedelta(days=longest - 1)
-                if until is None or until > last_day:
-                    raise PauseInvalid(
-                        ngettext(
-                            "Your agreement allows a pause of at most %(days)s day: "
-                            "choose an end on or before %(date)s.",
-                            "Your agreement allows a pause of at most %(days)s days: "
-                            "choose an end on or before %(date)s.",
-                            longest,
-                        )
-                        % {"days": longest, "date": date_format(last_day)}
-                    )
-            party = agreement.party_of(by)
-            now = timezone.now()
-            pause = Pause.objects.create(
-                agreement=agreement,
-                starts_on=starts_on,
-                until=until,
-                paused_by=party,
-                paused_at=now,
-                note=note,
-            )
-            event = agreement._finish(
-                Event.MEETINGS_PAUSED, by=by, origin=origin, at=now, details=pause.facts(party)
-            )
-            agreement.tell_other_party("meetings_paused", by=by, event=event, pause_id=pause.pk)
-            return pause
-
-    def resume_meetings(self: Agreement, *, by: User, origin: Origin | None = None) -> Pause:
-        """Either party ends the pause today, or calls off one not begun."""
-        with transaction.atomic():
-            agreement = self._lock()
-            agreement._require_active(_("Meetings are resumed only on an Active agreement."))
-            today = by.today()
-            pause = agreement.pause_to_come(today)
-            if pause is None:
-                raise PauseInvalid(_("The meetings are not paused."))
-            party = agreement.party_of(by)
-            now = timezone.now()
-            pause.resumed_by = party
-            pause.resumed_at = now
-            if pause.starts_on >= today:
-                pause.cancelled_at = now  # nothing of it took place
-            else:
-                pause.until = today - datetime.timedelta(days=1)
-            pause.save(update_fields=["resumed_by", "resumed_at", "cancelled_at", "until"])
-            event = agreement._finish(
-                Event.MEETINGS_RESUMED, by=by, origin=origin, at=now, details=pause.facts(party)
-            )
-            agreement.tell_other_party("meetings_resumed", by=by, event=event, pause_id=pause.pk)
-            return pause
-
 
 class MeetingQuerySet(models.QuerySet):
     def logged_on(self, day):
@@ -483,51 +415,3 @@ class Meeting(models.Model):
             "format": self.format,
             "party": party,
         }
-
-
-class Pause(models.Model):
-    """A pause in the meetings, from ``starts_on`` to ``until`` inclusive (no
-    ``until``: until resumed or the end of the agreement)."""
-
-    agreement = models.ForeignKey("Agreement", on_delete=models.CASCADE, related_name="pauses")
-    starts_on = models.DateField(gettext_lazy("from"))
-    until = models.DateField(gettext_lazy("until"), null=True, blank=True)
-    paused_by = models.CharField(max_length=6, choices=Party.choices)
-    paused_at = models.DateTimeField(default=timezone.now)
-    note = long_text(blank=True)
-    resumed_by = models.CharField(max_length=6, choices=Party.choices, blank=True)
-    resumed_at = models.DateTimeField(null=True, blank=True)
-    # Resumed before it began: it never took place.
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["starts_on"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(until__isnull=True) | Q(until__gte=models.F("starts_on")),
-                name="agreements_pause_ends_after_it_starts",
-            ),
-        ]
-
-    def __str__(self):
-        # The note never goes into __str__: the Django admin and logs show it.
-        return _("Pause from %(date)s") % {"date": f"{self.starts_on:%Y-%m-%d}"}
-
-    def covers(self, day: datetime.date) -> bool:
-        return (
-            self.cancelled_at is None
-            and self.starts_on <= day
-            and (self.until is None or day <= self.until)
-        )
-
-    def days_between(self, first: datetime.date, last: datetime.date) -> int:
-        """How many days from ``first`` to ``last`` inclusive it covers."""
-        if self.cancelled_at is not None:
-            return 0
-        start = max(first, self.starts_on)
-        stop = min(last, self.until) if self.until else last
-        return max(0, (stop - start).days + 1)
-
-    def facts(self, party):
-        """What the trail records of a move on it: no note."""
-        return {"starts_on": self.starts_on, "until": self.until, "party": party}

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING
 from django.db import models, transaction
 from django.utils import timezone
 
+from agreements.months import month_of
+
 from .audit import AuditEvent
 from .checkins import CheckInOutcome
 from .ending import runs_on
-from .meetings import meeting_days
 
 if TYPE_CHECKING:
     from .agreement import Agreement
@@ -53,10 +54,6 @@ FADING_DAYS = 60
 
 # Agreements refreshed per query batch by the daily refresh.
 BATCH = 500
-
-
-def month_of(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
 
 
 class OutcomesMixin(models.Model):
@@ -89,36 +86,25 @@ class OutcomesMixin(models.Model):
             "goals_achieved": sum(1 for goal in goals if goal.pk in achieved),
             "fading": False,
         }
-        first = plan.term.start_date if plan is not None else None
-        last = self.last_counted_day(today)
-        if first is None or first > last:
+        promise = self._promise(today, now)
+        if promise is None:
             return [], columns
-        pauses = self.pauses_kept()
-        promised = [
-            day
-            for day in meeting_days(plan.schedule.frequency, first, last)
-            if not any(pause.covers(day) for pause in pauses)
-        ]
-        held = [
-            meeting.held_on
-            for meeting in self.meetings.all()
-            if meeting.counts(now) and first <= meeting.held_on <= last
-        ]
+        first, last = promise.first, promise.last
         months: dict[datetime.date, collections.Counter] = collections.defaultdict(
             collections.Counter
         )
-        for day in promised:
+        for day in promise.promised:
             months[month_of(day)]["meetings_promised"] += 1
-        for day in held:
+        for day in promise.held:
             months[month_of(day)]["meetings_held"] += 1
-        for pause in pauses:
+        for pause in promise.pauses:
             for offset in range(pause.days_between(first, last)):
                 day = max(first, pause.starts_on) + datetime.timedelta(days=offset)
                 months[month_of(day)]["paused_days"] += 1
         for day, outcome in self.checkin_outcomes(today):
             if outcome != CheckInOutcome.PAUSED and first <= day <= last:
                 months[month_of(day)][f"checkins_{outcome}"] += 1
-        columns["fading"] = self._is_fading(today, promised)
+        columns["fading"] = self._is_fading(today, promise.promised)
         return [{"month": month, **counts} for month, counts in sorted(months.items())], columns
 
     def _is_fading(self: Agreement, today: datetime.date, promised: list[datetime.date]) -> bool:

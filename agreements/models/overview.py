@@ -43,7 +43,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from .checkins import CheckInRecord, PlannedCheckIn
-from .meetings import Pause
+from .pauses import Pause
 from .sections import CheckIn, Term
 from .signing import Signature
 from .versions import AgreementVersion

@@ -326,7 +326,7 @@ class Term(models.Model):
         gettext_lazy("offer a closing conversation if both want one"), default=True
     )
     # Either party may pause the meetings without a reason
-    # (``agreements.models.meetings``): for at most this many days at a time.
+    # (``agreements.models.pauses``): for at most this many days at a time.
     pause_max_days = models.PositiveSmallIntegerField(
         gettext_lazy("longest pause (days)"),
         null=True,

@@ -17,20 +17,16 @@ by one answer give that answer away. So a cell always covers a whole quarter
 that is over (whatever the range, which only chooses the quarters shown),
 and there is no total across quarters or moments.
 
-Each chart is a ``Chart`` (see its docstring) that
-``templates/programs/_outcome_chart.html`` draws; ``CHARTS`` names them.
+``figures`` reads them; ``charts`` builds each chart from what it read, as a
+``Chart`` (see its docstring) that ``templates/programs/_outcome_chart.html``
+draws, with ``drawing`` to place its bars and ``words`` to write its figures;
+``CHARTS`` names them.
 """
 
+from agreements.months import quarter_of, shift_month
+
 from .charts import CHARTS, chart_csv, page
-from .figures import (
-    MOST_MONTHS,
-    Figures,
-    Period,
-    midnight,
-    min_respondents,
-    quarter_of,
-    shift_month,
-)
+from .figures import MOST_MONTHS, Figures, Period, midnight, min_respondents
 
 __all__ = [
     "CHARTS",

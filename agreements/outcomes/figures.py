@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 
 from agreements import dashboard
 from agreements.models import Agreement, MonthlyOutcome, Party, SurveyResponse
+from agreements.months import month_of, month_range, months_apart, quarter_of, shift_month
 
 # The range shown when none is asked for, and the longest one may ask for.
 DEFAULT_MONTHS = 12
@@ -35,15 +36,6 @@ MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 def min_respondents():
     """The fewest people a survey cell may show (never fewer than 5)."""
     return settings.SURVEY_MIN_RESPONDENTS
-
-
-def shift_month(first: datetime.date, months: int) -> datetime.date:
-    year, index = divmod(first.year * 12 + first.month - 1 + months, 12)
-    return datetime.date(year, index + 1, 1)
-
-
-def quarter_of(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def midnight(day: datetime.date) -> datetime.datetime:
@@ -60,7 +52,7 @@ class Period:
     used is replaced by the default, and ``error`` says why."""
 
     def __init__(self, params, today):
-        self.current = today.replace(day=1)
+        self.current = month_of(today)
         self.first, self.last, self.error = self._read(params)
 
     def _read(self, params):
@@ -88,7 +80,7 @@ class Period:
             return *default, _("The range starts after it ends.") + f" {instead}"
         if last > self.current:
             return *default, _("The range cannot end after this month.") + f" {instead}"
-        if _months_between(first, last) > MOST_MONTHS:
+        if months_apart(first, last) + 1 > MOST_MONTHS:
             error = ngettext(
                 "A range covers at most %(months)s month.",
                 "A range covers at most %(months)s months.",
@@ -100,7 +92,7 @@ class Period:
     @cached_property
     def months(self):
         """The first day of each month, in order."""
-        return [shift_month(self.first, n) for n in range(_months_between(self.first, self.last))]
+        return month_range(self.first, self.last)
 
     @property
     def start(self):
@@ -137,16 +129,11 @@ def _month(text):
     return datetime.date(year, month, 1)
 
 
-def _month_of(field):
+def _month_of_field(field):
     """The first day of the month of the datetime ``field``, where the site is."""
     return TruncMonth(
         field, tzinfo=timezone.get_default_timezone(), output_field=models.DateField()
     )
-
-
-def _months_between(first, last):
-    """How many months from ``first`` to ``last``, both included."""
-    return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
 # The figures: four queries ------------------------------------------------------
@@ -173,9 +160,9 @@ class Figures:
         rows = (
             Agreement.objects.filter(program=self.program)
             .values(
-                made=_month_of("created_at"),
-                signed=_month_of("activated_at"),
-                ended=_month_of("ended_at"),
+                made=_month_of_field("created_at"),
+                signed=_month_of_field("activated_at"),
+                ended=_month_of_field("ended_at"),
             )
             .annotate(
                 pairings=Count("pk"),
@@ -189,7 +176,7 @@ class Figures:
         # A pairing has a status from the month it came to it until the one
         # it left it: +n at the first, -n at the other, summed up after.
         changes = {status: [0] * (len(months) + 1) for status in ("waiting", "active", "ended")}
-        found = {"goals": 0, "achieved": 0, "fading": 0}
+        found: dict[str, int | list[int]] = {"goals": 0, "achieved": 0, "fading": 0}
         for row in rows:
             made, signed, ended = (self._index(row[name]) for name in ("made", "signed", "ended"))
             for status, first, stop in (
@@ -212,7 +199,7 @@ class Figures:
         months = len(self.period.months)
         if month is None:
             return months
-        return min(max(0, _months_between(self.period.first, month) - 1), months)
+        return min(max(0, months_apart(self.period.first, month)), months)
 
     @cached_property
     def signings(self):
@@ -226,9 +213,9 @@ class Figures:
                 signed_after__isnull=False,
             )
             .order_by()
-            .values_list(_month_of("activated_at"), "signed_after")
+            .values_list(_month_of_field("activated_at"), "signed_after")
         )
-        found = {}
+        found: dict[datetime.date, list[float]] = {}
         for month, signed_after in rows:
             found.setdefault(month, []).append(signed_after.total_seconds() / 86400)
         return found
@@ -296,6 +283,3 @@ class Figures:
             .order_by()
         )
         return {(row.pop("quarter"), row.pop("moment")): row for row in rows}
-
-
-# The charts ---------------------------------------------------------------------

@@ -148,7 +148,6 @@ def _in_force_context(agreement, user):
         "achieved": agreement.achieved_goal_ids(),
         "to_record": agreement.checkins_to_record(today),
         "meetings_to_confirm": agreement.meetings_to_confirm(user, now),
-        "meetings_kept": agreement.meetings_kept(today, now),
         "chart": promises_chart(agreement, today=today, now=now),
         "pause": agreement.pause_to_come(today),
         "surveys": surveys_for(agreement, user, today),

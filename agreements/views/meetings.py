@@ -51,6 +51,22 @@ def _pause_form(request, agreement, data=None):
     return PauseForm(data, today=request.user.today(), last_day=_last_day(agreement))
 
 
+def _move_posted(request, agreement, form, move, *, done):
+    """Make ``move`` with the fields of the posted ``form`` (they are the
+    move's arguments), by the reader: a redirect to the log if it was made;
+    None if nothing valid was posted or the move was refused (the refusal
+    goes on the form, shown again)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    made = moved(
+        request,
+        partial(move, **form.cleaned_data, by=request.user, origin=Origin.of(request)),
+        done=done,
+        refused=partial(form.add_error, None),
+    )
+    return redirect(_meetings_url(agreement)) if made else None
+
+
 def _log(agreement, now, waiting):
     """Each meeting of the log, newest first, with what the page says of it;
     ``waiting``: the meetings that wait for the reader's word."""
@@ -78,6 +94,7 @@ def _page(request, agreement, *, log_form=None, pause_form=None):
     waiting = agreement.meetings_to_confirm(request.user, now) if active else []
     log = _log(agreement, now, waiting)
     pause = agreement.pause_to_come(today) if active else None
+    chart = charts.promises_chart(agreement, today=today, now=now)
     return render(
         request,
         "agreements/meetings.html",
@@ -85,8 +102,8 @@ def _page(request, agreement, *, log_form=None, pause_form=None):
             "agreement": agreement,
             "other": agreement.other_person(request.user),
             "active": active,
-            "kept": agreement.meetings_kept(today, now),
-            "chart": charts.promises_chart(agreement, today=today, now=now),
+            # The chart is there whenever there is something to count.
+            "chart": chart,
             "to_confirm": [row for row in log if row["waits_for_me"]],
             "log": log,
             "objection_days": settings.MEETING_OBJECTION_DAYS,
@@ -109,26 +126,16 @@ def meetings(request, agreement_id):
     if away := _not_in_force(request, agreement):
         return away
     form = _log_form(request, agreement, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        logged = moved(
-            request,
-            partial(
-                agreement.log_meeting,
-                held_on=form.cleaned_data["held_on"],
-                duration_minutes=form.cleaned_data["duration_minutes"],
-                format=form.cleaned_data["format"],
-                note=form.cleaned_data["note"],
-                by=request.user,
-                origin=Origin.of(request),
-            ),
-            # Translators: the name of the other party of the agreement.
-            done=_("Meeting logged. %(name)s is asked to confirm it.")
-            % {"name": agreement.other_person(request.user).full_name},
-            refused=partial(form.add_error, None),
-        )
-        if logged:
-            return redirect(_meetings_url(agreement))
-    return _page(request, agreement, log_form=form)
+    logged = _move_posted(
+        request,
+        agreement,
+        form,
+        agreement.log_meeting,
+        # Translators: the name of the other party of the agreement.
+        done=_("Meeting logged. %(name)s is asked to confirm it.")
+        % {"name": agreement.other_person(request.user).full_name},
+    )
+    return logged or _page(request, agreement, log_form=form)
 
 
 def _open_meeting(agreement, number):
@@ -160,26 +167,17 @@ def meeting_correct(request, agreement_id, number):
             "note": meeting.note_of(party),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        corrected = moved(
-            request,
-            partial(
-                agreement.correct_meeting,
-                number=meeting.pk,
-                held_on=form.cleaned_data["held_on"],
-                duration_minutes=form.cleaned_data["duration_minutes"],
-                format=form.cleaned_data["format"],
-                note=form.cleaned_data["note"],
-                by=request.user,
-                origin=Origin.of(request),
-            ),
-            # Translators: the name of the other party of the agreement.
-            done=_("Meeting corrected. %(name)s is asked to confirm it.")
-            % {"name": agreement.other_person(request.user).full_name},
-            refused=partial(form.add_error, None),
-        )
-        if corrected:
-            return redirect(_meetings_url(agreement))
+    corrected = _move_posted(
+        request,
+        agreement,
+        form,
+        partial(agreement.correct_meeting, number=meeting.pk),
+        # Translators: the name of the other party of the agreement.
+        done=_("Meeting corrected. %(name)s is asked to confirm it.")
+        % {"name": agreement.other_person(request.user).full_name},
+    )
+    if corrected:
+        return corrected
     return render(
         request,
         "agreements/meeting_correct.html",
@@ -234,25 +232,16 @@ def meetings_pause(request, agreement_id):
     if away := _not_in_force(request, agreement):
         return away
     form = _pause_form(request, agreement, request.POST)
-    if form.is_valid():
-        paused = moved(
-            request,
-            partial(
-                agreement.pause_meetings,
-                starts_on=form.cleaned_data["starts_on"],
-                until=form.cleaned_data["until"],
-                note=form.cleaned_data["note"],
-                by=request.user,
-                origin=Origin.of(request),
-            ),
-            # Translators: the name of the other party of the agreement.
-            done=_("Meetings paused. %(name)s is told.")
-            % {"name": agreement.other_person(request.user).full_name},
-            refused=partial(form.add_error, None),
-        )
-        if paused:
-            return redirect(_meetings_url(agreement))
-    return _page(request, agreement, pause_form=form)
+    paused = _move_posted(
+        request,
+        agreement,
+        form,
+        agreement.pause_meetings,
+        # Translators: the name of the other party of the agreement.
+        done=_("Meetings paused. %(name)s is told.")
+        % {"name": agreement.other_person(request.user).full_name},
+    )
+    return paused or _page(request, agreement, pause_form=form)
 
 
 @require_POST
