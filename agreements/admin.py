@@ -1,3 +1,7 @@
+import allauth.account.admin  # noqa: F401 (registers its pages, replaced below)
+import allauth.mfa.admin  # noqa: F401
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
@@ -6,6 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, User
+
+# django-allauth's own admin pages, imported above so that they are registered
+# now, then replaced: the app keeps no allauth email addresses (the account's
+# email is User.email), and an authenticator's page must not show its secret.
+admin.site.unregister(EmailAddress)
+admin.site.unregister(Authenticator)
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -38,6 +48,27 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Who has which second factor, for someone who lost theirs: a superuser
+    deletes it, and the person logs in with their password alone again. The
+    secret (a TOTP key, a passkey's public key, the recovery codes' seed) is
+    never shown."""
+
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Program)

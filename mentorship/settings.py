@@ -63,12 +63,17 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # allauth's list of passkeys says when each was last used ("2 days ago").
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "django_q",
 ]
 
@@ -88,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # django-allauth's sign-in flow: the second step (a code, a passkey).
+    "allauth.account.middleware.AccountMiddleware",
     # Answers to a signed-in person are not kept by any cache.
     "mentorship.middleware.PrivateResponsesMiddleware",
     # Signs out a session idle too long, or older than SESSION_MAX_AGE.
@@ -154,6 +161,29 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool(
 )
 
 AUTH_USER_MODEL = "agreements.User"
+
+# Signing in is django-allauth's flow (the login page, a second factor,
+# passkeys), configured, not forked (agreements/adapters.py). Accounts are
+# made by invitation only. Passwords stay Django's: allauth's own backend is
+# not installed, so the login finds the account by ``email_key`` through
+# ModelBackend, and django-axes counts failures as before. Password resets
+# and changes stay the app's views (throttled, sent by the worker).
+ACCOUNT_ADAPTER = "agreements.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "agreements.forms.accounts.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# A session's life is the app's (SESSION_COOKIE_AGE, SessionLifetimeMiddleware).
+ACCOUNT_SESSION_REMEMBER = True
+# django-axes counts wrong passwords (below); allauth's own count would lock
+# an account out from every address after five.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+MFA_ADAPTER = "agreements.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+# Browsers allow passkeys on plain http only for localhost (development).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "agreements:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -171,8 +201,8 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# The login form posts the email address as "username" (Django's AuthenticationForm).
-AXES_USERNAME_FORM_FIELD = "username"
+# The login form posts the email address as "login" (allauth's LoginForm).
+AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "agreements.models.users.login_username"
 # The address lockouts count by is the one the audit trail records (one rule
 # for proxies: TRUSTED_PROXY_COUNT).

@@ -1,17 +1,22 @@
+from allauth.account import views as allauth_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth.views import LoginView, PasswordResetConfirmView, PasswordResetView
+from django.contrib.auth.views import (
+    LogoutView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+)
 from django.urls import include, path
 
-from agreements.forms.accounts import (
-    AdminLoginForm,
-    LoginForm,
-    NewPasswordForm,
-    PasswordResetForm,
-)
+from agreements.forms.accounts import NewPasswordForm, PasswordResetForm
 from agreements.views import accounts, invitations, pages, verify
 
+password_reset = PasswordResetView.as_view(form_class=PasswordResetForm)
+
 admin.site.site_header = "Mentorship administration"
-admin.site.login_form = AdminLoginForm
+# Staff sign in where everyone does, second factor included.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path(
@@ -19,19 +24,26 @@ urlpatterns = [
         invitations.invitation_accept,
         name="invitation_accept",
     ),
-    # Before Django's own: the same view, with a form that refuses over-long names.
-    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
-    path(
-        "accounts/password_reset/",
-        PasswordResetView.as_view(form_class=PasswordResetForm),
-        name="password_reset",
-    ),
+    # Signing in is django-allauth's flow (settings: ACCOUNT_*, MFA_*): the
+    # login page, its second step, passkeys, and the two-factor settings.
+    # Only these of its views: accounts come from invitations, and resetting
+    # or changing a password stays the app's (below, and Django's).
+    path("accounts/login/", allauth_views.login, name="login"),
+    path("accounts/reauthenticate/", allauth_views.reauthenticate, name="account_reauthenticate"),
+    path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("accounts/password_reset/", password_reset, name="password_reset"),
     path(
         "accounts/reset/<uidb64>/<token>/",
         PasswordResetConfirmView.as_view(form_class=NewPasswordForm),
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The names allauth's views and templates link to, on the app's pages
+    # (reversed only: the same addresses are served above).
+    path("accounts/login/", allauth_views.login, name="account_login"),
+    path("accounts/logout/", LogoutView.as_view(), name="account_logout"),
+    path("accounts/password_reset/", password_reset, name="account_reset_password"),
+    path("accounts/password_change/", PasswordChangeView.as_view(), name="account_change_password"),
     path("admin/", admin.site.urls),
     # Public: anyone holding a signed PDF may check it, without an account.
     path("verify/", verify.verify, name="verify"),

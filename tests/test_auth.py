@@ -12,16 +12,16 @@ from tests.helpers import PASSWORD, run_migration
 
 def test_login_with_email_address(client, mentor):
     response = client.post(
-        reverse("login"), {"username": "Mentor@Example.com", "password": PASSWORD}
+        reverse("login"), {"login": "Mentor@Example.com", "password": PASSWORD}
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("agreements:home")
 
 
 def test_wrong_password_is_refused(client, mentor):
-    response = client.post(reverse("login"), {"username": mentor.email, "password": "nope"})
+    response = client.post(reverse("login"), {"login": mentor.email, "password": "nope"})
     assert response.status_code == 200
-    assert "Please enter a correct email address and password." in response.text
+    assert "The email address and/or password you specified are not correct." in response.text
 
 
 def test_auth_pages_use_the_app_layout(client):
@@ -87,8 +87,8 @@ def test_pages_turn_off_the_browser_features_they_do_not_use(client, mentor):
 
 def test_repeated_wrong_passwords_lock_the_account_out(client, mentor):
     for email in ["mentor@example.com", "Mentor@example.com", "MENTOR@example.com "] * 2:
-        client.post(reverse("login"), {"username": email, "password": "wrong"})
-    response = client.post(reverse("login"), {"username": mentor.email, "password": PASSWORD})
+        client.post(reverse("login"), {"login": email, "password": "wrong"})
+    response = client.post(reverse("login"), {"login": mentor.email, "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many attempts" in response.text
     assert "_auth_user_id" not in client.session
@@ -107,7 +107,7 @@ def test_lockouts_count_the_address_the_audit_trail_records(client, mentor, sett
     for forged in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "x"]:
         client.post(
             reverse("login"),
-            {"username": mentor.email, "password": "wrong"},
+            {"login": mentor.email, "password": "wrong"},
             HTTP_X_FORWARDED_FOR=f"{forged}, 192.0.2.10",
             **headers,
         )
@@ -119,7 +119,7 @@ def test_lockouts_count_the_address_the_audit_trail_records(client, mentor, sett
     )
     response = client.post(
         reverse("login"),
-        {"username": mentor.email, "password": PASSWORD},
+        {"login": mentor.email, "password": PASSWORD},
         HTTP_X_FORWARDED_FOR="203.0.113.50, 192.0.2.10",
         **headers,
     )
@@ -127,7 +127,7 @@ def test_lockouts_count_the_address_the_audit_trail_records(client, mentor, sett
     # The same account from another client address is not locked out.
     response = client.post(
         reverse("login"),
-        {"username": mentor.email, "password": PASSWORD},
+        {"login": mentor.email, "password": PASSWORD},
         HTTP_X_FORWARDED_FOR="192.0.2.10, 192.0.2.99",
         **headers,
     )
@@ -140,7 +140,7 @@ def ines(db):
 
 
 def log_in(client, username, password=PASSWORD):
-    return client.post(reverse("login"), {"username": username, "password": password})
+    return client.post(reverse("login"), {"login": username, "password": password})
 
 
 def lock_out(client, username):
@@ -156,7 +156,7 @@ def test_a_lookalike_address_neither_logs_in_nor_escapes_the_lockout(client, ine
     for lookalike in ["\u0131nes@example.com", "in\u200bes@example.com", "\u0130nes@example.com"]:
         response = log_in(client, lookalike)
         assert response.status_code == 200, lookalike
-        assert "Please enter a correct email address and password." in response.text
+        assert "The email address and/or password you specified are not correct." in response.text
         assert "_auth_user_id" not in client.session
     assert log_in(client, "ines@example.com").status_code == 429
 
@@ -262,7 +262,7 @@ def test_a_password_chosen_through_an_emailed_link_lifts_the_lockout(client, ine
 
 def fail_from(client, address, username="ines@example.com"):
     return client.post(
-        reverse("login"), {"username": username, "password": "wrong"}, REMOTE_ADDR=address
+        reverse("login"), {"login": username, "password": "wrong"}, REMOTE_ADDR=address
     )
 
 
@@ -279,7 +279,7 @@ def test_the_ceiling_per_account_holds_across_fifty_addresses(client, ines, sett
     # The owner, at an address that never failed, cannot use the password either.
     response = client.post(
         reverse("login"),
-        {"username": "ines@example.com", "password": PASSWORD},
+        {"login": "ines@example.com", "password": PASSWORD},
         REMOTE_ADDR="192.0.2.1",
     )
     assert response.status_code == 429
@@ -292,10 +292,11 @@ def test_below_the_ceiling_the_owner_logs_in_from_another_address(client, ines):
         assert fail_from(client, f"198.51.100.{n}").status_code == 200
     response = client.post(
         reverse("login"),
-        {"username": "ines@example.com", "password": PASSWORD},
+        {"login": "ines@example.com", "password": PASSWORD},
         REMOTE_ADDR="192.0.2.1",
     )
     assert response.status_code == 302
+    client.logout()
     # Other accounts are not touched by Inès' count.
     User.objects.create_user("ana@example.com", PASSWORD, full_name="Ana")
     assert fail_from(client, "198.51.100.99", "ana@example.com").status_code == 200

@@ -59,6 +59,7 @@ def every_state(answer):
 #   "superuser": superusers get the answer, everyone else signed in 404,
 #            anonymous the login page.
 #   "public": everyone gets the answer, signed in or not.
+#   "entrance": anonymous gets the answer, anyone signed in a redirect home.
 # POST-only routes answer GET with 405 (after the login check) and are also
 # posted to by every role but those allowed, which must change nothing.
 MATRIX = {
@@ -129,6 +130,30 @@ MATRIX = {
     "password_change": ("user", every_state(OK)),
     "password_change_done": ("user", every_state(OK)),
     "logout": ("user", every_state(NOT_ALLOWED)),
+    "account_logout": ("user", every_state(NOT_ALLOWED)),
+    "account_change_password": ("user", every_state(OK)),
+    "account_reauthenticate": ("user", every_state(OK)),
+    # The second factor: adding, changing or removing one asks for the
+    # password again first; pages of a factor the person has not got are 404.
+    "mfa_index": ("user", every_state(OK)),
+    "mfa_activate_totp": ("user", every_state(REDIRECT)),
+    "mfa_deactivate_totp": ("user", every_state(NOT_FOUND)),
+    "mfa_view_recovery_codes": ("user", every_state(NOT_FOUND)),
+    "mfa_download_recovery_codes": ("user", every_state(NOT_FOUND)),
+    "mfa_generate_recovery_codes": ("user", every_state(REDIRECT)),
+    "mfa_list_webauthn": ("user", every_state(OK)),
+    "mfa_add_webauthn": ("user", every_state(REDIRECT)),
+    "mfa_edit_webauthn": ("user", every_state(REDIRECT)),
+    "mfa_remove_webauthn": ("user", every_state(REDIRECT)),
+    "mfa_reauthenticate": ("user", every_state(REDIRECT)),
+    "mfa_reauthenticate_webauthn": ("user", every_state(REDIRECT)),
+    # Signing in --------------------------------------------------------------
+    # The login page and its next steps; someone signed in is sent home.
+    "login": ("entrance", every_state(OK)),
+    "account_login": ("entrance", every_state(OK)),
+    # Only halfway through a login (a password typed, a factor to come).
+    "mfa_authenticate": ("entrance", every_state(LOGIN)),
+    "mfa_login_webauthn": ("entrance", every_state(LOGIN)),
     # Superusers only --------------------------------------------------------
     "agreements:sent_emails": ("superuser", every_state(OK)),
     # Public -----------------------------------------------------------------
@@ -136,8 +161,8 @@ MATRIX = {
     "verify": ("public", every_state(OK)),
     "verify_root_certificate": ("public", every_state(OK)),
     "invitation_accept": ("public", every_state(REDIRECT)),
-    "login": ("public", every_state(OK)),
     "password_reset": ("public", every_state(OK)),
+    "account_reset_password": ("public", every_state(OK)),
     "password_reset_done": ("public", every_state(OK)),
     "password_reset_confirm": ("public", every_state(OK)),
     "password_reset_complete": ("public", every_state(OK)),
@@ -255,6 +280,7 @@ def url_for(name, w):
         "chart": "statuses",
         "moment": "end",
         "number": 1,
+        "pk": 1,
         "date": (checkin.date if checkin else timezone.localdate()).isoformat(),
     }
     if name in PROPOSAL_ROUTES:
@@ -282,6 +308,8 @@ def expected(name, role, state):
         return USER_OVERRIDES[(name, role)]
     if access == "public":
         return answer
+    if access == "entrance":
+        return answer if role == "anonymous" else REDIRECT
     if role == "anonymous":
         return LOGIN
     if access == "user":

@@ -59,9 +59,9 @@ class Person:
     def log_in(self, lands_on="My agreements"):
         page = self.page
         page.goto(self.base + reverse("login"))
-        page.locator("input[name=username]").fill(self.user.email)
+        page.locator("input[name=login]").fill(self.user.email)
         page.locator("input[name=password]").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Log in", exact=True).click()
         expect(page.get_by_role("heading", name=lands_on)).to_be_visible()
 
     def open_agreement(self, agreement):
@@ -430,7 +430,7 @@ def test_a_french_mentor_and_a_german_mentee_write_one_agreement_each_in_their_l
         page = person.page
         page.goto(person.base + reverse("login"))
         expect(page.locator("html")).to_have_attribute("lang", language)
-        page.locator("input[name=username]").fill(person.user.email)
+        page.locator("input[name=login]").fill(person.user.email)
         page.locator("input[name=password]").fill(PASSWORD)
         page.get_by_role("button", name=say(language, "Log in")).click()
         page.get_by_role("link", name=say(language, "Open the agreement")).click()
@@ -494,7 +494,7 @@ def pdf_text(data):
 def log_in_in_own_language(person, language):
     page = person.page
     page.goto(person.base + reverse("login"))
-    page.locator("input[name=username]").fill(person.user.email)
+    page.locator("input[name=login]").fill(person.user.email)
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name=say(language, "Log in")).click()
     page.get_by_role("link", name=say(language, "Open the agreement")).click()

@@ -131,7 +131,7 @@ def test_the_account_page_refuses_an_unknown_language(client, mentor):
 def test_signing_in_remembers_the_browsers_language_for_emails(client, mentor):
     client.post(
         reverse("login"),
-        {"username": mentor.email, "password": PASSWORD},
+        {"login": mentor.email, "password": PASSWORD},
         headers={"accept-language": "fr-CA,fr;q=0.9"},
     )
     mentor.refresh_from_db()

@@ -163,9 +163,9 @@ def test_rows_stack_on_a_phone_and_the_dashboard_fits_a_desktop(
     admin = Person(chromium, live_server, program_admin, "Admin")
     board = admin.page
     board.goto(live_server.url + reverse("login"))
-    board.locator("input[name=username]").fill(program_admin.email)
+    board.locator("input[name=login]").fill(program_admin.email)
     board.locator("input[name=password]").fill(PASSWORD)
-    board.get_by_role("button", name="Log in").click()
+    board.get_by_role("button", name="Log in", exact=True).click()
     board.wait_for_load_state()
     board.goto(live_server.url + dashboard_url(program))
     box = board.get_by_role("region", name="Pairings table")

@@ -387,7 +387,7 @@ def test_pages_that_do_not_change_with_the_state(live_server, request):
     page.goto(live_server.url + reverse("login"))
     form = page.locator("main form[method=post]")
     for attempt in range(settings.AXES_FAILURE_LIMIT):
-        form.locator("input[name=username]").fill(agreement.mentee.email)
+        form.locator("input[name=login]").fill(agreement.mentee.email)
         form.locator("input[name=password]").fill(WRONG_PASSWORD)
         status = submit(page, form)
         if attempt == 0:

@@ -288,7 +288,7 @@ class Visitor:
 
     def log_in(self, email, password):
         self.get_login_page()
-        return self.post(reverse("login"), {"username": email, "password": password})
+        return self.post(reverse("login"), {"login": email, "password": password})
 
 
 def with_production_passwords(*users):

@@ -1,6 +1,6 @@
 """The app's forms, one module per concept; this package only re-exports them."""
 
-from .accounts import AccountForm, AdminLoginForm, LoginForm, PasswordResetForm
+from .accounts import AccountForm, LoginForm, PasswordResetForm
 from .checkins import CheckInAnswerForm, CheckInRecordForm
 from .discussion import CommentForm, DeclineForm, ProposalReasonForm
 from .ending import ClosingNoteForm
@@ -15,7 +15,6 @@ from .surveys import SurveyForm
 
 __all__ = [
     "AccountForm",
-    "AdminLoginForm",
     "CheckInAnswerForm",
     "CheckInRecordForm",
     "ClosingNoteForm",

@@ -4,15 +4,14 @@ import ipaddress
 import logging
 import uuid
 
+from allauth.account import forms as allauth_forms
 from axes.utils import reset as reset_lockouts
 from django import forms
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.cache import cache
-from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy
 
 from agreements.models import Effect
@@ -27,22 +26,23 @@ logger = logging.getLogger(__name__)
 LOGIN_NAME_LIMIT = 254
 
 
-class _LimitedLoginName:
-    """Refuses an over-long login name as a form error before anything
-    (django-axes included) tries to authenticate or store it."""
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's login form (ACCOUNT_FORMS), in the app's words. The email
+    is any form of the account's address (``email_key``); allauth's email
+    field would refuse a fullwidth or padded one before it is looked up."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].max_length = LOGIN_NAME_LIMIT
-        self.fields["username"].validators.append(MaxLengthValidator(LOGIN_NAME_LIMIT))
-
-
-class LoginForm(_LimitedLoginName, AuthenticationForm):
-    pass
-
-
-class AdminLoginForm(_LimitedLoginName, AdminAuthenticationForm):
-    pass
+        # Refused as a form error before anything (django-axes included)
+        # tries to authenticate or store it.
+        self.fields["login"] = forms.CharField(
+            label=gettext_lazy("Email address"),
+            max_length=LOGIN_NAME_LIMIT,
+            widget=forms.EmailInput(attrs={"autocomplete": "username webauthn", "autofocus": True}),
+        )
+        # The page links to the password reset once, under the form.
+        self.fields["password"].help_text = ""
+        self.order_fields(["login", "password"])
 
 
 # Anyone can ask for a password reset for any address, so without a limit a

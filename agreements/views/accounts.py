@@ -1,6 +1,7 @@
 """The signed-in person's own account: their language, time zone and emails
 about discussions; and the language switcher, for everyone."""
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -36,7 +37,8 @@ def account(request):
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
-    return render(request, "agreements/account.html", {"form": form})
+    context = {"form": form, "second_factor": is_mfa_enabled(request.user)}
+    return render(request, "agreements/account.html", context)
 
 
 @login_not_required

@@ -22,3 +22,14 @@ window.addEventListener("load", () => {
     first.scrollIntoView({ block: "center" });
   }
 });
+
+// A passkey the browser did not give (the person cancelled, or has none
+// here): allauth's script reports it as an "allauth.error" event; the page
+// says so where the button is (#passkey_error), instead of nothing happening.
+document.addEventListener("allauth.error", (event) => {
+  const note = document.getElementById("passkey_error");
+  if (!note) return;
+  event.preventDefault();
+  note.hidden = false;
+  note.focus();
+});

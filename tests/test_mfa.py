@@ -1,0 +1,150 @@
+"""A second factor at login (django-allauth's mfa): an authenticator app's
+code, or a recovery code, after the password."""
+
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.urls import reverse
+
+from tests.helpers import PASSWORD
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def code_for(secret, *, steps=0):
+    """The code an authenticator app shows now (or ``steps`` periods on)."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps))
+
+
+def log_in(client, email, password=PASSWORD):
+    return client.post(reverse("login"), {"login": email, "password": password})
+
+
+@pytest.fixture
+def with_app(mentor):
+    Authenticator.objects.create(
+        user=mentor, type=Authenticator.Type.TOTP, data={"secret": SECRET}
+    )
+    return mentor
+
+
+def test_an_authenticator_app_is_added_after_the_password_is_typed_again(client, mentor):
+    client.force_login(mentor)
+    activate = reverse("mfa_activate_totp")
+
+    # Signed in a while ago: the password first.
+    response = client.get(activate)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert client.post(response.url, {"password": "wrong"}).status_code == 200
+    assert client.post(response.url, {"password": PASSWORD}).status_code == 302
+
+    page = client.get(activate)
+    assert page.status_code == 200
+    secret = client.session["mfa.totp.secret"]
+    assert secret in page.text  # for typing into an app that cannot scan
+
+    refused = client.post(activate, {"code": "000000"})
+    assert refused.status_code == 200
+    assert "Incorrect code." in refused.text
+    assert not Authenticator.objects.filter(user=mentor).exists()
+
+    done = client.post(activate, {"code": code_for(secret)})
+    assert done.status_code == 302
+    assert done.url == reverse("mfa_view_recovery_codes")
+    assert set(Authenticator.objects.filter(user=mentor).values_list("type", flat=True)) == {
+        Authenticator.Type.TOTP,
+        Authenticator.Type.RECOVERY_CODES,
+    }
+
+
+def test_the_password_alone_does_not_log_in_once_an_app_is_added(client, with_app):
+    response = log_in(client, with_app.email)
+
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("agreements:home")).status_code == 302
+
+
+def test_the_apps_code_completes_the_login(client, with_app):
+    log_in(client, with_app.email)
+    page = client.get(reverse("mfa_authenticate"))
+    assert page.status_code == 200
+
+    wrong = client.post(reverse("mfa_authenticate"), {"code": "123456"})
+    assert wrong.status_code == 200
+    assert "Incorrect code." in wrong.text
+    assert "_auth_user_id" not in client.session
+
+    done = client.post(reverse("mfa_authenticate"), {"code": code_for(SECRET)})
+    assert done.status_code == 302
+    assert client.session["_auth_user_id"] == str(with_app.pk)
+
+
+def test_a_code_is_used_once(client, with_app):
+    """Someone who saw a code typed cannot log in with it again, within the
+    minute or so the app would still accept it."""
+    code = code_for(SECRET)
+    log_in(client, with_app.email)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    client.logout()
+
+    log_in(client, with_app.email)
+    again = client.post(reverse("mfa_authenticate"), {"code": code})
+
+    assert again.status_code == 200
+    assert "Incorrect code." in again.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_recovery_code_logs_in_once(client, with_app):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    codes = RecoveryCodes.activate(with_app).get_unused_codes()
+    log_in(client, with_app.email)
+    assert client.post(reverse("mfa_authenticate"), {"code": codes[0]}).status_code == 302
+    client.logout()
+
+    log_in(client, with_app.email)
+    assert client.post(reverse("mfa_authenticate"), {"code": codes[0]}).status_code == 200
+    assert client.post(reverse("mfa_authenticate"), {"code": codes[1]}).status_code == 302
+
+
+def test_a_wrong_password_never_reaches_the_second_step(client, with_app):
+    response = log_in(client, with_app.email, "wrong")
+
+    assert response.status_code == 200
+    assert "The email address and/or password you specified are not correct." in response.text
+    assert client.get(reverse("mfa_authenticate")).status_code == 302
+
+
+def test_the_account_page_leads_to_the_second_factor_settings(client, mentor):
+    client.force_login(mentor)
+    page = client.get(reverse("agreements:account"))
+
+    assert reverse("mfa_index") in page.text
+    assert client.get(reverse("mfa_index")).status_code == 200
+
+
+def test_the_second_factor_pages_ask_for_a_login(client, db):
+    for name in ["mfa_index", "mfa_activate_totp", "mfa_view_recovery_codes", "mfa_list_webauthn"]:
+        response = client.get(reverse(name))
+        assert response.status_code == 302, name
+        assert response.url.startswith(reverse("login")), name
+
+
+def test_the_admin_shows_who_has_a_factor_never_its_secret(admin_client, with_app):
+    key = Authenticator.objects.get(user=with_app)
+    listed = admin_client.get(reverse("admin:mfa_authenticator_changelist"))
+    shown = admin_client.get(reverse("admin:mfa_authenticator_change", args=[key.pk]))
+
+    assert with_app.full_name in listed.text
+    assert shown.status_code == 200
+    assert SECRET not in listed.text + shown.text
+    # A superuser can delete it for someone who lost it, never change it.
+    assert admin_client.post(reverse("admin:mfa_authenticator_change", args=[key.pk])).status_code == 403
+    admin_client.post(reverse("admin:mfa_authenticator_delete", args=[key.pk]), {"post": "yes"})
+    assert not Authenticator.objects.filter(pk=key.pk).exists()
