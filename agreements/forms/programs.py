@@ -1,4 +1,5 @@
-"""The program's agreement template, edited by its admins."""
+"""The program's settings, edited by its admins: its agreement template, the
+dashboard's flag and how its admins sign in."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
@@ -39,6 +40,7 @@ class ProgramTemplateForm(forms.ModelForm):
             "pause_max_days",
             "pause_max_days_locked",
             "unsigned_flag_days",
+            "admins_need_second_factor",
         ]
         widgets = {"exceptions_notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
@@ -82,6 +84,7 @@ class ProgramTemplateForm(forms.ModelForm):
             Fieldset(_("Early exit"), "notice_days", "notice_days_locked"),
             Fieldset(_("Pausing the meetings"), "pause_max_days", "pause_max_days_locked"),
             Fieldset(_("Your dashboard"), "unsigned_flag_days"),
+            Fieldset(_("Signing in"), "admins_need_second_factor"),
         )
 
     def clean(self):

@@ -78,6 +78,16 @@ class Program(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
 
+    # Signing in --------------------------------------------------------
+    admins_need_second_factor = models.BooleanField(
+        gettext_lazy("admins log in with a second factor"),
+        default=False,
+        help_text=gettext_lazy(
+            "An admin without an authenticator app or a passkey is asked to add one before "
+            "opening this program's pages."
+        ),
+    )
+
     objects = ProgramQuerySet.as_manager()
 
     TEMPLATE_CLAUSES = (

@@ -1,17 +1,22 @@
 """How views reach what they show, and how they make a move.
 
 Every view gets its agreement or program here: scoped to the user, a 404 for
-anyone else (whether it exists is nobody else's business). A view that moves
-an agreement does it through ``attempt`` (or ``moved``): make the move, say
-what happened, go back.
+anyone else (whether it exists is nobody else's business); an admin of a
+program that asks for a second factor is sent to add one first. A view that
+moves an agreement does it through ``attempt`` (or ``moved``): make the move,
+say what happened, go back.
 """
 
 from urllib.parse import urlsplit
 
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.db.models import OuterRef, Q, Subquery, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from agreements.exceptions import AgreementError
 from agreements.models import Agreement, AgreementVersion, Program
@@ -91,9 +96,29 @@ def sharing_agreement_for(request, agreement_id):
     return agreement
 
 
+# What allauth asks for at sign-in: recovery codes alone are no second step.
+SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+
+
 def program_for(request, program_id):
-    """The program if the user administers it, else 404; nothing preloaded."""
-    return get_object_or_404(Program.objects.administered_by(request.user), uuid=program_id)
+    """The program if the user administers it, else 404; nothing preloaded.
+
+    If the program asks its admins for a second factor and the user has none
+    (an authenticator app or a passkey), the page is not shown: the user is
+    sent to the two-factor settings to add one (one more query, only then).
+    """
+    program = get_object_or_404(Program.objects.administered_by(request.user), uuid=program_id)
+    # After the 404: whether a program asks for a second factor is its admins' business.
+    if program.admins_need_second_factor and not is_mfa_enabled(request.user, SECOND_FACTORS):
+        messages.info(
+            request,
+            _(
+                "This program asks its admins to log in with a second factor. Add an "
+                "authenticator app or a passkey to open its pages."
+            ),
+        )
+        raise ImmediateHttpResponse(redirect("mfa_index"))
+    return program
 
 
 def pairing_for(request, program_id, agreement_id):

@@ -1,4 +1,5 @@
-"""The program's agreement template: the clauses new pairings start from."""
+"""The program's settings: the agreement template new pairings start from, the
+dashboard's flag and how its admins sign in."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
