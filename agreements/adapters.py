@@ -19,6 +19,14 @@ class AccountAdapter(DefaultAccountAdapter):
         lockouts record (TRUSTED_PROXY_COUNT), not by a rule of their own."""
         return client_ip(request) or super().get_client_ip(request)
 
+    def add_message(self, request, level, message_template=None, *args, **kwargs):
+        """allauth's messages about adding or removing a factor, not its
+        "Successfully signed in": the page people land on says where they
+        are, and a message there would take the focus from its start."""
+        if message_template == "account/messages/logged_in.txt":
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
+
     def login(self, request, user):
         """A passkey signs in without a password, so no backend has said who
         the user is: the session names ModelBackend, the one that finds

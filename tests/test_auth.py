@@ -11,9 +11,7 @@ from tests.helpers import PASSWORD, run_migration
 
 
 def test_login_with_email_address(client, mentor):
-    response = client.post(
-        reverse("login"), {"login": "Mentor@Example.com", "password": PASSWORD}
-    )
+    response = client.post(reverse("login"), {"login": "Mentor@Example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("agreements:home")
 

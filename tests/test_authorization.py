@@ -171,6 +171,15 @@ MATRIX = {
     "language": ("public", every_state(NOT_ALLOWED)),
 }
 
+# The names allauth links to, for pages that have another name above: the
+# same addresses, checked under both names here, looked at once elsewhere.
+ALIASES = {
+    "account_login",
+    "account_logout",
+    "account_reset_password",
+    "account_change_password",
+}
+
 # Someone who runs exactly one program goes straight to its dashboard, from
 # the list of programs and, having no agreement of their own, from home.
 USER_OVERRIDES = {

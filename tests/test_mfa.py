@@ -24,9 +24,7 @@ def log_in(client, email, password=PASSWORD):
 
 @pytest.fixture
 def with_app(mentor):
-    Authenticator.objects.create(
-        user=mentor, type=Authenticator.Type.TOTP, data={"secret": SECRET}
-    )
+    Authenticator.objects.create(user=mentor, type=Authenticator.Type.TOTP, data={"secret": SECRET})
     return mentor
 
 
@@ -145,6 +143,20 @@ def test_the_admin_shows_who_has_a_factor_never_its_secret(admin_client, with_ap
     assert shown.status_code == 200
     assert SECRET not in listed.text + shown.text
     # A superuser can delete it for someone who lost it, never change it.
-    assert admin_client.post(reverse("admin:mfa_authenticator_change", args=[key.pk])).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:mfa_authenticator_change", args=[key.pk])).status_code
+        == 403
+    )
     admin_client.post(reverse("admin:mfa_authenticator_delete", args=[key.pk]), {"post": "yes"})
     assert not Authenticator.objects.filter(pk=key.pk).exists()
+
+
+def test_logging_in_adds_no_message_to_the_page_it_lands_on(client, mentor):
+    """The home page takes the focus to its start; a "signed in" message
+    would take it instead (static/js/app.js)."""
+    response = client.post(
+        reverse("login"), {"login": mentor.email, "password": PASSWORD}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("agreements:home")
+    assert list(response.context["messages"]) == []

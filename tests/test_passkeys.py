@@ -7,6 +7,7 @@ from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from agreements.models import Signature
 from tests.helpers import PASSWORD
 from tests.test_browser import Person
 
@@ -34,10 +35,10 @@ def virtual_authenticator(person):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_passkey_is_added_then_logs_in_without_a_password(
-    chromium, live_server, mentor, passkeys_on_localhost
+def test_a_passkey_is_added_logs_in_without_a_password_and_signs(
+    chromium, live_server, mentor, ready, passkeys_on_localhost
 ):
-    person = Person(chromium, live_server, mentor, party=None)
+    person = Person(chromium, live_server, mentor, party="Mentor")
     cdp, authenticator = virtual_authenticator(person)
     page = person.page
     person.log_in()
@@ -54,7 +55,8 @@ def test_a_passkey_is_added_then_logs_in_without_a_password(
     key = Authenticator.objects.get(user=mentor, type=Authenticator.Type.WEBAUTHN)
     assert key.wrap().name == "Laptop"
     assert key.wrap().is_passwordless
-    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]) == 1
+    stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+    assert len(stored["credentials"]) == 1
 
     page.get_by_role("button", name="Log out").click()
     page.goto(live_server.url + reverse("login"))
@@ -63,6 +65,20 @@ def test_a_passkey_is_added_then_logs_in_without_a_password(
     expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
     key.refresh_from_db()
     assert key.last_used_at is not None
+
+    # Signing: the passkey confirms it is them, instead of the password.
+    person.open_agreement(ready)
+    page.get_by_role("link", name="Sign the agreement").click()
+    page.get_by_role("link", name="Confirm with your passkey instead of your password").click()
+    page.get_by_role("button", name="Use a security key").click()
+    expect(page.get_by_text("You confirmed it is you with your passkey")).to_be_visible()
+    expect(page.get_by_label("Your password")).to_have_count(0)
+    page.get_by_label("Type your full name").fill(mentor.full_name)
+    page.get_by_label("I have read this mentoring agreement in full").check()
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("You signed the agreement.")
+    [signature] = Signature.objects.filter(agreement=ready)
+    assert signature.evidence_data["authenticated_by"] == "passkey"
     assert person.failures == []
 
 

@@ -112,6 +112,7 @@ def test_redis_url_shares_the_cache_between_machines(monkeypatch):
 
 def test_lockouts_and_sessions_are_kept_where_every_server_sees_them(monkeypatch):
     settings = settings_module(monkeypatch)
-    assert settings["AXES_HANDLER"] == "axes.handlers.database.AxesDatabaseHandler"
+    # django-axes' database handler, with a ceiling per account (agreements/lockouts.py).
+    assert settings["AXES_HANDLER"] == "agreements.lockouts.AccountCeilingHandler"
     assert settings["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
     assert settings["Q_CLUSTER"]["orm"] == "default"

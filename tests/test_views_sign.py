@@ -156,3 +156,82 @@ def test_client_address_trusts_only_the_configured_proxies(
     settings.TRUSTED_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=forwarded)
     assert Origin.of(request).ip == expected
+
+
+# Signing with a passkey ------------------------------------------------------
+
+
+def confirmed_with_passkey(client, user, *, seconds_ago=0, **record):
+    """The session as allauth leaves it after ``user`` confirmed access with
+    a security key (``mfa_reauthenticate_webauthn``) ``seconds_ago``."""
+    import time
+
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.mfa.models import Authenticator
+
+    key = Authenticator.objects.create(
+        user=user, type=Authenticator.Type.WEBAUTHN, data={"name": "Laptop", "credential": {}}
+    )
+    entry = {"method": "mfa", "type": "webauthn", "id": key.pk, "reauthenticated": True}
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {**entry, **record, "at": time.time() - seconds_ago}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+def test_a_passkey_just_used_stands_in_for_the_password(client, ready, mentor):
+    from agreements.models.signing import AUTHENTICATIONS, EVIDENCE_FORMAT
+
+    client_for(client, mentor)
+    confirmed_with_passkey(client, mentor, seconds_ago=60)
+    url = reverse("agreements:sign", args=[ready.uuid])
+
+    page = client.get(url)
+    assert 'name="password"' not in page.text
+    assert "You confirmed it is you with your passkey" in page.text
+
+    data = sign_data(ready, "Maria Mentor")
+    del data["password"]
+    assert client.post(url, data).status_code == 302
+    evidence = json.loads(Signature.objects.get().evidence)
+    assert evidence["authenticated_by"] == "passkey"
+    assert evidence["authentication"] == AUTHENTICATIONS["passkey"]
+    assert evidence["evidence_format"] == EVIDENCE_FORMAT == "mentorship-signature/2"
+
+
+def test_a_passkey_used_too_long_ago_does_not(client, ready, mentor):
+    client_for(client, mentor)
+    confirmed_with_passkey(client, mentor, seconds_ago=6 * 60)
+    url = reverse("agreements:sign", args=[ready.uuid])
+    data = sign_data(ready, "Maria Mentor")
+    del data["password"]
+
+    with assert_unchanged(ready):
+        response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert 'name="password"' in response.text
+    assert not Signature.objects.exists()
+    # The page offers to confirm again.
+    assert reverse("mfa_reauthenticate_webauthn") + f"?next={url}" in response.text
+
+
+def test_logging_in_with_a_passkey_is_not_confirming_a_signature(client, ready, mentor):
+    """Confirming is a step taken to sign; a passkey login minutes ago is not."""
+    client_for(client, mentor)
+    confirmed_with_passkey(client, mentor, reauthenticated=False, passwordless=True)
+
+    page = client.get(reverse("agreements:sign", args=[ready.uuid]))
+
+    assert 'name="password"' in page.text
+
+
+def test_a_password_signature_says_so(client, ready, mentor):
+    client_for(client, mentor)
+    client.post(reverse("agreements:sign", args=[ready.uuid]), sign_data(ready, "Maria Mentor"))
+
+    evidence = json.loads(Signature.objects.get().evidence)
+    assert evidence["authenticated_by"] == "password"
+    assert evidence["authentication"] == AUTHENTICATION

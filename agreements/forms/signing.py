@@ -1,5 +1,10 @@
 """Signing the agreement."""
 
+import datetime
+import time
+
+from allauth.account import app_settings as allauth_settings
+from allauth.account.authentication import get_authentication_records
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils import translation
@@ -9,6 +14,25 @@ from django.utils.translation import gettext_lazy
 
 from agreements.models import CONSENT_STATEMENT
 from agreements.models.clauses import language_dir
+
+
+def passkey_confirmed_at(request):
+    """When the signed-in person last confirmed it was them with a passkey
+    (allauth's "confirm access" with a security key), if that was within
+    allauth's window for a fresh confirmation (5 minutes); else None.
+
+    A passkey login does not count: confirming is a step taken to sign.
+    """
+    since = time.time() - allauth_settings.REAUTHENTICATION_TIMEOUT
+    times = [
+        record["at"]
+        for record in get_authentication_records(request, request.user)
+        if record.get("method") == "mfa"
+        and record.get("type") == "webauthn"
+        and record.get("reauthenticated")
+        and record.get("at", 0) >= since
+    ]
+    return datetime.datetime.fromtimestamp(max(times), datetime.UTC) if times else None
 
 
 class SignForm(forms.Form):
@@ -41,6 +65,10 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = request.user
+        # A passkey just used to confirm it is them stands in for the password.
+        self.passkey_at = passkey_confirmed_at(request)
+        if self.passkey_at:
+            del self.fields["password"]
         if not appendix_possible:
             # The other party signed without it: the box could change nothing.
             del self.fields["with_negotiation"]
@@ -60,6 +88,11 @@ class SignForm(forms.Form):
         self.fields["consent"].error_messages["required"] = _(
             "Tick the box to confirm the statement."
         )
+
+    @property
+    def authenticated_by(self):
+        """How the signer confirmed it was them (``AUTHENTICATIONS``)."""
+        return "passkey" if self.passkey_at else "password"
 
     def clean_password(self):
         # Through authenticate(), so django-axes counts wrong passwords here too.

@@ -35,7 +35,16 @@ from .versions import AgreementVersion
 
 # How a signer proves who they are, recorded in each signature's evidence (in
 # its source words: the app's own record, not the pair's text).
+# How the signer showed it was them, as the evidence records it (in the
+# source words; the certificate translates them). Evidence before passkeys
+# has no ``authenticated_by``: the password, typed again.
 AUTHENTICATION = gettext_noop("Signed in with email and password; password entered again to sign.")
+AUTHENTICATIONS = {
+    "password": AUTHENTICATION,
+    "passkey": gettext_noop("Signed in; confirmed with a passkey to sign."),
+}
+# The evidence's own format: 2 adds ``authenticated_by`` (docs/signed-pdf.md).
+EVIDENCE_FORMAT = "mentorship-signature/2"
 
 # Why a signature no longer matches content no section change touched.
 STALE_REASONS = {
@@ -156,6 +165,7 @@ class SigningMixin(models.Model):
         typed_name: str,
         seen_hash: str,
         with_negotiation: bool = False,
+        authenticated_by: str = "password",
         origin: Origin | None = None,
     ) -> Signature:
         """Sign the content whose hash the signer was shown.
@@ -164,6 +174,8 @@ class SigningMixin(models.Model):
         signs that same version and puts it in force. ``with_negotiation``:
         the signer asks for the pair's discussions and proposals to be
         appended to the signed PDF (they are, if both ask).
+        ``authenticated_by``: how the signer confirmed it was them, a key of
+        ``AUTHENTICATIONS``.
         """
         with transaction.atomic():
             agreement = self._lock()
@@ -213,6 +225,7 @@ class SigningMixin(models.Model):
                 typed_name=typed_name,
                 signed_at=now,
                 with_negotiation=with_negotiation,
+                authenticated_by=authenticated_by,
                 origin=origin,
             )
             agreement._finish(
@@ -391,6 +404,7 @@ class Signature(models.Model):
         signed_at,
         origin,
         with_negotiation=False,
+        authenticated_by="password",
     ):
         ip, user_agent = (origin.ip, origin.user_agent) if origin else (None, "")
         # The statement the signer confirmed, as the version records it in the
@@ -421,7 +435,9 @@ class Signature(models.Model):
             "signed_at": signed_at.astimezone(datetime.UTC).isoformat(),
             "ip": ip,
             "user_agent": user_agent,
-            "authentication": AUTHENTICATION,
+            "authentication": AUTHENTICATIONS[authenticated_by],
+            "authenticated_by": authenticated_by,
+            "evidence_format": EVIDENCE_FORMAT,
             # Whether the signer asked for the negotiation appendix: a choice
             # made in signing, so the sealed PDF can show both made it. The
             # appendix itself is not signed content (docs/signed-pdf.md).

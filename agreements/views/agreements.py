@@ -3,6 +3,8 @@
 import logging
 from functools import partial
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db.models import Count, Prefetch, prefetch_related_objects
@@ -181,6 +183,7 @@ def sign(request, agreement_id):
                 typed_name=form.cleaned_data["full_name"],
                 seen_hash=form.cleaned_data["content_hash"],
                 with_negotiation=form.cleaned_data.get("with_negotiation", False),
+                authenticated_by=form.authenticated_by,
                 origin=Origin.of(request),
             ),
             done=(
@@ -200,6 +203,9 @@ def sign(request, agreement_id):
             "party": party,
             "other": agreement.other_person(request.user),
             "other_signature": other_signature,
+            # Someone with a passkey may confirm with it instead of the password.
+            "has_passkey": not form.passkey_at
+            and is_mfa_enabled(request.user, [Authenticator.Type.WEBAUTHN]),
         },
     )
 
