@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_noop
 
 from agreements import digests
 from agreements.invitations import invitation_path
@@ -333,6 +334,25 @@ def password_reset(to):
     _send("password_reset", to, {"url": url})
 
 
+# What changed in how someone logs in, by allauth's name for the notice.
+SECURITY_CHANGES = {
+    "totp_activated": gettext_noop("An authenticator app was added to your account."),
+    "totp_deactivated": gettext_noop("The authenticator app was removed from your account."),
+    "recovery_codes_generated": gettext_noop(
+        "New recovery codes were made for your account: the earlier ones no longer work."
+    ),
+    "webauthn_added": gettext_noop("A passkey was added to your account."),
+    "webauthn_removed": gettext_noop("A passkey was removed from your account."),
+}
+
+
+def security_notice(to, *, change):
+    """A change to how ``to`` logs in, so that someone who did not make it
+    knows at once (``AccountAdapter.send_notification_mail``)."""
+    url = settings.SITE_URL + reverse("password_reset")
+    _send("security_notice", to, {"change": SECURITY_CHANGES[change], "reset_url": url})
+
+
 def _in_their_language(send):
     # The worker has no request to take a language from: the recipient's own
     # (User.own_language), for the subject, the body and the words in them.
@@ -364,5 +384,6 @@ EMAILS = {
         discussion_digest,
         reminder,
         password_reset,
+        security_notice,
     ]
 }

@@ -176,12 +176,15 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 # A session's life is the app's (SESSION_COOKIE_AGE, SessionLifetimeMiddleware).
 ACCOUNT_SESSION_REMEMBER = True
-# django-axes counts wrong passwords (below); allauth's own count would lock
-# an account out from every address after five.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# A factor added or removed, or new recovery codes: the person is told by
+# email (the app's own, sent by the worker: AccountAdapter).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 MFA_ADAPTER = "agreements.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
+# A passkey always asks for its device's PIN, fingerprint or face, never a
+# mere touch: it stands in for the password at login and when signing.
+MFA_WEBAUTHN_USER_VERIFICATION = "required"
 # Browsers allow passkeys on plain http only for localhost (development).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 LOGIN_URL = "login"

@@ -1,18 +1,15 @@
 from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth.views import (
-    LogoutView,
-    PasswordChangeView,
-    PasswordResetConfirmView,
-    PasswordResetView,
-)
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from agreements.forms.accounts import NewPasswordForm, PasswordResetForm
+from agreements.forms.accounts import PasswordResetForm
 from agreements.views import accounts, invitations, pages, verify
 
-password_reset = PasswordResetView.as_view(form_class=PasswordResetForm)
+logout = auth_views.LogoutView.as_view()
+password_change = auth_views.PasswordChangeView.as_view()
+password_reset = auth_views.PasswordResetView.as_view(form_class=PasswordResetForm)
 
 admin.site.site_header = "Mentorship administration"
 # Staff sign in where everyone does, second factor included.
@@ -27,23 +24,41 @@ urlpatterns = [
     # Signing in is django-allauth's flow (settings: ACCOUNT_*, MFA_*): the
     # login page, its second step, passkeys, and the two-factor settings.
     # Only these of its views: accounts come from invitations, and resetting
-    # or changing a password stays the app's (below, and Django's).
+    # or changing a password stays the app's. Django's auth views are listed
+    # one by one, never its whole urls module: its own login view would let
+    # a password in without the second factor.
     path("accounts/login/", allauth_views.login, name="login"),
     path("accounts/reauthenticate/", allauth_views.reauthenticate, name="account_reauthenticate"),
     path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("accounts/logout/", logout, name="logout"),
+    path("accounts/password_change/", password_change, name="password_change"),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("accounts/password_reset/", password_reset, name="password_reset"),
     path(
+        "accounts/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
         "accounts/reset/<uidb64>/<token>/",
-        PasswordResetConfirmView.as_view(form_class=NewPasswordForm),
+        accounts.password_reset_confirm,
         name="password_reset_confirm",
     ),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     # The names allauth's views and templates link to, on the app's pages
     # (reversed only: the same addresses are served above).
     path("accounts/login/", allauth_views.login, name="account_login"),
-    path("accounts/logout/", LogoutView.as_view(), name="account_logout"),
+    path("accounts/logout/", logout, name="account_logout"),
     path("accounts/password_reset/", password_reset, name="account_reset_password"),
-    path("accounts/password_change/", PasswordChangeView.as_view(), name="account_change_password"),
+    path("accounts/password_change/", password_change, name="account_change_password"),
     path("admin/", admin.site.urls),
     # Public: anyone holding a signed PDF may check it, without an account.
     path("verify/", verify.verify, name="verify"),

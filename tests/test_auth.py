@@ -330,6 +330,65 @@ def test_a_new_password_through_the_emailed_link_lifts_the_ceiling(client, ines)
     assert log_in(client, "ines@example.com", new).status_code == 302
 
 
+def test_an_attacker_holding_the_account_at_its_ceiling_never_shuts_its_owner_out(client, ines):
+    """The browser the owner logged in with, or followed the emailed link
+    in, is not held by the ceiling (a signed cookie): only by the limit at
+    its own address, which the attacker's failures elsewhere do not touch."""
+    from django.test import Client
+
+    assert log_in(client, "ines@example.com").status_code == 302
+    client.post(reverse("logout"))  # as a browser does: its other cookies stay
+    attacker = Client()
+    for n in range(1, 31):
+        fail_from(attacker, f"198.51.100.{n}")
+    assert log_in(attacker, "ines@example.com").status_code == 429
+
+    assert log_in(client, "ines@example.com").status_code == 302
+    assert client.session["_auth_user_id"] == str(ines.pk)
+
+
+@pytest.mark.parametrize("cookie", ["another account's", "forged"])
+def test_only_the_accounts_own_signed_cookie_passes_the_ceiling(client, ines, cookie):
+    from django.core import signing
+    from django.test import Client
+
+    from agreements.lockouts import KNOWN_DEVICE_COOKIE
+
+    other = User.objects.create_user("ana@example.com", PASSWORD, full_name="Ana")
+    log_in(client, other.email)
+    client.post(reverse("logout"))  # as a browser does: its other cookies stay
+    if cookie == "forged":
+        client.cookies[KNOWN_DEVICE_COOKIE] = signing.get_cookie_signer(salt="other").sign(
+            client.cookies[KNOWN_DEVICE_COOKIE].value.split(":")[0]
+        )
+    attacker = Client()
+    for n in range(1, 21):
+        fail_from(attacker, f"198.51.100.{n}")
+
+    assert log_in(client, "ines@example.com").status_code == 429
+
+
+def test_the_emailed_link_makes_the_browser_one_the_ceiling_lets_in(client, ines):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.test import Client
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    attacker = Client()
+    for n in range(1, 21):
+        fail_from(attacker, f"198.51.100.{n}")
+    uid = urlsafe_base64_encode(force_bytes(ines.pk))
+    url = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(ines)])
+    form = client.get(url, follow=True)
+    new = "a brand new passphrase 7"
+    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    # The attacker puts the account back at its ceiling at once.
+    for n in range(21, 41):
+        fail_from(attacker, f"198.51.100.{n}")
+
+    assert log_in(client, "ines@example.com", new).status_code == 302
+
+
 @pytest.mark.parametrize("name", ["Eve \u202eyrallih\u202c", "Eve\u200bAdams", "Eve\nBcc: x"])
 def test_the_admin_refuses_a_name_that_reads_as_another(admin_client, name):
     response = admin_client.post(

@@ -160,3 +160,80 @@ def test_logging_in_adds_no_message_to_the_page_it_lands_on(client, mentor):
 
     assert response.redirect_chain[-1][0] == reverse("agreements:home")
     assert list(response.context["messages"]) == []
+
+
+def test_guessing_the_code_stops_after_five_wrong_ones(client, with_app):
+    """Someone who knows the password cannot try codes without end: after
+    five wrong ones in five minutes, even the right code is refused."""
+    log_in(client, with_app.email)
+    for guess in ["111111", "222222", "333333", "444444", "555555"]:
+        assert "Incorrect code." in client.post(reverse("mfa_authenticate"), {"code": guess}).text
+
+    refused = client.post(reverse("mfa_authenticate"), {"code": code_for(SECRET)})
+
+    assert refused.status_code == 200
+    assert "Too many failed login attempts. Try again later." in refused.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_passwords_are_counted_by_the_lockout_alone(client, with_app):
+    """allauth's own count of failed logins would lock the account out from
+    every address after five; the lockout counts per address instead."""
+    for n in range(1, 8):
+        response = client.post(
+            reverse("login"),
+            {"login": with_app.email, "password": "wrong"},
+            REMOTE_ADDR=f"198.51.100.{n}",
+        )
+        assert "The email address and/or password you specified are not correct." in response.text
+    response = client.post(
+        reverse("login"), {"login": with_app.email, "password": PASSWORD}, REMOTE_ADDR="192.0.2.1"
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_authenticate")
+
+
+def test_an_invitation_link_never_stands_in_for_the_second_factor(client, with_app):
+    """Invitations go to accounts without a password; should one with a
+    second factor get one, choosing the password does not log in."""
+    from agreements.invitations import invitation_path
+    from agreements.models import User
+
+    User.objects.filter(pk=with_app.pk).update(password="!")
+    with_app.refresh_from_db()
+    form = client.get(invitation_path(with_app), follow=True)
+    new = "a brand new passphrase 7"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+
+    assert done.status_code == 302
+    assert done.url == reverse("login")
+    assert "_auth_user_id" not in client.session
+    response = client.post(reverse("login"), {"login": with_app.email, "password": new})
+    assert response.url == reverse("mfa_authenticate")
+
+
+def test_adding_and_removing_a_factor_is_told_by_email(
+    client, mentor, django_capture_on_commit_callbacks
+):
+    """Someone who did not make the change learns of it at once; the email
+    carries no secret."""
+    from django.core import mail
+
+    client.force_login(mentor)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    client.get(reverse("mfa_activate_totp"))
+    secret = client.session["mfa.totp.secret"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_activate_totp"), {"code": code_for(secret)})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_deactivate_totp"))
+
+    assert [message.subject for message in mail.outbox] == [
+        "A change to how you log in to Mentorship"
+    ] * 2
+    added, removed = (message.body for message in mail.outbox)
+    assert "An authenticator app was added to your account." in added
+    assert "The authenticator app was removed from your account." in removed
+    assert reverse("password_reset") in added
+    assert secret not in added + removed
+    assert mail.outbox[0].to == [mentor.email]

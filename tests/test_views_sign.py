@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from agreements import demo
-from agreements.models import AUTHENTICATION, CONSENT_STATEMENT, Agreement, Origin, Signature
+from agreements.models import AUTHENTICATIONS, CONSENT_STATEMENT, Agreement, Origin, Signature
 from tests.helpers import PASSWORD, START, assert_unchanged, client_for, fresh
 
 
@@ -133,7 +133,7 @@ def test_signature_evidence_records_how_it_was_made(client, ready, mentor):
     assert evidence["content_hash"] == ready.content_hash == signature.version.content_hash
     assert evidence["consent_statement"] == CONSENT_STATEMENT
     assert evidence["consent_hash"] == hashlib.sha256(CONSENT_STATEMENT.encode()).hexdigest()
-    assert evidence["authentication"] == AUTHENTICATION
+    assert evidence["authentication"] == AUTHENTICATIONS["password"]
     assert evidence["signed_at"] == signature.signed_at.astimezone(datetime.UTC).isoformat()
     assert signature.evidence_hash == hashlib.sha256(signature.evidence.encode()).hexdigest()
 
@@ -182,7 +182,7 @@ def confirmed_with_passkey(client, user, *, seconds_ago=0, **record):
 
 
 def test_a_passkey_just_used_stands_in_for_the_password(client, ready, mentor):
-    from agreements.models.signing import AUTHENTICATIONS, EVIDENCE_FORMAT
+    from agreements.models.signing import EVIDENCE_FORMAT
 
     client_for(client, mentor)
     confirmed_with_passkey(client, mentor, seconds_ago=60)
@@ -234,4 +234,4 @@ def test_a_password_signature_says_so(client, ready, mentor):
 
     evidence = json.loads(Signature.objects.get().evidence)
     assert evidence["authenticated_by"] == "password"
-    assert evidence["authentication"] == AUTHENTICATION
+    assert evidence["authentication"] == AUTHENTICATIONS["password"]

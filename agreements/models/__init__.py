@@ -17,14 +17,14 @@ from .proposals import Proposal
 from .reminders import Reminder
 from .sections import Arranger, CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 from .sharing import SharingConsent
-from .signing import AUTHENTICATION, Signature
+from .signing import AUTHENTICATIONS, Signature
 from .snapshot import AgreementContent, Languages
 from .surveys import SurveyResponse
 from .users import User
 from .versions import AgreementVersion
 
 __all__ = [
-    "AUTHENTICATION",
+    "AUTHENTICATIONS",
     "CONSENT_STATEMENT",
     "STATEMENTS",
     "Agreement",

@@ -33,16 +33,16 @@ from .effects import Effect
 from .parties import Party
 from .versions import AgreementVersion
 
-# How a signer proves who they are, recorded in each signature's evidence (in
-# its source words: the app's own record, not the pair's text).
-# How the signer showed it was them, as the evidence records it (in the
-# source words; the certificate translates them). Evidence before passkeys
-# has no ``authenticated_by``: the password, typed again.
-AUTHENTICATION = gettext_noop("Signed in with email and password; password entered again to sign.")
+# How the signer showed it was them when signing, recorded in the evidence in
+# the source words (the app's own record, not the pair's text; the completion
+# certificate translates them), with ``authenticated_by`` naming the way.
 AUTHENTICATIONS = {
-    "password": AUTHENTICATION,
-    "passkey": gettext_noop("Signed in; confirmed with a passkey to sign."),
+    "password": gettext_noop("Password entered again to sign."),
+    "passkey": gettext_noop("Confirmed with a passkey to sign."),
 }
+# The words of evidence made before passkeys (format 1), which certificates
+# of those signatures still translate.
+gettext_noop("Signed in with email and password; password entered again to sign.")
 # The evidence's own format: 2 adds ``authenticated_by`` (docs/signed-pdf.md).
 EVIDENCE_FORMAT = "mentorship-signature/2"
 

@@ -256,7 +256,7 @@ def login_username(request, credentials):
     django-axes counts failed attempts by is the one the account is found by,
     so no variant of the address starts a count of its own and logs in."""
     source = credentials if credentials is not None else request.POST
-    # allauth authenticates with "email" (its form posts "login"); the admin's
-    # login form, Django's, with "username".
+    # allauth authenticates with "email" (its form posts "login"); the sign
+    # form (forms/signing.py) with "username", as Django's authenticate() does.
     typed = next((source[key] for key in ("email", "login", "username") if key in source), "")
     return email_key(typed)

@@ -5,6 +5,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from agreements.forms import AccountForm
+from agreements.forms.accounts import NewPasswordForm
+from agreements.lockouts import mark_known_device
 
 
 def account(request):
@@ -55,3 +58,18 @@ def language(request):
         user.language = chosen
         user.save(update_fields=["language"])
     return response
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    """Django's view, with the form that lifts the account's lockouts; and
+    the browser that followed the emailed link becomes one the account knows
+    (``lockouts.mark_known_device``), so the ceiling of wrong passwords
+    someone else keeps it at never holds its owner here."""
+
+    form_class = NewPasswordForm
+
+    def form_valid(self, form):
+        return mark_known_device(super().form_valid(form), form.user)
+
+
+password_reset_confirm = PasswordResetConfirm.as_view()
