@@ -146,6 +146,25 @@ def lock_out(client, username):
         log_in(client, username, "wrong")
 
 
+NEW_PASSWORD = "a brand new passphrase 7"
+
+
+def choose_password_by_link(client, user, link="password_reset_confirm"):
+    """Follows the emailed link (a reset, or an invitation) and chooses
+    NEW_PASSWORD there."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from agreements.invitations import invitation_tokens
+
+    tokens = default_token_generator if link == "password_reset_confirm" else invitation_tokens
+    url = reverse(link, args=[urlsafe_base64_encode(force_bytes(user.pk)), tokens.make_token(user)])
+    form = client.get(url, follow=True)
+    data = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    return client.post(form.redirect_chain[-1][0], data)
+
+
 def test_a_lookalike_address_neither_logs_in_nor_escapes_the_lockout(client, ines):
     """The dotless ı: PostgreSQL's case-insensitive match made ``ınes@`` find
     ``ines@``, while the lockout counted it apart, so it logged in past the
@@ -236,26 +255,15 @@ def test_wrong_passwords_during_a_lockout_do_not_make_it_longer(client, ines):
 
 @pytest.mark.parametrize("link", ["password_reset_confirm", "invitation_accept"])
 def test_a_password_chosen_through_an_emailed_link_lifts_the_lockout(client, ines, link):
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    from agreements.invitations import invitation_tokens
-
     lock_out(client, "ines@example.com")
     assert log_in(client, "ines@example.com").status_code == 429
-    tokens = default_token_generator if link == "password_reset_confirm" else invitation_tokens
     if link == "invitation_accept":
         User.objects.filter(pk=ines.pk).update(password="!")  # invited, no password yet
         ines.refresh_from_db()
-    url = reverse(link, args=[urlsafe_base64_encode(force_bytes(ines.pk)), tokens.make_token(ines)])
-    form = client.get(url, follow=True)
-    new = "a brand new passphrase 7"
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
-    assert done.status_code == 302
+    assert choose_password_by_link(client, ines, link).status_code == 302
     client.logout()
 
-    assert log_in(client, "ines@example.com", new).status_code == 302
+    assert log_in(client, "ines@example.com", NEW_PASSWORD).status_code == 302
 
 
 def fail_from(client, address, username="ines@example.com"):
@@ -312,22 +320,13 @@ def test_the_ceiling_lifts_an_hour_after_the_last_counted_failure(client, ines):
 
 
 def test_a_new_password_through_the_emailed_link_lifts_the_ceiling(client, ines):
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     for n in range(1, 21):
         fail_from(client, f"198.51.100.{n}")
     assert log_in(client, "ines@example.com").status_code == 429
-    uid = urlsafe_base64_encode(force_bytes(ines.pk))
-    url = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(ines)])
-    form = client.get(url, follow=True)
-    new = "a brand new passphrase 7"
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
-    assert done.status_code == 302
-    client.logout()
+    assert choose_password_by_link(client, ines).status_code == 302
+    client.logout()  # its cookies too: the lock itself is lifted
 
-    assert log_in(client, "ines@example.com", new).status_code == 302
+    assert log_in(client, "ines@example.com", NEW_PASSWORD).status_code == 302
 
 
 def test_an_attacker_holding_the_account_at_its_ceiling_never_shuts_its_owner_out(client, ines):
@@ -369,24 +368,17 @@ def test_only_the_accounts_own_signed_cookie_passes_the_ceiling(client, ines, co
 
 
 def test_the_emailed_link_makes_the_browser_one_the_ceiling_lets_in(client, ines):
-    from django.contrib.auth.tokens import default_token_generator
     from django.test import Client
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
 
     attacker = Client()
     for n in range(1, 21):
         fail_from(attacker, f"198.51.100.{n}")
-    uid = urlsafe_base64_encode(force_bytes(ines.pk))
-    url = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(ines)])
-    form = client.get(url, follow=True)
-    new = "a brand new passphrase 7"
-    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    choose_password_by_link(client, ines)
     # The attacker puts the account back at its ceiling at once.
     for n in range(21, 41):
         fail_from(attacker, f"198.51.100.{n}")
 
-    assert log_in(client, "ines@example.com", new).status_code == 302
+    assert log_in(client, "ines@example.com", NEW_PASSWORD).status_code == 302
 
 
 @pytest.mark.parametrize("name", ["Eve \u202eyrallih\u202c", "Eve\u200bAdams", "Eve\nBcc: x"])
