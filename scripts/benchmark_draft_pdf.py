@@ -399,7 +399,7 @@ def log_in(port, login_path, email, deadline):
         timeout=deadline - time.time(),
         form={
             "csrfmiddlewaretoken": token.group(1).decode(),
-            "username": email,
+            "login": email,
             "password": PASSWORD,
         },
     )

@@ -432,7 +432,7 @@ def test_a_french_mentor_and_a_german_mentee_write_one_agreement_each_in_their_l
         expect(page.locator("html")).to_have_attribute("lang", language)
         page.locator("input[name=login]").fill(person.user.email)
         page.locator("input[name=password]").fill(PASSWORD)
-        page.get_by_role("button", name=say(language, "Log in")).click()
+        page.get_by_role("button", name=say(language, "Log in"), exact=True).click()
         page.get_by_role("link", name=say(language, "Open the agreement")).click()
         expect(
             page.get_by_role("heading", name=say(language, "Mentoring agreement"))
@@ -496,7 +496,7 @@ def log_in_in_own_language(person, language):
     page.goto(person.base + reverse("login"))
     page.locator("input[name=login]").fill(person.user.email)
     page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name=say(language, "Log in")).click()
+    page.get_by_role("button", name=say(language, "Log in"), exact=True).click()
     page.get_by_role("link", name=say(language, "Open the agreement")).click()
     expect(page.get_by_role("heading", name=say(language, "Mentoring agreement"))).to_be_visible()
 
