@@ -95,7 +95,7 @@ def negotiated(ready, mentor, mentee):
 
 def test_the_box_is_unticked_until_ticked_and_says_who_sees_it(client, ready, mentor, rf):
     request = rf.get("/")
-    request.user = mentor
+    request.user, request.session = mentor, {}
     form = SignForm(request=request, content=ready.working_copy())
     assert form["with_negotiation"].initial is False
     page = client_for(client, mentor).get(sign_url(ready)).text
