@@ -65,9 +65,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
-    def get_totp_issuer(self):
-        """The name an authenticator app shows next to the code."""
-        return gettext("Mentorship")
-
     def _get_site_name(self):
+        """The app's name, not the host's: what an authenticator app shows
+        next to the code, and a passkey's site name."""
         return gettext("Mentorship")

@@ -182,7 +182,7 @@ def confirmed_with_passkey(client, user, *, seconds_ago=0, **record):
 
 
 def test_a_passkey_just_used_stands_in_for_the_password(client, ready, mentor):
-    from agreements.models.signing import EVIDENCE_FORMAT
+    from agreements.models.signatures import EVIDENCE_FORMAT
 
     client_for(client, mentor)
     confirmed_with_passkey(client, mentor, seconds_ago=60)

@@ -17,7 +17,7 @@ from .proposals import Proposal
 from .reminders import Reminder
 from .sections import Arranger, CheckIn, ContactPreference, Goal, MeetingSchedule, Term
 from .sharing import SharingConsent
-from .signing import AUTHENTICATIONS, Signature
+from .signatures import AUTHENTICATIONS, Signature
 from .snapshot import AgreementContent, Languages
 from .surveys import SurveyResponse
 from .users import User

@@ -45,7 +45,8 @@ from .pauses import Pause, PausesMixin
 from .proposals import ProposalsMixin
 from .reminders import RemindersMixin
 from .sharing import SharingMixin
-from .signing import Signature, SigningMixin
+from .signatures import Signature
+from .signing import SigningMixin
 from .snapshot import AgreementContent
 from .surveys import SurveyResponse, SurveysMixin
 from .versions import AgreementVersion

@@ -45,7 +45,7 @@ from django.utils import timezone
 from .checkins import CheckInRecord, PlannedCheckIn
 from .pauses import Pause
 from .sections import CheckIn, Term
-from .signing import Signature
+from .signatures import Signature
 from .versions import AgreementVersion
 
 # Refreshing a whole program updates this many rows per statement, so a row
