@@ -1,17 +1,26 @@
 """How django-allauth's sign-in flow fits the app (ACCOUNT_ADAPTER,
-MFA_ADAPTER): invitation only, the app's one client-address rule, its
-name in authenticator apps."""
+MFA_ADAPTER, SOCIALACCOUNT_ADAPTER): invitation only, the app's one
+client-address rule, its name in authenticator apps, single sign-on matched
+to accounts by the one form of an address."""
 
+import unicodedata
 import uuid
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.manage_email import assess_unique_email
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.shortcuts import render
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
+from agreements import sign_on
 from agreements.emails import SECURITY_CHANGES
 from agreements.lockouts import mark_known_device
-from agreements.models import Effect
+from agreements.models import Effect, Program, User
 from agreements.models.audit import client_ip
+from agreements.models.users import email_key, name_fault
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -42,14 +51,19 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def post_login(self, request, user, **kwargs):
         """Logged in, second factor included: this browser is one the
-        account knows, which the lockouts' ceiling does not hold."""
+        account knows, which the lockouts' ceiling does not hold. A login
+        through single sign-on is remembered for the session: which provider,
+        and when the person last authenticated there (``sign_on``)."""
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            sign_on.remember(request, sociallogin)
         return mark_known_device(super().post_login(request, user, **kwargs), user)
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None):
         """allauth's notices of a change to how someone logs in (a factor
         added or removed, new recovery codes), as the app's own email
         (``emails.security_notice``), sent by the worker."""
-        change = template_prefix.removeprefix("mfa/email/")
+        change = template_prefix.removeprefix("mfa/email/").removeprefix("socialaccount/email/")
         if change in SECURITY_CHANGES:
             Effect.objects.promise_email(
                 "security_notice", to=user, about=f"{change}:{uuid.uuid4().hex}", change=change
@@ -69,3 +83,106 @@ class MFAAdapter(DefaultMFAAdapter):
         """The app's name, not the host's: what an authenticator app shows
         next to the code, and a passkey's site name."""
         return gettext("Mentorship")
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Single sign-on: who a provider's person is here.
+
+    A person the provider vouches for is matched to the account whose address
+    is the one the provider verified, in its one form (``email_key``), never
+    by allauth's case-insensitive lookup (the lookalike addresses that
+    ``email_key`` keeps apart). Without an account they get one only if a
+    program connected to the provider allows it, and only with a verified
+    address and a name fit to be shown.
+    """
+
+    def pre_social_login(self, request, sociallogin):
+        if sociallogin.is_existing:
+            return
+        address = self._verified_address(sociallogin)
+        if address is None:
+            raise ImmediateHttpResponse(
+                _refused(
+                    request,
+                    _(
+                        "Your organisation did not send a confirmed email address that can be "
+                        "used here, so it could not be matched to an account. Log in with your "
+                        "password instead."
+                    ),
+                )
+            )
+        if unicodedata.normalize("NFKC", address) != address:
+            # email_key folds compatibility characters (the long s ſ, the
+            # Kelvin sign, fullwidth letters) into plain ones, so that a
+            # lookalike typed at the login finds its account: a password still
+            # has to match. Here nothing else does, so a mailbox that is only
+            # a lookalike of someone's address must not become theirs.
+            raise ImmediateHttpResponse(
+                _refused(
+                    request,
+                    _(
+                        "Your organisation sent an address with characters that look like "
+                        "others, so it could be mistaken for someone else's. Log in with your "
+                        "password instead."
+                    ),
+                )
+            )
+        user = User.objects.filter(email=email_key(address)).first()
+        if user is not None:
+            # Connected from now on (and its owner told by email): the next
+            # login finds it by the provider's own identifier.
+            sociallogin.connect(request, user)
+            return
+        if not self.is_open_for_signup(request, sociallogin):
+            return  # allauth shows account/signup_closed.html
+        name = " ".join(sociallogin.user.full_name.split())
+        if not name or name_fault(name) or len(name) > User._meta.get_field("full_name").max_length:
+            raise ImmediateHttpResponse(
+                _refused(
+                    request,
+                    _(
+                        "Your organisation sent a name that cannot be shown on an agreement "
+                        "(it is missing, too long or contains invisible characters). Ask your "
+                        "program's admin to invite you instead."
+                    ),
+                )
+            )
+        if assess_unique_email(sociallogin.user.email) is not True:
+            # Another account's address by the database's own case rules:
+            # no second account under a variant of it.
+            raise ImmediateHttpResponse(
+                _refused(request, _("An account already uses a form of this address."))
+            )
+        sociallogin.user.full_name = name
+
+    def _verified_address(self, sociallogin):
+        """The first address the provider verified (its claim, or the app's
+        ``verified_email`` setting), or None."""
+        for address in sociallogin.email_addresses:
+            if address.verified or self.is_email_verified(sociallogin.provider, address.email):
+                return address.email
+        return None
+
+    def is_open_for_signup(self, request, sociallogin):
+        """Only a program connected to this provider can let it create
+        accounts (``Program.sign_on_creates_accounts``)."""
+        app = sociallogin.provider.app
+        return bool(app and app.pk) and (
+            Program.objects.filter(sign_on_providers=app, sign_on_creates_accounts=True).exists()
+        )
+
+    def populate_user(self, request, sociallogin, data):
+        """A new account's address in its one form and its name as the
+        provider gives it (checked in ``pre_social_login``)."""
+        user = sociallogin.user
+        user.email = email_key(data.get("email") or "")
+        name = data.get("name") or " ".join(
+            part for part in (data.get("first_name"), data.get("last_name")) if part
+        )
+        user.full_name = name or ""
+        return user
+
+
+def _refused(request, reason):
+    """The page that says why a single sign-on did not log the person in."""
+    return render(request, "socialaccount/refused.html", {"reason": reason}, status=403)

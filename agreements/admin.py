@@ -1,7 +1,9 @@
 import allauth.account.admin  # noqa: F401 (registers its pages, replaced below)
 import allauth.mfa.admin  # noqa: F401
+import allauth.socialaccount.admin  # noqa: F401
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialToken
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
@@ -13,9 +15,13 @@ from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, Us
 
 # django-allauth's own admin pages, imported above so that they are registered
 # now, then replaced: the app keeps no allauth email addresses (the account's
-# email is User.email), and an authenticator's page must not show its secret.
+# email is User.email), an authenticator's page must not show its secret, and
+# no provider's tokens are kept (SOCIALACCOUNT_STORE_TOKENS). Identity
+# providers are allauth's "social applications"; the identities connected to
+# accounts, its "social accounts" (docs/operations.md).
 admin.site.unregister(EmailAddress)
 admin.site.unregister(Authenticator)
+admin.site.unregister(SocialToken)
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -75,7 +81,7 @@ class AuthenticatorAdmin(admin.ModelAdmin):
 class ProgramAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
-    filter_horizontal = ["admins"]
+    filter_horizontal = ["admins", "sign_on_providers"]
 
 
 @admin.register(Agreement)

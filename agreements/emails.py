@@ -343,6 +343,9 @@ SECURITY_CHANGES = {
     ),
     "webauthn_added": gettext_noop("A passkey was added to your account."),
     "webauthn_removed": gettext_noop("A passkey was removed from your account."),
+    "account_connected": gettext_noop(
+        "Your account can now be logged into with your organisation's single sign-on."
+    ),
 }
 
 

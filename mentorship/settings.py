@@ -74,6 +74,12 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on with an organisation's identity provider: any OpenID
+    # Connect provider (by its discovery URL) or SAML 2.0 one, each a SocialApp
+    # a superuser adds in the Django admin (docs/operations.md).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "django_q",
 ]
 
@@ -187,6 +193,16 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_USER_VERIFICATION = "required"
 # Browsers allow passkeys on plain http only for localhost (development).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Single sign-on (agreements/adapters.py SocialAccountAdapter): a person is
+# matched to their account by an address the provider says it verified, in
+# its one form (email_key), never by allauth's case-insensitive lookup; a
+# program may let its providers create accounts. Nothing is kept of the
+# provider's tokens. Every OpenID Connect login uses PKCE.
+SOCIALACCOUNT_ADAPTER = "agreements.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "agreements:home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,7 +1,9 @@
 from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
+from allauth.socialaccount import views as socialaccount_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from agreements.forms.accounts import PasswordResetForm
@@ -30,6 +32,25 @@ urlpatterns = [
     path("accounts/login/", allauth_views.login, name="login"),
     path("accounts/reauthenticate/", allauth_views.reauthenticate, name="account_reauthenticate"),
     path("accounts/2fa/", include("allauth.mfa.urls")),
+    # Single sign-on with the identity providers a superuser connected:
+    # OpenID Connect (accounts/oidc/<provider>/login/ and its callback) and
+    # SAML 2.0 (accounts/saml/<organisation>/: login, acs, sls, metadata).
+    # Not allauth's pages to connect or sign up: accounts are matched by
+    # their address, or made by a program's choice (SocialAccountAdapter).
+    path("accounts/", include("allauth.socialaccount.providers.openid_connect.urls")),
+    path("accounts/", include("allauth.socialaccount.providers.saml.urls")),
+    path(
+        "accounts/sign-on/cancelled/",
+        socialaccount_views.login_cancelled,
+        name="socialaccount_login_cancelled",
+    ),
+    path(
+        "accounts/sign-on/error/",
+        # Whoever's login failed is not logged in: no login asked first.
+        login_not_required(socialaccount_views.login_error),
+        name="socialaccount_login_error",
+    ),
+    path("accounts/inactive/", allauth_views.account_inactive, name="account_inactive"),
     path("accounts/logout/", logout, name="logout"),
     path("accounts/password_change/", password_change, name="password_change"),
     path(

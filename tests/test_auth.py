@@ -22,7 +22,7 @@ def test_wrong_password_is_refused(client, mentor):
     assert "The email address and/or password you specified are not correct." in response.text
 
 
-def test_auth_pages_use_the_app_layout(client):
+def test_auth_pages_use_the_app_layout(client, db):
     for name in ("login", "password_reset", "password_reset_done", "password_reset_complete"):
         response = client.get(reverse(name))
         assert response.status_code == 200, name
@@ -69,7 +69,7 @@ def test_production_hashes_passwords_with_argon2():
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
-def test_pages_forbid_third_party_content(client):
+def test_pages_forbid_third_party_content(client, db):
     policy = client.get(reverse("login"))["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy

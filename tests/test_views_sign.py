@@ -198,7 +198,8 @@ def test_a_passkey_just_used_stands_in_for_the_password(client, ready, mentor):
     evidence = json.loads(Signature.objects.get().evidence)
     assert evidence["authenticated_by"] == "passkey"
     assert evidence["authentication"] == AUTHENTICATIONS["passkey"]
-    assert evidence["evidence_format"] == EVIDENCE_FORMAT == "mentorship-signature/2"
+    assert evidence["evidence_format"] == EVIDENCE_FORMAT == "mentorship-signature/3"
+    assert evidence["identity_provider"] is None
 
 
 def test_a_passkey_used_too_long_ago_does_not(client, ready, mentor):

@@ -41,6 +41,7 @@ class ProgramTemplateForm(forms.ModelForm):
             "pause_max_days_locked",
             "unsigned_flag_days",
             "admins_need_second_factor",
+            "sign_on_required",
         ]
         widgets = {"exceptions_notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
@@ -54,8 +55,11 @@ class ProgramTemplateForm(forms.ModelForm):
             "unsigned_flag_days": gettext_lazy("On your dashboard only; the pair does not see it."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, signed_on=False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Whether the admin saving the form logged in with the program's
+        # single sign-on: only then may they ask it of everyone, themselves included.
+        self.signed_on = signed_on
         for clause in Program.TEMPLATE_CLAUSES:
             self.fields[f"{clause}_locked"].label = LOCK_LABEL
         for clause in LOCKED_NEEDS:
@@ -84,8 +88,21 @@ class ProgramTemplateForm(forms.ModelForm):
             Fieldset(_("Early exit"), "notice_days", "notice_days_locked"),
             Fieldset(_("Pausing the meetings"), "pause_max_days", "pause_max_days_locked"),
             Fieldset(_("Your dashboard"), "unsigned_flag_days"),
-            Fieldset(_("Signing in"), "admins_need_second_factor"),
+            Fieldset(_("Signing in"), "admins_need_second_factor", "sign_on_required"),
         )
+
+    def clean_sign_on_required(self):
+        required = self.cleaned_data["sign_on_required"]
+        if required and not self.instance.sign_on_required and not self.signed_on:
+            raise forms.ValidationError(
+                _(
+                    "Log in with the program's single sign-on first, so that you keep access to "
+                    "its pages. If none is offered on the login page, ask the installation's "
+                    "superuser to connect your organisation's provider."
+                ),
+                code="not_signed_on",
+            )
+        return required
 
     def clean(self):
         cleaned = super().clean()

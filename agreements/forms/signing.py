@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agreements import sign_on
 from agreements.models import CONSENT_STATEMENT
 from agreements.models.clauses import language_dir
 
@@ -65,9 +66,11 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = request.user
-        # A passkey just used to confirm it is them stands in for the password.
+        # A passkey just used to confirm it is them, or a fresh login at their
+        # organisation's single sign-on, stands in for the password.
         self.passkey_at = passkey_confirmed_at(request)
-        if self.passkey_at:
+        self.sign_on = None if self.passkey_at else sign_on.confirmed(request)
+        if self.passkey_at or self.sign_on:
             del self.fields["password"]
         if not appendix_possible:
             # The other party signed without it: the box could change nothing.
@@ -92,7 +95,18 @@ class SignForm(forms.Form):
     @property
     def authenticated_by(self):
         """How the signer confirmed it was them (``AUTHENTICATIONS``)."""
-        return "passkey" if self.passkey_at else "password"
+        if self.passkey_at:
+            return "passkey"
+        return "sign_on" if self.sign_on else "password"
+
+    @property
+    def identity_provider(self):
+        """For the evidence: the provider the signer logged in again with, and
+        when it says they authenticated there; None for another way."""
+        if not self.sign_on:
+            return None
+        name, auth_time = self.sign_on
+        return {"name": name, "auth_time": auth_time}
 
     def clean_password(self):
         # Through authenticate(), so django-axes counts wrong passwords here too.

@@ -1,5 +1,6 @@
 import uuid
 
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -85,6 +86,33 @@ class Program(models.Model):
         help_text=gettext_lazy(
             "An admin without an authenticator app or a passkey is asked to add one before "
             "opening this program's pages."
+        ),
+    )
+
+    # Single sign-on: the organisation's identity providers (allauth's
+    # SocialApp rows, OpenID Connect or SAML), connected by a superuser in the
+    # Django admin. A provider connected to no program serves the installation.
+    sign_on_providers: models.ManyToManyField = models.ManyToManyField(
+        SocialApp,
+        blank=True,
+        related_name="programs",
+        verbose_name=gettext_lazy("single sign-on providers"),
+    )
+    sign_on_required = models.BooleanField(
+        gettext_lazy("members log in with single sign-on"),
+        default=False,
+        help_text=gettext_lazy(
+            "The pair and the admins open this program's pages only after logging in with "
+            "the program's single sign-on, not with a password or an invitation link."
+        ),
+    )
+    sign_on_creates_accounts = models.BooleanField(
+        gettext_lazy("single sign-on creates accounts"),
+        default=False,
+        help_text=gettext_lazy(
+            "Someone without an account who logs in with one of this program's providers, "
+            "with an address the provider has verified, gets one. Otherwise only people "
+            "invited to a pairing can log in."
         ),
     )
 

@@ -28,12 +28,14 @@ from .versions import AgreementVersion
 AUTHENTICATIONS = {
     "password": gettext_noop("Password entered again to sign."),
     "passkey": gettext_noop("Confirmed with a passkey to sign."),
+    "sign_on": gettext_noop("Logged in again with the organisation's single sign-on to sign."),
 }
 # The words of evidence made before passkeys (format 1), which certificates
 # of those signatures still translate.
 gettext_noop("Signed in with email and password; password entered again to sign.")
-# The evidence's own format: 2 adds ``authenticated_by`` (docs/signed-pdf.md).
-EVIDENCE_FORMAT = "mentorship-signature/2"
+# The evidence's own format: 2 adds ``authenticated_by``; 3 adds
+# ``identity_provider`` (docs/signed-pdf.md).
+EVIDENCE_FORMAT = "mentorship-signature/3"
 
 
 class Signature(models.Model):
@@ -87,6 +89,7 @@ class Signature(models.Model):
         origin,
         with_negotiation=False,
         authenticated_by="password",
+        identity_provider=None,
     ):
         ip, user_agent = (origin.ip, origin.user_agent) if origin else (None, "")
         # The statement the signer confirmed, as the version records it in the
@@ -120,6 +123,13 @@ class Signature(models.Model):
             "authentication": AUTHENTICATIONS[authenticated_by],
             "authenticated_by": authenticated_by,
             "evidence_format": EVIDENCE_FORMAT,
+            # Single sign-on: the provider and when it says the signer
+            # authenticated there (its auth_time, UTC); else null.
+            "identity_provider": identity_provider
+            and {
+                "name": identity_provider["name"],
+                "auth_time": identity_provider["auth_time"].astimezone(datetime.UTC).isoformat(),
+            },
             # Whether the signer asked for the negotiation appendix: a choice
             # made in signing, so the sealed PDF can show both made it. The
             # appendix itself is not signed content (docs/signed-pdf.md).

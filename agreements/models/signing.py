@@ -149,6 +149,7 @@ class SigningMixin(models.Model):
         seen_hash: str,
         with_negotiation: bool = False,
         authenticated_by: str = "password",
+        identity_provider: dict | None = None,
         origin: Origin | None = None,
     ) -> Signature:
         """Sign the content whose hash the signer was shown.
@@ -158,7 +159,8 @@ class SigningMixin(models.Model):
         the signer asks for the pair's discussions and proposals to be
         appended to the signed PDF (they are, if both ask).
         ``authenticated_by``: how the signer confirmed it was them, a key of
-        ``AUTHENTICATIONS``.
+        ``AUTHENTICATIONS``; ``identity_provider``: for ``"sign_on"``, the
+        provider's name and the ``auth_time`` it gave.
         """
         with transaction.atomic():
             agreement = self._lock()
@@ -209,6 +211,7 @@ class SigningMixin(models.Model):
                 signed_at=now,
                 with_negotiation=with_negotiation,
                 authenticated_by=authenticated_by,
+                identity_provider=identity_provider,
                 origin=origin,
             )
             agreement._finish(

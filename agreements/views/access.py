@@ -2,7 +2,8 @@
 
 Every view gets its agreement or program here: scoped to the user, a 404 for
 anyone else (whether it exists is nobody else's business); an admin of a
-program that asks for a second factor is sent to add one first. A view that
+program that asks for a second factor is sent to add one first, and a member
+of a program that asks for single sign-on is asked to log in with it. A view that
 moves an agreement does it through ``attempt`` (or ``moved``): make the move,
 say what happened, go back.
 """
@@ -14,10 +15,11 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.db.models import OuterRef, Q, Subquery, prefetch_related_objects
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from agreements import sign_on
 from agreements.exceptions import AgreementError
 from agreements.models import Agreement, AgreementVersion, Program
 
@@ -30,12 +32,16 @@ def agreement_for(request, agreement_id, *, working_copy=True, records=False):
     ``working_copy=False`` (then only its parties, in the same query), and
     its check-ins and closing notes if ``records=True``.
     """
-    agreements = Agreement.objects.for_party(request.user).select_related("mentor", "mentee")
+    agreements = Agreement.objects.for_party(request.user).select_related(
+        "mentor", "mentee", "program"
+    )
     if working_copy or records:
         agreements = agreements.with_working_copy()
     if records:
         agreements = agreements.with_records()
-    return get_object_or_404(agreements, uuid=agreement_id)
+    agreement = get_object_or_404(agreements, uuid=agreement_id)
+    _require_sign_on(request, agreement.program)
+    return agreement
 
 
 def agreement_for_pdf(request, agreement_id):
@@ -48,10 +54,12 @@ def agreement_for_pdf(request, agreement_id):
     )
     agreements = (
         Agreement.objects.for_party(request.user)
-        .select_related("mentor", "mentee")
+        .select_related("mentor", "mentee", "program")
         .annotate(in_force_number=Subquery(in_force.order_by().values("number")))
     )
-    return get_object_or_404(agreements, uuid=agreement_id)
+    agreement = get_object_or_404(agreements, uuid=agreement_id)
+    _require_sign_on(request, agreement.program)
+    return agreement
 
 
 def version_to_download(request, agreement_id, number):
@@ -70,7 +78,7 @@ def version_to_download(request, agreement_id, number):
             number=number,
             status__in=AgreementVersion.SIGNED,
         )
-        .select_related("agreement__mentor", "agreement__mentee")
+        .select_related("agreement__mentor", "agreement__mentee", "agreement__program")
         .only(
             "number",
             "status",
@@ -82,9 +90,12 @@ def version_to_download(request, agreement_id, number):
             "agreement__audit_length",
             "agreement__mentor__full_name",
             "agreement__mentee__full_name",
+            "agreement__program__sign_on_required",
         )
     )
-    return get_object_or_404(versions)
+    version = get_object_or_404(versions)
+    _require_sign_on(request, version.agreement.program)
+    return version
 
 
 def sharing_agreement_for(request, agreement_id):
@@ -118,7 +129,26 @@ def program_for(request, program_id):
             ),
         )
         raise ImmediateHttpResponse(redirect("mfa_index"))
+    _require_sign_on(request, program)
     return program
+
+
+def _require_sign_on(request, program):
+    """After the 404: a member of a program that asks for single sign-on,
+    in a session that did not log in with it, is shown the program's
+    providers to log in with, then comes back here (``sign_on.allows``)."""
+    if sign_on.allows(request, program):
+        return
+    response = render(
+        request,
+        "socialaccount/sign_on_required.html",
+        {
+            "program": program,
+            "providers": [app.get_provider(request) for app in sign_on.providers_for(program)],
+        },
+        status=403,
+    )
+    raise ImmediateHttpResponse(response)
 
 
 def pairing_for(request, program_id, agreement_id):

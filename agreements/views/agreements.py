@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from agreements import drafts
+from agreements import drafts, sign_on
 from agreements.calendar import next_meeting
 from agreements.charts import promises_chart
 from agreements.forms import SignForm
@@ -184,6 +184,7 @@ def sign(request, agreement_id):
                 seen_hash=form.cleaned_data["content_hash"],
                 with_negotiation=form.cleaned_data.get("with_negotiation", False),
                 authenticated_by=form.authenticated_by,
+                identity_provider=form.identity_provider,
                 origin=Origin.of(request),
             ),
             done=(
@@ -203,9 +204,16 @@ def sign(request, agreement_id):
             "party": party,
             "other": agreement.other_person(request.user),
             "other_signature": other_signature,
-            # Someone with a passkey may confirm with it instead of the password.
+            # Someone with a passkey may confirm with it instead of the password,
+            # and someone who logs in with single sign-on by logging in again.
             "has_passkey": not form.passkey_at
             and is_mfa_enabled(request.user, [Authenticator.Type.WEBAUTHN]),
+            "sign_on_providers": (
+                []
+                if form.passkey_at or form.sign_on
+                else sign_on.reauthentication_providers(request)
+            ),
+            "reauthenticate": sign_on.REAUTHENTICATE,
         },
     )
 

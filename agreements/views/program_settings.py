@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from agreements import sign_on
 from agreements.forms.programs import ProgramTemplateForm
 
 from .access import program_for
@@ -12,7 +13,11 @@ from .access import program_for
 
 def edit(request, program_id):
     program = program_for(request, program_id)
-    form = ProgramTemplateForm(request.POST or None, instance=program)
+    form = ProgramTemplateForm(
+        request.POST or None,
+        instance=program,
+        signed_on=request.method == "POST" and sign_on.signed_on_with(request, program),
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(

@@ -1,0 +1,76 @@
+"""Single sign-on in a session: which of the organisation's identity providers
+the person logged in with, and when they last authenticated there.
+
+A program may ask its members to log in with its single sign-on
+(``Program.sign_on_required``): ``allows`` says whether this session did.
+Signing may be confirmed by logging in again at the provider: ``confirmed``
+gives the provider and the time it says the person authenticated (OpenID
+Connect's ``auth_time``), if that is fresh enough to stand in for the password.
+"""
+
+import datetime
+import time
+
+from allauth.account import app_settings as allauth_settings
+from allauth.socialaccount.models import SocialAccount, SocialApp
+
+SESSION_KEY = "sign_on"
+
+# What the sign page asks the provider for: a fresh login (``prompt=login``),
+# and the time of it in the ID token (``max_age=0`` makes ``auth_time`` a
+# required claim, OpenID Connect Core 3.1.2.1).
+REAUTHENTICATE = "prompt=login&max_age=0"
+
+
+def remember(request, sociallogin):
+    """Keep, for this session, the provider a person just logged in with and
+    when they authenticated there (``auth_time``, seconds since the epoch),
+    if the provider said."""
+    claims = sociallogin.account.extra_data.get("id_token") or {}
+    auth_time = claims.get("auth_time")
+    app = sociallogin.provider.app
+    request.session[SESSION_KEY] = {
+        "app": app.pk,
+        "provider": app.name,
+        "auth_time": auth_time if isinstance(auth_time, int) else None,
+    }
+
+
+def providers_for(program):
+    """The providers a program's members log in with: its own, or else the
+    installation's (those connected to no program)."""
+    own = list(program.sign_on_providers.all())
+    return own or list(SocialApp.objects.filter(programs=None))
+
+
+def allows(request, program):
+    """Whether this session may open the program's pages: yes unless the
+    program asks for single sign-on and the session did not log in with one
+    of its providers. (One query, only for such a program.)"""
+    return not program.sign_on_required or signed_on_with(request, program)
+
+
+def signed_on_with(request, program):
+    """Whether this session logged in with one of the program's providers."""
+    signed_on = request.session.get(SESSION_KEY)
+    return bool(signed_on) and signed_on["app"] in {app.pk for app in providers_for(program)}
+
+
+def confirmed(request):
+    """The provider and the time (aware, UTC) the person last authenticated
+    there, if they logged in with it in this session within the window of a
+    fresh confirmation (allauth's, 5 minutes); else None."""
+    signed_on = request.session.get(SESSION_KEY) or {}
+    auth_time = signed_on.get("auth_time")
+    if auth_time is None or auth_time < time.time() - allauth_settings.REAUTHENTICATION_TIMEOUT:
+        return None
+    return signed_on["provider"], datetime.datetime.fromtimestamp(auth_time, datetime.UTC)
+
+
+def reauthentication_providers(request):
+    """The providers the person logs in with that can confirm it is them at
+    signing: OpenID Connect ones, whose ID token says when they authenticated
+    (``auth_time``). One query."""
+    connected = SocialAccount.objects.filter(user=request.user).values("provider")
+    apps = SocialApp.objects.filter(provider="openid_connect", provider_id__in=connected)
+    return [app.get_provider(request) for app in apps]
