@@ -10,6 +10,7 @@ routes are for superusers only; ``test_django_admin`` covers them.)
 import datetime
 
 import pytest
+from allauth.socialaccount.models import SocialApp
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -22,6 +23,7 @@ from agreements.invitations import invitation_tokens
 from agreements.models import Agreement, CalendarFeed, MeetingSchedule, Proposal, User
 from agreements.services import pairing_create
 from tests.helpers import assert_unchanged, fresh, make_active, make_user
+from tests.saml_idp import new_idp
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +42,8 @@ STATES = ["draft", "awaiting", "active", "ended"]
 
 LOGIN = "login"  # a redirect to the login page
 OK, ACCEPTED, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 202, 302, 403, 404, 405
+# allauth's answers to a single sign-on step taken out of turn.
+BAD_REQUEST, UNAUTHORIZED = 400, 401
 
 
 def by_state(draft, awaiting, active, ended):
@@ -154,6 +158,19 @@ MATRIX = {
     # Only halfway through a login (a password typed, a factor to come).
     "mfa_authenticate": ("entrance", every_state(LOGIN)),
     "mfa_login_webauthn": ("entrance", every_state(LOGIN)),
+    # Single sign-on: starting it (a page that posts to it), the provider's
+    # answer (refused here: no login was started), the SAML metadata, and
+    # allauth's pages for a cancelled or failed one and an inactive account.
+    "openid_connect_login": ("public", every_state(OK)),
+    "openid_connect_callback": ("public", every_state(UNAUTHORIZED)),
+    "saml_login": ("public", every_state(OK)),
+    "saml_acs": ("public", every_state(REDIRECT)),
+    "saml_finish_acs": ("public", every_state(UNAUTHORIZED)),
+    "saml_sls": ("public", every_state(BAD_REQUEST)),
+    "saml_metadata": ("public", every_state(OK)),
+    "socialaccount_login_cancelled": ("public", every_state(OK)),
+    "socialaccount_login_error": ("public", every_state(UNAUTHORIZED)),
+    "account_inactive": ("public", every_state(OK)),
     # Superusers only --------------------------------------------------------
     "agreements:sent_emails": ("superuser", every_state(OK)),
     # Public -----------------------------------------------------------------
@@ -194,7 +211,7 @@ def routes(patterns=None, namespace="", params=()):
     """{name: its URL parameters} for every named route outside the Django admin."""
     found = {}
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        own = params + tuple(getattr(pattern.pattern, "converters", {}))
+        own = params + tuple(pattern.pattern.regex.groupindex)
         if isinstance(pattern, URLResolver):
             if pattern.namespace == "admin":
                 continue
@@ -224,6 +241,25 @@ def world(request, state):
         created_by=admin,
     )
     User.objects.create_superuser("root@example.com", "x", full_name="Root")
+    # An identity provider of each kind (never contacted here).
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="university",
+        name="University",
+        client_id="mentorship",
+        secret="s",
+        settings={"server_url": "https://idp.example.test"},
+    )
+    SocialApp.objects.create(
+        provider="saml",
+        provider_id="university-saml",
+        name="University (SAML)",
+        client_id="university",
+        # The test client's host has no dot, which python3-saml refuses by default.
+        settings=new_idp().app_settings(
+            sp_entity_id="https://mentorship.example.test/saml", allow_single_label_domains=True
+        ),
+    )
     # A discussion with something in it, and a proposal, for their pages and
     # the section card.
     agreement.comment_on(
@@ -291,6 +327,8 @@ def url_for(name, w):
         "number": 1,
         "pk": 1,
         "date": (checkin.date if checkin else timezone.localdate()).isoformat(),
+        "provider_id": "university",
+        "organization_slug": "university",
     }
     if name in PROPOSAL_ROUTES:
         proposal = Proposal.objects.get(section__agreement=agreement)
@@ -340,9 +378,9 @@ def answer_of(response):
 def test_authorization_matrix(request, state):
     w = world(request, state)
     people = users()
-    clients = {"anonymous": Client()}
+    clients = {"anonymous": Client(headers={"host": "testserver"})}
     for role, user in people.items():
-        clients[role] = Client()
+        clients[role] = Client(headers={"host": "testserver"})
         clients[role].force_login(user)
     wrong = []
     for name in sorted(MATRIX):
@@ -366,7 +404,7 @@ def test_no_cache_keeps_what_a_signed_in_person_is_shown(request, state):
     w = world(request, state)
     kept = []
     for role, user in users().items():
-        client = Client()
+        client = Client(headers={"host": "testserver"})
         client.force_login(user)
         for name in sorted(set(MATRIX) - OWN_CACHING):
             response = client.get(url_for(name, w))
@@ -391,7 +429,7 @@ def test_outsiders_cannot_post_to_a_pairing(request, state):
             for role in ROLES:
                 if role in allowed:
                     continue
-                client = Client()
+                client = Client(headers={"host": "testserver"})
                 if role != "anonymous":
                     client.force_login(people[role])
                 response = client.post(url_for(name, w), {"reason": "x", "mentor_name": "x"})
@@ -406,7 +444,7 @@ def test_django_admin_is_for_superusers_only(request):
     people = users()
     change = reverse("admin:agreements_agreement_change", args=[w["agreement"].pk])
     for role in ROLES:
-        client = Client()
+        client = Client(headers={"host": "testserver"})
         if role != "anonymous":
             client.force_login(people[role])
         for url in (reverse("admin:index"), change):
