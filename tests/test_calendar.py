@@ -387,7 +387,7 @@ def test_a_held_check_in_says_so(client, active, mentee):
         for event in calendar.walk("VEVENT")
         if "-checkin-" in str(event["UID"])
     }
-    assert f"Held on {checkin.date:%d %B %Y}." in descriptions[checkin.date]
+    assert f"Held on {checkin.date.day} {checkin.date:%B %Y}." in descriptions[checkin.date]
     assert "Held on" not in descriptions[active.content_in_force.checkins[1].date]
 
 
