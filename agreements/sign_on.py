@@ -13,6 +13,9 @@ import time
 
 from allauth.account import app_settings as allauth_settings
 from allauth.socialaccount.models import SocialAccount, SocialApp
+from django.db.models import Exists, OuterRef, Q
+
+from agreements.models import Program
 
 SESSION_KEY = "sign_on"
 
@@ -38,9 +41,17 @@ def remember(request, sociallogin):
 
 def providers_for(program):
     """The providers a program's members log in with: its own, or else the
-    installation's (those connected to no program)."""
-    own = list(program.sign_on_providers.all())
-    return own or list(SocialApp.objects.filter(programs=None))
+    installation's (those connected to no program). One query."""
+    connected = Program.sign_on_providers.through.objects.filter(
+        socialapp=OuterRef("pk"), program=program
+    )
+    apps = list(
+        SocialApp.objects.filter(Q(programs=program) | Q(programs=None))
+        .annotate(own=Exists(connected))
+        .distinct()
+        .order_by("name")
+    )
+    return [app for app in apps if app.own] or apps
 
 
 def allows(request, program):
@@ -51,9 +62,38 @@ def allows(request, program):
 
 
 def signed_on_with(request, program):
-    """Whether this session logged in with one of the program's providers."""
-    signed_on = request.session.get(SESSION_KEY)
-    return bool(signed_on) and signed_on["app"] in {app.pk for app in providers_for(program)}
+    """Whether this session logged in with one of the program's providers
+    (one query, none if it logged in another way)."""
+    if not request.session.get(SESSION_KEY):
+        return False
+    return Program.objects.filter(_logged_in_for(request), pk=program.pk).exists()
+
+
+def split_by_program(request, agreements):
+    """``agreements`` (with their programs) the session may open, and the
+    programs of the others, each with the providers to log in with. No
+    query unless a program asks for single sign-on: one or two per such
+    program then."""
+    open_, allowed, locked = [], {}, []
+    for agreement in agreements:
+        program = agreement.program
+        if program.pk not in allowed:
+            allowed[program.pk] = allows(request, program)
+            if not allowed[program.pk]:
+                providers = [app.get_provider(request) for app in providers_for(program)]
+                locked.append((program, providers))
+        if allowed[program.pk]:
+            open_.append(agreement)
+    return open_, locked
+
+
+def _logged_in_for(request):
+    """The condition on a program that this session logged in with one of
+    its providers: its own, or the installation's if it has none of its own."""
+    app = (request.session.get(SESSION_KEY) or {}).get("app")
+    own = Program.sign_on_providers.through.objects.filter(program=OuterRef("pk"))
+    installation = SocialApp.objects.filter(pk=app, programs=None)
+    return Exists(own.filter(socialapp=app)) | (~Exists(own) & Exists(installation))
 
 
 def confirmed(request):

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.db.models import OuterRef, Q, Subquery, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from agreements import sign_on
@@ -139,10 +140,18 @@ def _require_sign_on(request, program):
     providers to log in with, then comes back here (``sign_on.allows``)."""
     if sign_on.allows(request, program):
         return
+    # Back to this page after logging in; from a refused form, to the page
+    # that showed it (an action answers only a POST).
+    back = request.get_full_path()
+    if request.method != "GET":
+        referer = request.headers.get("referer", "")
+        safe = url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
+        back = urlsplit(referer)._replace(scheme="", netloc="").geturl() if safe else "/"
     response = render(
         request,
         "socialaccount/sign_on_required.html",
         {
+            "back": back,
             "program": program,
             "providers": [app.get_provider(request) for app in sign_on.providers_for(program)],
         },

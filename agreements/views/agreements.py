@@ -46,7 +46,9 @@ def pdf_filename(agreement, suffix=""):
 def home(request):
     """A person's agreements. Someone who only runs programs lands on the
     dashboard (or, running several, the list of them); someone who also has
-    agreements of their own sees their programs first."""
+    agreements of their own sees their programs first. An agreement of a
+    program that asks for single sign-on, in a session that did not log in
+    with it, is not shown: its program is, with the way to log in."""
     agreements = (
         Agreement.objects.for_party(request.user)
         .select_related("program", "mentor", "mentee", "term")
@@ -59,6 +61,7 @@ def home(request):
         )
         .with_records()
     )
+    agreements, locked = sign_on.split_by_program(request, agreements)
     now, today = timezone.now(), request.user.today()
     unread = _unread_discussions(request.user)
     rows = [
@@ -71,11 +74,13 @@ def home(request):
         for agreement in agreements
     ]
     programs = list(Program.objects.administered_by(request.user))
-    if programs and not rows:
+    if programs and not rows and not locked:
         if len(programs) == 1:
             return redirect("agreements:program", program_id=programs[0].uuid)
         return redirect("agreements:program_list")
-    return render(request, "agreements/home.html", {"rows": rows, "programs": programs})
+    return render(
+        request, "agreements/home.html", {"rows": rows, "programs": programs, "locked": locked}
+    )
 
 
 def _unread_discussions(user):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
+from agreements import sign_on
 from agreements.calendar import agreement_calendar, meetings_left_out
 from agreements.models import Agreement, CalendarFeed
 
@@ -59,10 +60,15 @@ def calendar_page(request):
         else None
     )
     rows, unsigned = [], []
-    agreements = Agreement.objects.for_party(request.user).select_related(
-        "program", "mentor", "mentee"
+    # Not the agreements of a program this session has not logged in for
+    # (sign_on); the feed, a secret address given to a calendar app, keeps them.
+    agreements, _locked = sign_on.split_by_program(
+        request,
+        Agreement.objects.for_party(request.user)
+        .select_related("program", "mentor", "mentee")
+        .prefetch_related("versions"),
     )
-    for agreement in agreements.prefetch_related("versions"):
+    for agreement in agreements:
         if agreement.content_in_force is None:
             unsigned.append((agreement, _other_name(agreement, request.user)))
             continue
