@@ -10,6 +10,7 @@ Connect's ``auth_time``), if that is fresh enough to stand in for the password.
 
 import datetime
 import time
+from urllib.parse import urlsplit
 
 from allauth.account import app_settings as allauth_settings
 from allauth.socialaccount.models import SocialAccount, SocialApp
@@ -114,3 +115,25 @@ def reauthentication_providers(request):
     connected = SocialAccount.objects.filter(user=request.user).values("provider")
     apps = SocialApp.objects.filter(provider="openid_connect", provider_id__in=connected)
     return [app.get_provider(request) for app in apps]
+
+
+def form_origins(providers):
+    """Where the browser is sent when a button of ``providers`` is pressed
+    (the origin of an OpenID Connect provider's server or authorization
+    endpoint, of a SAML IdP's sign-on or metadata address), which the page's
+    Content Security Policy must let its forms go to: ``form-action`` covers
+    the redirects after a form's POST too."""
+    origins = set()
+    for provider in providers:
+        app_settings = provider.app.settings
+        urls = [
+            app_settings.get("server_url"),
+            app_settings.get("openid_configuration_overrides", {}).get("authorization_endpoint"),
+            app_settings.get("idp", {}).get("sso_url"),
+            app_settings.get("idp", {}).get("metadata_url"),
+        ]
+        for url in filter(None, urls):
+            parts = urlsplit(url)
+            if parts.scheme in {"http", "https"} and parts.netloc:
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)

@@ -46,6 +46,24 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
+class SignOnFormsMiddleware:
+    """A page with single sign-on buttons (socialaccount/_provider_buttons.html)
+    posts to the app, which sends the browser on to the provider: the
+    page's ``form-action`` allows the providers' origins too (collected while
+    it rendered, ``allow_forms_to``), or the browser would stop there. Before
+    django-csp's middleware in the response's way out (after it in MIDDLEWARE).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if origins := getattr(request, "sign_on_form_origins", None):
+            response._csp_update = {"form-action": sorted(origins)}
+        return response
+
+
 class PrivateResponsesMiddleware:
     """What a signed-in person is shown is theirs: agreements, trails, PDFs,
     calendars. No cache along the way, nor the browser's, keeps a copy (a

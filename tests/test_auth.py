@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from allauth.socialaccount.models import SocialApp
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -414,3 +415,27 @@ def test_the_admin_refuses_an_invisible_character_added_to_a_name(admin_client, 
     ines.refresh_from_db()
     assert ines.full_name == "Inès Aubert"
     assert "This name contains invisible characters" in response.text
+
+
+def test_a_login_page_lets_its_forms_go_on_to_the_identity_providers(client, db):
+    # form-action covers the redirect after the button's POST: without the
+    # provider's origin the browser would stop on the login page.
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="university",
+        name="University",
+        client_id="c",
+        settings={"server_url": "https://idp.example.test/realms/staff"},
+    )
+    SocialApp.objects.create(
+        provider="saml",
+        provider_id="https://sso.example.org/saml",
+        name="Network",
+        client_id="network",
+        settings={"idp": {"sso_url": "https://sso.example.org:8443/saml/sso"}},
+    )
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    assert "form-action 'self' https://idp.example.test https://sso.example.org:8443" in policy
+    # A page without the buttons keeps its forms at home.
+    policy = client.get(reverse("password_reset"))["Content-Security-Policy"]
+    assert "form-action 'self';" in policy or policy.endswith("form-action 'self'")

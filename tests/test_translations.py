@@ -18,6 +18,7 @@ from pathlib import Path
 
 import allauth
 import pytest
+from allauth.socialaccount.models import SocialApp
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
@@ -232,6 +233,8 @@ def typed_values():
                 if isinstance(value, str):
                     values.update(" ".join(line.split()) for line in value.splitlines())
                     values.add(" ".join(value.split()))
+    # The identity providers' names, as a superuser typed them.
+    values.update(SocialApp.objects.values_list("name", flat=True))
     # A proposal keeps what its author typed as the section's canonical data.
     for data in Proposal.objects.values_list("data", flat=True):
         for value in _leaves(data):
@@ -303,7 +306,7 @@ def test_every_page_is_translated(request, state, pseudo_language):
     found = []
     for name, (access, _answers) in sorted(MATRIX.items()):
         for role in who[access]:
-            client = Client()
+            client = Client(headers={"host": "testserver"})
             client.cookies[settings.LANGUAGE_COOKIE_NAME] = pseudo_language
             if role != "anonymous":
                 client.force_login(people[role])

@@ -10,6 +10,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
+from agreements import sign_on
 from agreements.models.changes import recorded_changes_in_reader_words
 from agreements.models.clauses import language_dir, language_name
 
@@ -206,3 +207,14 @@ def error_summary(*forms):
         if getattr(form, "is_bound", False):
             collect(form)
     return {"problems": problems}
+
+
+@register.simple_tag(takes_context=True)
+def allow_forms_to(context, providers):
+    """Let this page's forms go on to ``providers`` (``sign_on.form_origins``):
+    the origins are kept on the request, and ``SignOnFormsMiddleware`` adds
+    them to the response's ``form-action``. Writes nothing."""
+    request = context["request"]
+    origins = getattr(request, "sign_on_form_origins", set())
+    request.sign_on_form_origins = origins | set(sign_on.form_origins(providers))
+    return ""
