@@ -3,13 +3,17 @@ import allauth.mfa.admin  # noqa: F401
 import allauth.socialaccount.admin  # noqa: F401
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.socialaccount.models import SocialToken
+from allauth.socialaccount.admin import SocialAppAdmin as BaseSocialAppAdmin
+from allauth.socialaccount.admin import SocialAppForm as BaseSocialAppForm
+from allauth.socialaccount.models import SocialApp, SocialToken
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
+from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, User
 
@@ -22,6 +26,58 @@ from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, Us
 admin.site.unregister(EmailAddress)
 admin.site.unregister(Authenticator)
 admin.site.unregister(SocialToken)
+admin.site.unregister(SocialApp)
+
+
+class SocialAppForm(BaseSocialAppForm):
+    """allauth's form for an identity provider, which a SAML one may also
+    fill from its metadata file (the IdP's entity ID, signing certificate and
+    sign-on address into ``settings["idp"]``), for an IdP that publishes no
+    metadata URL."""
+
+    idp_metadata = forms.FileField(
+        label=gettext_lazy("SAML metadata file"),
+        required=False,
+        help_text=gettext_lazy(
+            "SAML only: the identity provider's metadata (XML). It fills the “idp” of the "
+            "settings; the rest of the settings stay as written."
+        ),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("idp_metadata")
+        if not upload:
+            return cleaned
+        if cleaned.get("provider") != "saml":
+            self.add_error("idp_metadata", _("A metadata file is for a SAML provider only."))
+            return cleaned
+        try:
+            idp = OneLogin_Saml2_IdPMetadataParser.parse(upload.read())["idp"]
+            certificate = idp.get("x509cert") or idp["x509certMulti"]["signing"][0]
+            idp_settings = {
+                "entity_id": idp["entityId"],
+                "x509cert": certificate,
+                "sso_url": idp["singleSignOnService"]["url"],
+            }
+        except Exception:  # the parser raises what lxml or its own checks raise
+            self.add_error(
+                "idp_metadata",
+                _(
+                    "This is not an identity provider's SAML metadata with a sign-on address "
+                    "and a signing certificate."
+                ),
+            )
+            return cleaned
+        cleaned["settings"] = {**(cleaned.get("settings") or {}), "idp": idp_settings}
+        return cleaned
+
+
+@admin.register(SocialApp)
+class SocialAppAdmin(BaseSocialAppAdmin):
+    """An identity provider for single sign-on (docs/operations.md)."""
+
+    form = SocialAppForm
 
 
 class UserCreationForm(BaseUserCreationForm):

@@ -10,6 +10,7 @@ import datetime
 
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from lxml import etree
@@ -386,3 +387,66 @@ def test_metadata_of_an_unknown_organisation_is_not_found(client, saml_app):
     response = client.get(reverse("saml_metadata", args=["nobody"]), **AT)
 
     assert response.status_code == 404
+
+
+# A superuser adds an IdP from its metadata file -----------------------------------
+
+
+def idp_metadata(idp):
+    return f"""<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+    xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{idp.entity_id}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{idp.x509cert}</ds:X509Certificate>
+      </ds:X509Data></ds:KeyInfo>
+    </md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="{idp.sso_url}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>""".encode()
+
+
+def add_saml_app(client, metadata, settings_json):
+    return client.post(
+        reverse("admin:socialaccount_socialapp_add"),
+        {
+            "provider": "saml",
+            "provider_id": "https://idp.example.test/saml",
+            "name": "Metadata University",
+            "client_id": "metadata-university",
+            "secret": "",
+            "key": "",
+            "settings": settings_json,
+            "idp_metadata": SimpleUploadedFile("idp.xml", metadata, "text/xml"),
+        },
+    )
+
+
+def test_a_superuser_adds_a_saml_idp_from_its_metadata_file(client, db, idp):
+    root = User.objects.create_superuser("root@example.com", "x", full_name="Root")
+    client.force_login(root)
+    sp = '{"sp": {"entity_id": "https://mentorship.example.test/saml"}}'
+    response = add_saml_app(client, idp_metadata(idp), sp)
+    assert response.status_code == 302, response.text[:2000]
+    app = SocialApp.objects.get(client_id="metadata-university")
+    assert app.settings["idp"] == {
+        "entity_id": idp.entity_id,
+        "x509cert": idp.x509cert,
+        "sso_url": idp.sso_url,
+    }
+    assert app.settings["sp"] == {"entity_id": "https://mentorship.example.test/saml"}
+
+
+def test_a_file_that_is_not_metadata_is_refused_and_nothing_added(client, db, idp):
+    root = User.objects.create_superuser("root@example.com", "x", full_name="Root")
+    client.force_login(root)
+    for junk in (
+        b"<html><body>not metadata</body></html>",
+        b"\x00\xff",
+        b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>",
+    ):
+        response = add_saml_app(client, junk, "{}")
+        assert response.status_code == 200
+        assert "This is not an identity provider&#x27;s SAML metadata" in response.text
+    assert not SocialApp.objects.filter(client_id="metadata-university").exists()
