@@ -19,9 +19,9 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
-from agreements import demo, tasks
+from agreements import demo, pdf, tasks
 from agreements.content import canonical_json
-from agreements.models import AgreementVersion, AuditEvent, Effect, User
+from agreements.models import Agreement, AgreementVersion, AuditEvent, Effect, User
 from agreements.seal import SealError, validate_sealed_pdf
 from agreements.seal import seal_pdf as real_seal_pdf
 from tests.helpers import (
@@ -581,3 +581,25 @@ def test_the_pair_is_told_when_sealing_has_failed_for_good(
     assert "Sealing the signed PDF failed several times" in response.text
     assert "Sealing failed" in response.text  # the versions page's badge
     assert downloads(ready) == 0
+
+
+def test_the_certificate_names_the_provider_a_signer_logged_in_again_with(ready):
+    """A signature confirmed by a fresh login at the organisation's provider:
+    the certificate says so, translated, with the provider and its auth_time."""
+    auth_time = datetime.datetime(2026, 3, 4, 9, 15, 30, tzinfo=datetime.UTC)
+    agreement = Agreement.objects.with_working_copy().get(pk=ready.pk)
+    agreement.sign(
+        by=agreement.mentor,
+        typed_name=agreement.mentor.full_name,
+        seen_hash=agreement.content_hash,
+        authenticated_by="sign_on",
+        identity_provider={"name": "University of Example", "auth_time": auth_time},
+    )
+    demo.sign_as(agreement, agreement.mentee)
+    version = fresh(agreement).version_in_force
+
+    text = last_page(pdf.render_signed_pdf(version))
+
+    assert squash("Logged in again with the organisation's single sign-on to sign.") in text
+    assert squash("University of Example, authenticated at 2026-03-04 09:15:30 UTC") in text
+    assert squash("Password entered again to sign.") in text

@@ -152,6 +152,13 @@ class Signature(models.Model):
     def evidence_data(self):
         return json.loads(self.evidence) if self.evidence else {}
 
+    @property
+    def provider_auth_time(self):
+        """When the identity provider says the signer authenticated there
+        (evidence format 3, a signature confirmed by single sign-on), or None."""
+        provider = self.evidence_data.get("identity_provider")
+        return datetime.datetime.fromisoformat(provider["auth_time"]) if provider else None
+
 
 def _sha256(text):
     return hashlib.sha256(text.encode()).hexdigest()
