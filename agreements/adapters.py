@@ -11,8 +11,9 @@ from allauth.account.internal.flows.manage_email import assess_unique_email
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base.constants import AuthProcess
+from django.db.models import Q
 from django.shortcuts import render
-from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from agreements import sign_on
@@ -82,7 +83,7 @@ class MFAAdapter(DefaultMFAAdapter):
     def _get_site_name(self):
         """The app's name, not the host's: what an authenticator app shows
         next to the code, and a passkey's site name."""
-        return gettext("Mentorship")
+        return _("Mentorship")
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -91,44 +92,60 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     A person the provider vouches for is matched to the account whose address
     is the one the provider verified, in its one form (``email_key``), never
     by allauth's case-insensitive lookup (the lookalike addresses that
-    ``email_key`` keeps apart). Without an account they get one only if a
-    program connected to the provider allows it, and only with a verified
-    address and a name fit to be shown.
+    ``email_key`` keeps apart). A provider connected to programs speaks only
+    for their people (the pairs and the admins); one connected to none, the
+    installation's, for everyone; neither for staff, who log in with their
+    password. Without an account a person gets one only if a program
+    connected to the provider allows it, and only with a verified address
+    and a name fit to be shown. Nothing but logging in: no identity is
+    connected to the account of whoever is already logged in.
     """
 
     def pre_social_login(self, request, sociallogin):
+        """Match, connect, or refuse (``ImmediateHttpResponse``), before allauth
+        logs anyone in or makes an account."""
+        if sociallogin.state.get("process") != AuthProcess.LOGIN:
+            _refuse(request, _("Logging in with your organisation did not work."))
+        app = sociallogin.provider.app
         if sociallogin.is_existing:
+            self._check_may_log_in(request, app, sociallogin.user)
             return
         address = self._verified_address(sociallogin)
         if address is None:
-            raise ImmediateHttpResponse(
-                _refused(
-                    request,
-                    _(
-                        "Your organisation did not send a confirmed email address that can be "
-                        "used here, so it could not be matched to an account. Log in with your "
-                        "password instead."
-                    ),
-                )
+            _refuse(
+                request,
+                _(
+                    "Your organisation did not send a confirmed email address that can be "
+                    "used here, so it could not be matched to an account. Log in with your "
+                    "password instead."
+                ),
             )
-        if unicodedata.normalize("NFKC", address) != address:
-            # email_key folds compatibility characters (the long s ſ, the
-            # Kelvin sign, fullwidth letters) into plain ones, so that a
-            # lookalike typed at the login finds its account: a password still
-            # has to match. Here nothing else does, so a mailbox that is only
-            # a lookalike of someone's address must not become theirs.
-            raise ImmediateHttpResponse(
-                _refused(
-                    request,
-                    _(
-                        "Your organisation sent an address with characters that look like "
-                        "others, so it could be mistaken for someone else's. Log in with your "
-                        "password instead."
-                    ),
-                )
+        key = email_key(address)
+        # email_key folds compatibility characters (the long s ſ, the Kelvin
+        # sign, fullwidth letters) into plain ones, so that a lookalike typed at
+        # the login finds its account, where a password still has to match;
+        # and it keeps the letters with special case rules (the dotless ı, ß)
+        # apart, as a key no account has. Here nothing else has to match, so a
+        # mailbox that is only a lookalike of someone's address is refused:
+        # it becomes neither theirs nor a second account beside it.
+        # allauth lower-cases the address it lists, which already folds the
+        # Kelvin sign: the forms the provider sent (its claims, its attributes)
+        # are checked too.
+        forms = [address, *_forms_sent(sociallogin.account.extra_data, address)]
+        folded = any(unicodedata.normalize("NFKC", form) != form for form in forms)
+        marks = any(unicodedata.category(char) == "Mn" for char in key)
+        if folded or marks or key.upper().lower() != key:
+            _refuse(
+                request,
+                _(
+                    "Your organisation sent an address with characters that look like "
+                    "others, so it could be mistaken for someone else's. Log in with your "
+                    "password instead."
+                ),
             )
-        user = User.objects.filter(email=email_key(address)).first()
+        user = User.objects.filter(email=key).first()
         if user is not None:
+            self._check_may_log_in(request, app, user)
             # Connected from now on (and its owner told by email): the next
             # login finds it by the provider's own identifier.
             sociallogin.connect(request, user)
@@ -137,23 +154,45 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             return  # allauth shows account/signup_closed.html
         name = " ".join(sociallogin.user.full_name.split())
         if not name or name_fault(name) or len(name) > User._meta.get_field("full_name").max_length:
-            raise ImmediateHttpResponse(
-                _refused(
-                    request,
-                    _(
-                        "Your organisation sent a name that cannot be shown on an agreement "
-                        "(it is missing, too long or contains invisible characters). Ask your "
-                        "program's admin to invite you instead."
-                    ),
-                )
+            _refuse(
+                request,
+                _(
+                    "Your organisation sent a name that cannot be shown on an agreement "
+                    "(it is missing, too long or contains invisible characters). Ask your "
+                    "program's admin to invite you instead."
+                ),
             )
-        if assess_unique_email(sociallogin.user.email) is not True:
-            # Another account's address by the database's own case rules:
-            # no second account under a variant of it.
-            raise ImmediateHttpResponse(
-                _refused(request, _("An account already uses a form of this address."))
-            )
+        if assess_unique_email(key) is not True:
+            # allauth's own records say another account has it (an address it
+            # keeps for an account it made): not a second account, and not
+            # allauth's sign-up form, which the app does not have.
+            _refuse(request, _("An account already uses a form of this address."))
         sociallogin.user.full_name = name
+
+    def _check_may_log_in(self, request, app, user):
+        """Refuse a provider that does not speak for ``user``: staff (their
+        password and second factor only), an account that is closed, or
+        someone who is in none of the provider's programs."""
+        if user.is_staff or user.is_superuser or not user.is_active:
+            _refuse(
+                request,
+                _("This account does not log in with single sign-on: use its password."),
+            )
+        programs = Program.objects.filter(sign_on_providers=app)
+        members = Q(agreements__mentor=user) | Q(agreements__mentee=user) | Q(admins=user)
+        if programs.exists() and not programs.filter(members).exists():
+            _refuse(
+                request,
+                _(
+                    "This organisation's single sign-on is for the programs it serves, and "
+                    "your account is in none of them. Log in with your password instead."
+                ),
+            )
+
+    def can_authenticate_by_email(self, login, email):
+        """Never allauth's own match by address (a per-provider setting could
+        turn it on): ``pre_social_login`` matches, by ``email_key``."""
+        return False
 
     def _verified_address(self, sociallogin):
         """The first address the provider verified (its claim, or the app's
@@ -183,6 +222,18 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
 
-def _refused(request, reason):
-    """The page that says why a single sign-on did not log the person in."""
-    return render(request, "socialaccount/refused.html", {"reason": reason}, status=403)
+def _forms_sent(data, address):
+    """The strings in a provider's claims or attributes (``extra_data``) that
+    are ``address`` but for Python's lower-casing."""
+    if isinstance(data, str):
+        if data != address and data.lower() == address:
+            yield data
+    elif isinstance(data, dict | list):
+        for value in data.values() if isinstance(data, dict) else data:
+            yield from _forms_sent(value, address)
+
+
+def _refuse(request, reason):
+    """Stop the single sign-on with the page that says why."""
+    response = render(request, "socialaccount/refused.html", {"reason": reason}, status=403)
+    raise ImmediateHttpResponse(response)

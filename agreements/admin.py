@@ -18,8 +18,9 @@ from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, User
 
 # django-allauth's own admin pages, imported above so that they are registered
-# now, then replaced: the app keeps no allauth email addresses (the account's
-# email is User.email), an authenticator's page must not show its secret, and
+# now, then replaced: the account's email is User.email (allauth keeps its own
+# record only of an account single sign-on made), an authenticator's page must
+# not show its secret, and
 # no provider's tokens are kept (SOCIALACCOUNT_STORE_TOKENS). Identity
 # providers are allauth's "social applications"; the identities connected to
 # accounts, its "social accounts" (docs/operations.md).
@@ -70,6 +71,8 @@ class SocialAppForm(BaseSocialAppForm):
             )
             return cleaned
         cleaned["settings"] = {**(cleaned.get("settings") or {}), "idp": idp_settings}
+        # An IdP's identifiers are unique only within it: its entity ID names it.
+        cleaned["provider_id"] = cleaned.get("provider_id") or idp["entityId"]
         return cleaned
 
 

@@ -9,11 +9,12 @@ Connect's ``auth_time``), if that is fresh enough to stand in for the password.
 """
 
 import datetime
+import re
 import time
 from urllib.parse import urlsplit
 
 from allauth.account import app_settings as allauth_settings
-from allauth.socialaccount.models import SocialAccount, SocialApp
+from allauth.socialaccount.models import SocialApp
 from django.db.models import Exists, OuterRef, Q
 
 from agreements.models import Program
@@ -24,6 +25,13 @@ SESSION_KEY = "sign_on"
 # and the time of it in the ID token (``max_age=0`` makes ``auth_time`` a
 # required claim, OpenID Connect Core 3.1.2.1).
 REAUTHENTICATE = "prompt=login&max_age=0"
+
+# How far ahead of the app's clock a provider's may run, in seconds.
+CLOCK_SKEW = 60
+
+# A host name (letters, digits, hyphens, dots; IDN in its ASCII form) or an
+# IPv4 address: what a form-action source may name.
+HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", re.IGNORECASE)
 
 
 def remember(request, sociallogin):
@@ -36,7 +44,7 @@ def remember(request, sociallogin):
     request.session[SESSION_KEY] = {
         "app": app.pk,
         "provider": app.name,
-        "auth_time": auth_time if isinstance(auth_time, int) else None,
+        "auth_time": auth_time if type(auth_time) is int else None,
     }
 
 
@@ -65,9 +73,13 @@ def allows(request, program):
 def signed_on_with(request, program):
     """Whether this session logged in with one of the program's providers
     (one query, none if it logged in another way)."""
-    if not request.session.get(SESSION_KEY):
-        return False
-    return Program.objects.filter(_logged_in_for(request), pk=program.pk).exists()
+    signed_on = request.session.get(SESSION_KEY)
+    return bool(signed_on) and signed_on["app"] in {app.pk for app in providers_for(program)}
+
+
+def buttons_for(request, program):
+    """The providers to offer a member of ``program`` to log in with."""
+    return [app.get_provider(request) for app in providers_for(program)]
 
 
 def split_by_program(request, agreements):
@@ -81,20 +93,10 @@ def split_by_program(request, agreements):
         if program.pk not in allowed:
             allowed[program.pk] = allows(request, program)
             if not allowed[program.pk]:
-                providers = [app.get_provider(request) for app in providers_for(program)]
-                locked.append((program, providers))
+                locked.append((program, buttons_for(request, program)))
         if allowed[program.pk]:
             open_.append(agreement)
     return open_, locked
-
-
-def _logged_in_for(request):
-    """The condition on a program that this session logged in with one of
-    its providers: its own, or the installation's if it has none of its own."""
-    app = (request.session.get(SESSION_KEY) or {}).get("app")
-    own = Program.sign_on_providers.through.objects.filter(program=OuterRef("pk"))
-    installation = SocialApp.objects.filter(pk=app, programs=None)
-    return Exists(own.filter(socialapp=app)) | (~Exists(own) & Exists(installation))
 
 
 def confirmed(request):
@@ -103,17 +105,25 @@ def confirmed(request):
     fresh confirmation (allauth's, 5 minutes); else None."""
     signed_on = request.session.get(SESSION_KEY) or {}
     auth_time = signed_on.get("auth_time")
-    if auth_time is None or auth_time < time.time() - allauth_settings.REAUTHENTICATION_TIMEOUT:
+    now = time.time()
+    # Not from the future either, beyond a provider's clock running a little
+    # fast: such a time would stand in for the password all session long.
+    if auth_time is None or not (
+        now - allauth_settings.REAUTHENTICATION_TIMEOUT <= auth_time <= now + CLOCK_SKEW
+    ):
         return None
     return signed_on["provider"], datetime.datetime.fromtimestamp(auth_time, datetime.UTC)
 
 
 def reauthentication_providers(request):
-    """The providers the person logs in with that can confirm it is them at
-    signing: OpenID Connect ones, whose ID token says when they authenticated
-    (``auth_time``). One query."""
-    connected = SocialAccount.objects.filter(user=request.user).values("provider")
-    apps = SocialApp.objects.filter(provider="openid_connect", provider_id__in=connected)
+    """The provider this session logged in with, if it can confirm it is the
+    person at signing: an OpenID Connect one, whose ID token says when they
+    authenticated (``auth_time``). No query for a session that logged in
+    another way."""
+    signed_on = request.session.get(SESSION_KEY)
+    if not signed_on:
+        return []
+    apps = SocialApp.objects.filter(pk=signed_on["app"], provider="openid_connect")
     return [app.get_provider(request) for app in apps]
 
 
@@ -126,14 +136,34 @@ def form_origins(providers):
     origins = set()
     for provider in providers:
         app_settings = provider.app.settings
+        overrides = _dict(app_settings.get("openid_configuration_overrides"))
+        idp = _dict(app_settings.get("idp"))
         urls = [
             app_settings.get("server_url"),
-            app_settings.get("openid_configuration_overrides", {}).get("authorization_endpoint"),
-            app_settings.get("idp", {}).get("sso_url"),
-            app_settings.get("idp", {}).get("metadata_url"),
+            overrides.get("authorization_endpoint"),
+            idp.get("sso_url"),
+            idp.get("metadata_url"),
         ]
-        for url in filter(None, urls):
-            parts = urlsplit(url)
-            if parts.scheme in {"http", "https"} and parts.netloc:
-                origins.add(f"{parts.scheme}://{parts.netloc}")
+        for url in urls:
+            if origin := _origin(url):
+                origins.add(origin)
     return sorted(origins)
+
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _origin(url):
+    """``scheme://host[:port]`` of an http(s) URL, rebuilt from its parts
+    (no user, nothing a header could take for another directive), or None."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not HOST.fullmatch(parts.hostname or ""):
+        return None
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")

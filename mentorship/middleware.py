@@ -60,7 +60,9 @@ class SignOnFormsMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if origins := getattr(request, "sign_on_form_origins", None):
-            response._csp_update = {"form-action": sorted(origins)}
+            update = getattr(response, "_csp_update", None) or {}
+            form_action = [*update.get("form-action", []), *sorted(origins)]
+            response._csp_update = {**update, "form-action": form_action}
         return response
 
 

@@ -195,11 +195,13 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_USER_VERIFICATION = "required"
 # Browsers allow passkeys on plain http only for localhost (development).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
-# Single sign-on (agreements/adapters.py SocialAccountAdapter): a person is
-# matched to their account by an address the provider says it verified, in
-# its one form (email_key), never by allauth's case-insensitive lookup; a
+# Single sign-on (agreements/adapters.py SocialAccountAdapter): the adapter
+# matches a person to their account by an address the provider says it
+# verified, in its one form (email_key), and connects it; allauth's own match
+# by address (EMAIL_AUTHENTICATION, its case-insensitive lookup) stays off. A
 # program may let its providers create accounts. Nothing is kept of the
-# provider's tokens. Every OpenID Connect login uses PKCE.
+# provider's tokens. OpenID Connect logins use PKCE unless a provider's
+# settings say otherwise ("oauth_pkce_enabled": false).
 SOCIALACCOUNT_ADAPTER = "agreements.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False

@@ -439,3 +439,18 @@ def test_a_login_page_lets_its_forms_go_on_to_the_identity_providers(client, db)
     # A page without the buttons keeps its forms at home.
     policy = client.get(reverse("password_reset"))["Content-Security-Policy"]
     assert "form-action 'self';" in policy or policy.endswith("form-action 'self'")
+
+
+def test_a_providers_login_address_opened_by_a_link_asks_before_going_on(client, db):
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="university",
+        name="University",
+        client_id="c",
+        settings={"server_url": "https://idp.example.test"},
+    )
+    response = client.get("/accounts/oidc/university/login/")
+    assert response.status_code == 200
+    assert "Log in with University" in response.text
+    assert '<form method="post">' in response.text
+    assert "form-action 'self' https://idp.example.test" in response["Content-Security-Policy"]

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from agreements.models import MeetingSchedule, Proposal, SharingConsent, User
+from agreements.models import CalendarFeed, MeetingSchedule, Proposal, SharingConsent, User
 from tests.helpers import (
     assert_unchanged,
     client_for,
@@ -777,3 +777,16 @@ def test_home_costs_no_query_more_for_programs_that_do_not_ask(
     before = len(queries_for(client, url))
     university.delete()
     assert len(queries_for(client, url)) == before
+
+
+def test_the_calendar_feed_leaves_out_a_program_that_asks_for_single_sign_on(
+    client, mentor, strict, university, active
+):
+    """A secret address is no login with the organisation."""
+    feed = CalendarFeed.objects.create(user=mentor)
+    url = reverse("agreements:calendar_feed", args=[feed.token])
+    client.logout()
+    assert "Milo Mentee" not in client.get(url).content.decode()
+    strict.sign_on_required = False
+    strict.save()
+    assert "Milo Mentee" in client.get(url).content.decode()

@@ -600,6 +600,12 @@ def test_the_certificate_names_the_provider_a_signer_logged_in_again_with(ready)
 
     text = last_page(pdf.render_signed_pdf(version))
 
-    assert squash("Logged in again with the organisation's single sign-on to sign.") in text
+    assert (
+        squash(
+            "Authenticated at the organisation's single sign-on within the 5 minutes before "
+            "signing."
+        )
+        in text
+    )
     assert squash("University of Example, authenticated at 2026-03-04 09:15:30 UTC") in text
     assert squash("Password entered again to sign.") in text

@@ -265,6 +265,8 @@ def test_unverified_address_is_refused(client, saml_app, idp, mentor, program_ad
         # And the Kelvin sign into a K, which Python lower-cases to a k.
         pytest.param("\u212ate@example.com", id="kelvin-sign"),
         pytest.param("INE\u017f@EXAMPLE.COM", id="long-s-upper-case"),
+        # The dotted capital I lower-cases to an i and a combining dot.
+        pytest.param("\u0130nes@example.com", id="dotted-capital-i"),
     ],
 )
 def test_lookalike_address_never_logs_into_the_real_account(
@@ -273,10 +275,12 @@ def test_lookalike_address_never_logs_into_the_real_account(
     """Even where the IdP's people may get an account: the lookalike gets
     one of its own, or none, never ines@example.com's."""
     creating_program(program_admin, saml_app)
+    answer = saml_response(idp, start_login(client, idp), name_id="u-lookalike", email=lookalike)
 
-    sign_on(client, idp, name_id="u-lookalike", email=lookalike)
+    # Refused: neither ines's account nor a second one beside it.
+    response = refused(client, answer, ines)
 
-    assert logged_in_as(client) != ines
+    assert response.status_code == 403
     assert not SocialAccount.objects.filter(user=ines).exists()
     assert (ines.pk, "account_connected") not in security_notices()
 
@@ -323,6 +327,30 @@ def test_program_connected_to_the_idp_lets_it_create_accounts(client, saml_app, 
     assert (account.provider, account.uid) == (idp.entity_id, "u-nora")
     home = client.get(reverse("agreements:home"), **AT)
     assert (home.status_code, home.context["user"]) == (200, nora)
+
+
+def test_an_account_single_sign_on_made_can_get_a_password(
+    client, saml_app, idp, program_admin, settings
+):
+    """So that it can sign with one: a SAML login cannot stand in for it."""
+    creating_program(program_admin, saml_app)
+    sign_on(client, idp, name_id="u-nora", email="nora.new@example.com", name="Nora Newcomer")
+    nora = logged_in_as(client)
+    client.post(reverse("logout"), **AT)
+
+    client.post(reverse("password_reset"), {"email": "nora.new@example.com"}, **AT)
+
+    assert Effect.objects.filter(key__startswith="email:password_reset:", args__to=nora.pk).exists()
+
+
+def test_an_invitation_waiting_for_its_answer_gets_no_reset_email(client, db, settings):
+    """Its link is the way in: the reset is for accounts that have a password
+    or log in with single sign-on."""
+    invited = User.objects.create_user("ivy@example.com", None, full_name="Ivy Invited")
+
+    client.post(reverse("password_reset"), {"email": invited.email}, **AT)
+
+    assert not Effect.objects.filter(key__startswith="email:password_reset:").exists()
 
 
 def test_name_with_a_direction_override_creates_no_account(client, saml_app, idp, program_admin):
@@ -450,3 +478,63 @@ def test_a_file_that_is_not_metadata_is_refused_and_nothing_added(client, db, id
         assert response.status_code == 200
         assert "This is not an identity provider&#x27;s SAML metadata" in response.text
     assert not SocialApp.objects.filter(client_id="metadata-university").exists()
+
+
+# Whom a provider speaks for ---------------------------------------------------------
+
+REFUSED_STAFF = "This account does not log in with single sign-on: use its password."
+REFUSED_OUTSIDER = "your account is in none of them"
+
+
+def test_a_superuser_is_never_logged_in_by_a_provider(client, saml_app, idp):
+    root = User.objects.create_superuser("root@example.com", "x", full_name="Root")
+    answer = saml_response(idp, start_login(client, idp), name_id="u-root", email=root.email)
+
+    response = refused(client, answer, root)
+
+    assert response.status_code == 403
+    assert REFUSED_STAFF in response.text
+    assert security_notices() == []
+
+
+def test_a_closed_account_is_not_connected(client, saml_app, idp, mentor):
+    mentor.is_active = False
+    mentor.save()
+    answer = saml_response(idp, start_login(client, idp), name_id="u-1", email=mentor.email)
+
+    response = refused(client, answer, mentor)
+
+    assert response.status_code == 403
+    assert REFUSED_STAFF in response.text
+
+
+def test_a_programs_provider_speaks_only_for_its_people(
+    client, saml_app, idp, mentor, other_admin, other_program
+):
+    """Connected to the other program: its admin logs in with it, the mentor
+    of another program does not."""
+    other_program.sign_on_providers.add(saml_app)
+    answer = saml_response(idp, start_login(client, idp), name_id="u-1", email=mentor.email)
+
+    response = refused(client, answer, mentor)
+
+    assert response.status_code == 403
+    assert REFUSED_OUTSIDER in response.text
+    sign_on(client, idp, name_id="u-2", email=other_admin.email)
+    assert logged_in_as(client) == other_admin
+
+
+def test_a_provider_is_never_connected_to_whoever_is_logged_in(client, saml_app, idp, mentor):
+    """allauth's "connect" process, asked for in the login address: refused,
+    whatever address the IdP sends."""
+    client.force_login(mentor)
+    response = client.post(reverse("saml_login", args=[ORG]) + "?process=connect", **AT)
+    answer = saml_response(
+        idp, request_id(response["Location"]), name_id="u-x", email="someone@elsewhere.test"
+    )
+
+    with assert_unchanged(mentor):
+        response = post_to_acs(client, answer)
+
+    assert response.status_code == 403
+    assert not SocialAccount.objects.exists()

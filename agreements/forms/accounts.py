@@ -5,6 +5,7 @@ import logging
 import uuid
 
 from allauth.account import forms as allauth_forms
+from allauth.socialaccount.models import SocialAccount
 from axes.utils import reset as reset_lockouts
 from django import forms
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.cache import cache
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy
 
 from agreements.models import Effect
@@ -73,9 +75,15 @@ class PasswordResetForm(BasePasswordResetForm):
     def get_users(self, email):
         """The active accounts with a password under the address typed, found
         by its one form (``email_key``) like the login, not by Django's
-        case-insensitive match."""
-        users = get_user_model()._default_manager.filter(email=email_key(email), is_active=True)
-        return (user for user in users if user.has_usable_password())
+        case-insensitive match; and those that log in with single sign-on,
+        which may have none yet (an account it made): a password lets them
+        sign with it too. Not an invitation waiting for its answer."""
+        users = (
+            get_user_model()
+            ._default_manager.filter(email=email_key(email), is_active=True)
+            .annotate(signs_on=Exists(SocialAccount.objects.filter(user=OuterRef("pk"))))
+        )
+        return (user for user in users if user.has_usable_password() or user.signs_on)
 
     def save(self, *args, request=None, **kwargs):
         # Django's PasswordResetView passes the request; other callers may not.

@@ -28,7 +28,9 @@ from .versions import AgreementVersion
 AUTHENTICATIONS = {
     "password": gettext_noop("Password entered again to sign."),
     "passkey": gettext_noop("Confirmed with a passkey to sign."),
-    "sign_on": gettext_noop("Logged in again with the organisation's single sign-on to sign."),
+    "sign_on": gettext_noop(
+        "Authenticated at the organisation's single sign-on within the 5 minutes before signing."
+    ),
 }
 # The words of evidence made before passkeys (format 1), which certificates
 # of those signatures still translate.

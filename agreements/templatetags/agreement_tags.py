@@ -211,9 +211,12 @@ def error_summary(*forms):
 
 @register.simple_tag(takes_context=True)
 def allow_forms_to(context, providers):
-    """Let this page's forms go on to ``providers`` (``sign_on.form_origins``):
-    the origins are kept on the request, and ``SignOnFormsMiddleware`` adds
-    them to the response's ``form-action``. Writes nothing."""
+    """Let this page's forms go on to ``providers`` (a list, or one)
+    (``sign_on.form_origins``): the origins are kept on the request, and
+    ``SignOnFormsMiddleware`` adds them to the response's ``form-action``.
+    Writes nothing."""
+    if hasattr(providers, "app"):
+        providers = [providers]
     request = context["request"]
     origins = getattr(request, "sign_on_form_origins", set())
     request.sign_on_form_origins = origins | set(sign_on.form_origins(providers))

@@ -145,15 +145,17 @@ def _require_sign_on(request, program):
     back = request.get_full_path()
     if request.method != "GET":
         referer = request.headers.get("referer", "")
-        safe = url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
-        back = urlsplit(referer)._replace(scheme="", netloc="").geturl() if safe else "/"
+        parts = urlsplit(referer)
+        here = url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        back = path if here and path.startswith("/") and not path.startswith("//") else "/"
     response = render(
         request,
         "socialaccount/sign_on_required.html",
         {
             "back": back,
             "program": program,
-            "providers": [app.get_provider(request) for app in sign_on.providers_for(program)],
+            "providers": sign_on.buttons_for(request, program),
         },
         status=403,
     )

@@ -61,7 +61,7 @@ def calendar_page(request):
     )
     rows, unsigned = [], []
     # Not the agreements of a program this session has not logged in for
-    # (sign_on); the feed, a secret address given to a calendar app, keeps them.
+    # (sign_on).
     agreements, _locked = sign_on.split_by_program(
         request,
         Agreement.objects.for_party(request.user)
@@ -117,7 +117,11 @@ def calendar_feed(request, token):
     feed = get_object_or_404(
         CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
     )
-    agreements = _for_calendar(Agreement.objects.for_party(feed.user))
+    # A program that asks for single sign-on keeps its agreements out of it:
+    # a secret address is no login with the organisation.
+    agreements = _for_calendar(
+        Agreement.objects.for_party(feed.user).exclude(program__sign_on_required=True)
+    )
     # A calendar app cannot sign in: the owner's chosen language, else the
     # one its Accept-Language asked for.
     language = feed.user.chosen_language or translation.get_language()
