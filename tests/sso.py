@@ -178,6 +178,19 @@ class OIDCProvider:
         self.django("shell", "-c", ADD_CLIENT, stdin=json.dumps(client))
         return client_id, secret
 
+    def connect(self, client_id, secret, *, name, provider_id="university"):
+        """The app's SocialApp for this provider, as a superuser adds it."""
+        from allauth.socialaccount.models import SocialApp
+
+        return SocialApp.objects.create(
+            provider="openid_connect",
+            provider_id=provider_id,
+            name=name,
+            client_id=client_id,
+            secret=secret,
+            settings={"server_url": self.issuer},
+        )
+
     def stop(self):
         if self.process is None or self.process.poll() is not None:
             return

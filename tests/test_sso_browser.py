@@ -3,7 +3,7 @@ the person to the OpenID Connect provider (tests/sso.py), they sign in and
 allow the app there, and land back in the app logged in."""
 
 import pytest
-from allauth.socialaccount.models import SocialAccount, SocialApp
+from allauth.socialaccount.models import SocialAccount
 from django.urls import reverse
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
@@ -32,14 +32,7 @@ def university(live_server, oidc_provider, milo_at_provider):  # noqa: F811
         "openid_connect_callback", kwargs={"provider_id": "university"}
     )
     client_id, secret = oidc_provider.add_client(callback)
-    return SocialApp.objects.create(
-        provider="openid_connect",
-        provider_id="university",
-        name=NAME,
-        client_id=client_id,
-        secret=secret,
-        settings={"server_url": oidc_provider.issuer},
-    )
+    return oidc_provider.connect(client_id, secret, name=NAME)
 
 
 def arrive(person, url):

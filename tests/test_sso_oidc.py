@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
-from allauth.socialaccount.models import SocialAccount, SocialApp
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import SESSION_KEY as USER_KEY
 from django.test import Client
 from django.urls import reverse
@@ -77,14 +77,7 @@ def discovery(oidc_provider):  # noqa: F811
 def university(db, oidc_provider, client_at_provider):  # noqa: F811
     """The provider as a superuser connects it."""
     client_id, secret = client_at_provider
-    return SocialApp.objects.create(
-        provider="openid_connect",
-        provider_id="university",
-        name=NAME,
-        client_id=client_id,
-        secret=secret,
-        settings={"server_url": oidc_provider.issuer},
-    )
+    return oidc_provider.connect(client_id, secret, name=NAME)
 
 
 def logged_in(client):
