@@ -172,15 +172,23 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def _check_may_log_in(self, request, app, user):
         """Refuse a provider that does not speak for ``user``: staff (their
         password and second factor only), an account that is closed, or
-        someone who is in none of the provider's programs."""
-        if user.is_staff or user.is_superuser or not user.is_active:
+        someone who is in none of the provider's programs, unless they are in
+        no program at all and one of them makes accounts (one it made, not
+        paired yet)."""
+        if not user.is_active:
+            _refuse(request, _("This account is closed."))
+        if user.is_staff or user.is_superuser:
             _refuse(
                 request,
                 _("This account does not log in with single sign-on: use its password."),
             )
+        if not (app and app.pk):
+            return
         programs = Program.objects.filter(sign_on_providers=app)
-        members = Q(agreements__mentor=user) | Q(agreements__mentee=user) | Q(admins=user)
-        if programs.exists() and not programs.filter(members).exists():
+        if not programs.exists() or programs.filter(_member(user)).exists():
+            return
+        unpaired = not Program.objects.filter(_member(user)).exists()
+        if not (unpaired and programs.filter(sign_on_creates_accounts=True).exists()):
             _refuse(
                 request,
                 _(
@@ -220,6 +228,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         )
         user.full_name = name or ""
         return user
+
+
+def _member(user):
+    """The condition on a program that ``user`` is in it: one of a pair, or an admin."""
+    return Q(agreements__mentor=user) | Q(agreements__mentee=user) | Q(admins=user)
 
 
 def _forms_sent(data, address):

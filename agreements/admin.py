@@ -49,6 +49,7 @@ class SocialAppForm(BaseSocialAppForm):
         cleaned = super().clean()
         upload = cleaned.get("idp_metadata")
         if not upload:
+            self._name_saml_provider(cleaned, _dict(cleaned.get("settings")).get("idp"))
             return cleaned
         if cleaned.get("provider") != "saml":
             self.add_error("idp_metadata", _("A metadata file is for a SAML provider only."))
@@ -71,9 +72,27 @@ class SocialAppForm(BaseSocialAppForm):
             )
             return cleaned
         cleaned["settings"] = {**(cleaned.get("settings") or {}), "idp": idp_settings}
-        # An IdP's identifiers are unique only within it: its entity ID names it.
-        cleaned["provider_id"] = cleaned.get("provider_id") or idp["entityId"]
+        self._name_saml_provider(cleaned, idp_settings)
         return cleaned
+
+    def _name_saml_provider(self, cleaned, idp):
+        """A new SAML provider's ID is its IdP's entity ID: an IdP's
+        identifiers of people are unique only within it, and two IdPs under
+        the one default name would share them. (Not changed later: the
+        identities connected under it would be lost.)"""
+        if cleaned.get("provider") != "saml" or cleaned.get("provider_id") or self.instance.pk:
+            return
+        entity_id = _dict(idp).get("entity_id")
+        if entity_id:
+            cleaned["provider_id"] = entity_id
+        else:
+            self.add_error(
+                "provider_id", _("Give the IdP's entity ID as the provider ID of a SAML provider.")
+            )
+
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
 
 
 @admin.register(SocialApp)

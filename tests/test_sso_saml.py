@@ -333,6 +333,20 @@ def test_program_connected_to_the_idp_lets_it_create_accounts(client, saml_app, 
     assert (home.status_code, home.context["user"]) == (200, nora)
 
 
+def test_an_account_single_sign_on_made_logs_in_with_it_again(client, saml_app, idp, program_admin):
+    """Not paired yet, so in none of the provider's programs: the provider
+    that made it still speaks for it."""
+    creating_program(program_admin, saml_app)
+    sign_on(client, idp, name_id="u-nora", email="nora.new@example.com", name="Nora Newcomer")
+    nora = logged_in_as(client)
+    client.post(reverse("logout"), **AT)
+
+    response, _ = sign_on(client, idp, name_id="u-nora", email="nora.new@example.com")
+
+    assert response.status_code == 302
+    assert logged_in_as(client) == nora
+
+
 def test_an_account_single_sign_on_made_can_get_a_password(
     client, saml_app, idp, program_admin, settings
 ):
@@ -466,6 +480,30 @@ def test_a_superuser_adds_a_saml_idp_from_its_metadata_file(client, db, idp):
     assert app.settings["sp"] == {"entity_id": "https://mentorship.example.test/saml"}
 
 
+def test_a_saml_provider_is_named_by_its_idps_entity_id(client, db, idp):
+    """Two IdPs under allauth's default name would share their people's
+    identifiers: a new SAML provider without an ID takes its entity ID."""
+    root = User.objects.create_superuser("root@example.com", "x", full_name="Root")
+    client.force_login(root)
+    data = {
+        "provider": "saml",
+        "provider_id": "",
+        "name": "Typed University",
+        "client_id": "typed-university",
+        "secret": "",
+        "key": "",
+    }
+    add = reverse("admin:socialaccount_socialapp_add")
+    response = client.post(add, data | {"settings": "{}"})
+    assert response.status_code == 200
+    assert "Give the IdP&#x27;s entity ID as the provider ID" in response.text
+    assert not SocialApp.objects.exists()
+
+    settings_json = '{"idp": {"entity_id": "https://idp.typed.test/saml"}}'
+    assert client.post(add, data | {"settings": settings_json}).status_code == 302
+    assert SocialApp.objects.get().provider_id == "https://idp.typed.test/saml"
+
+
 def test_a_file_that_is_not_metadata_is_refused_and_nothing_added(client, db, idp):
     root = User.objects.create_superuser("root@example.com", "x", full_name="Root")
     client.force_login(root)
@@ -505,7 +543,7 @@ def test_a_closed_account_is_not_connected(client, saml_app, idp, mentor):
     response = refused(client, answer, mentor)
 
     assert response.status_code == 403
-    assert REFUSED_STAFF in response.text
+    assert "This account is closed." in response.text
 
 
 def test_a_programs_provider_speaks_only_for_its_people(
