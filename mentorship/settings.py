@@ -189,6 +189,10 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 MFA_ADAPTER = "agreements.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# An authenticator app's code is accepted for one 30-second period either
+# side of now (RFC 6238 5.2): a code typed as it rolls over, or on a phone
+# whose clock drifts, still works. Each code still logs in once.
+MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = True
 # A passkey always asks for its device's PIN, fingerprint or face, never a
 # mere touch: it stands in for the password at login and when signing.

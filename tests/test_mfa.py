@@ -82,11 +82,34 @@ def test_the_apps_code_completes_the_login(client, with_app):
     assert client.session["_auth_user_id"] == str(with_app.pk)
 
 
+@pytest.mark.parametrize("steps", [-1, 1])
+def test_a_code_from_the_period_either_side_is_accepted(client, with_app, steps):
+    """A code typed as it rolls over, or from a phone whose clock is a little
+    off, still logs in."""
+    log_in(client, with_app.email)
+
+    done = client.post(reverse("mfa_authenticate"), {"code": code_for(SECRET, steps=steps)})
+
+    assert done.status_code == 302
+    assert client.session["_auth_user_id"] == str(with_app.pk)
+
+
+@pytest.mark.parametrize("steps", [-3, 3])
+def test_an_older_or_later_code_is_refused(client, with_app, steps):
+    log_in(client, with_app.email)
+
+    refused = client.post(reverse("mfa_authenticate"), {"code": code_for(SECRET, steps=steps)})
+
+    assert refused.status_code == 200
+    assert "Incorrect code." in refused.text
+    assert "_auth_user_id" not in client.session
+
+
 def test_a_code_is_used_once(client, with_app):
     """Someone who saw a code typed cannot log in with it again, within the
-    minute or so the app would still accept it."""
-    code = code_for(SECRET)
+    minute and a half the app would still accept it."""
     log_in(client, with_app.email)
+    code = code_for(SECRET)
     assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
     client.logout()
 
