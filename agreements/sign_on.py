@@ -5,7 +5,8 @@ A program may ask its members to log in with its single sign-on
 (``Program.sign_on_required``): ``allows`` says whether this session did.
 Signing may be confirmed by logging in again at the provider: ``confirmed``
 gives the provider and the time it says the person authenticated (OpenID
-Connect's ``auth_time``), if that is fresh enough to stand in for the password.
+Connect's ``auth_time``, SAML's ``AuthnInstant``), if that is fresh enough to
+stand in for the password.
 """
 
 import datetime
@@ -17,13 +18,15 @@ from allauth.account import app_settings as allauth_settings
 from allauth.socialaccount.models import SocialApp
 from django.db.models import Exists, OuterRef, Q
 
+from agreements import saml
 from agreements.models import Program
 
 SESSION_KEY = "sign_on"
 
-# What the sign page asks the provider for: a fresh login (``prompt=login``),
-# and the time of it in the ID token (``max_age=0`` makes ``auth_time`` a
-# required claim, OpenID Connect Core 3.1.2.1).
+# What the sign page asks the provider for: a fresh login (``prompt=login``,
+# which a SAML IdP is asked as ForceAuthn), and the time of it in the ID token
+# (``max_age=0`` makes ``auth_time`` a required claim, OpenID Connect Core
+# 3.1.2.1).
 REAUTHENTICATE = "prompt=login&max_age=0"
 
 # How far ahead of the app's clock a provider's may run, in seconds.
@@ -36,16 +39,24 @@ HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", re.IGNORECASE)
 
 def remember(request, sociallogin):
     """Keep, for this session, the provider a person just logged in with and
-    when they authenticated there (``auth_time``, seconds since the epoch),
-    if the provider said."""
-    claims = sociallogin.account.extra_data.get("id_token") or {}
-    auth_time = claims.get("auth_time")
+    when they authenticated there (seconds since the epoch), if it said."""
     app = sociallogin.provider.app
     request.session[SESSION_KEY] = {
         "app": app.pk,
         "provider": app.name,
-        "auth_time": auth_time if type(auth_time) is int else None,
+        "auth_time": _auth_time(app.provider, sociallogin.account.extra_data),
     }
+
+
+def _auth_time(provider, extra_data):
+    """An OpenID Connect ID token's ``auth_time``, or a SAML assertion's
+    ``AuthnInstant`` (``agreements.saml``), if a whole number."""
+    if provider == "saml":
+        auth_time = extra_data.get(saml.AUTHN_INSTANT)
+    else:
+        claims = extra_data.get("id_token")
+        auth_time = claims.get("auth_time") if isinstance(claims, dict) else None
+    return auth_time if type(auth_time) is int else None
 
 
 def providers_for(program):
@@ -116,14 +127,14 @@ def confirmed(request):
 
 
 def reauthentication_providers(request):
-    """The provider this session logged in with, if it can confirm it is the
-    person at signing: an OpenID Connect one, whose ID token says when they
-    authenticated (``auth_time``). No query for a session that logged in
-    another way."""
+    """The provider this session logged in with, to confirm it is the person
+    at signing: an OpenID Connect one says when they authenticated in its ID
+    token (``auth_time``), a SAML IdP in its assertion (``AuthnInstant``). No
+    query for a session that logged in another way."""
     signed_on = request.session.get(SESSION_KEY)
     if not signed_on:
         return []
-    apps = SocialApp.objects.filter(pk=signed_on["app"], provider="openid_connect")
+    apps = SocialApp.objects.filter(pk=signed_on["app"])
     return [app.get_provider(request) for app in apps]
 
 

@@ -205,12 +205,17 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # by address (EMAIL_AUTHENTICATION, its case-insensitive lookup) stays off. A
 # program may let its providers create accounts. Nothing is kept of the
 # provider's tokens. OpenID Connect logins use PKCE unless a provider's
-# settings say otherwise ("oauth_pkce_enabled": false).
+# settings say otherwise ("oauth_pkce_enabled": false). SAML logins go
+# through allauth's provider extended to ask for ForceAuthn and keep the
+# AuthnInstant, so a fresh login at the IdP can confirm a signature.
 SOCIALACCOUNT_ADAPTER = "agreements.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_STORE_TOKENS = False
-SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True},
+    "saml": {"provider_class": "agreements.saml.SAMLProvider"},
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "agreements:home"
 LOGOUT_REDIRECT_URL = "login"

@@ -261,14 +261,19 @@ def tamper(saml_response_b64: str, *, email: str = "mallory@example.test") -> st
     return _encode(response)
 
 
-def request_id(redirect_url: str) -> str:
-    """The ID of the AuthnRequest in a redirect to the IdP (HTTP-Redirect
-    binding: the SAMLRequest query parameter, raw-deflated then base64)."""
+def authn_request(redirect_url: str):
+    """The AuthnRequest in a redirect to the IdP (HTTP-Redirect binding: the
+    SAMLRequest query parameter, raw-deflated then base64)."""
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(redirect_url).query)
     (saml_request,) = query["SAMLRequest"]
     request = _parse(zlib.decompress(base64.b64decode(saml_request), wbits=-15))
     assert request.tag == f"{{{SAMLP}}}AuthnRequest", request.tag
-    return request.get("ID")
+    return request
+
+
+def request_id(redirect_url: str) -> str:
+    """The ID of the AuthnRequest in a redirect to the IdP."""
+    return authn_request(redirect_url).get("ID")
 
 
 def _element(tag, *, parent=None, text=None, **attributes):

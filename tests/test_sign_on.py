@@ -44,6 +44,42 @@ def test_a_session_without_single_sign_on_has_nothing_to_confirm():
     assert sign_on.confirmed(request) is None
 
 
+def remembered(provider, extra_data):
+    """What ``remember`` keeps of a login at a provider of type ``provider``
+    whose account's extra_data is ``extra_data``."""
+    request = RequestFactory().get("/")
+    request.session = {}
+    app = SimpleNamespace(pk=7, name="University", provider=provider)
+    login = SimpleNamespace(
+        provider=SimpleNamespace(app=app), account=SimpleNamespace(extra_data=extra_data)
+    )
+    sign_on.remember(request, login)
+    return request.session[sign_on.SESSION_KEY]
+
+
+@pytest.mark.parametrize(
+    ("provider", "extra_data", "auth_time"),
+    [
+        ("openid_connect", {"id_token": {"auth_time": 1_700_000_000}}, 1_700_000_000),
+        ("saml", {"authn_instant": 1_700_000_000}, 1_700_000_000),
+        # What the provider did not say, or said as something else.
+        ("openid_connect", {}, None),
+        ("openid_connect", {"id_token": ["auth_time"]}, None),
+        ("openid_connect", {"id_token": {"auth_time": "1700000000"}}, None),
+        ("openid_connect", {"id_token": {"auth_time": True}}, None),
+        ("saml", {"authn_instant": None}, None),
+        # A SAML IdP's attributes are lists of strings, whatever their name.
+        ("saml", {"id_token": ["x"], "authn_instant": ["1700000000"]}, None),
+    ],
+)
+def test_a_login_is_remembered_with_the_time_the_provider_gave(provider, extra_data, auth_time):
+    assert remembered(provider, extra_data) == {
+        "app": 7,
+        "provider": "University",
+        "auth_time": auth_time,
+    }
+
+
 def provider(app_settings):
     return SimpleNamespace(app=SimpleNamespace(settings=app_settings))
 

@@ -15,9 +15,10 @@ from django.test import Client
 from django.urls import reverse
 from lxml import etree
 
-from agreements.models import Effect, Program, User
-from tests.helpers import assert_unchanged, make_user
-from tests.saml_idp import new_idp, request_id, tamper
+from agreements.models import Effect, Program, Signature, User
+from tests.helpers import assert_unchanged, make_ready, make_user
+from tests.saml_idp import authn_request, new_idp, request_id, tamper
+from tests.sso import page_forms
 
 # python3-saml refuses single-label hosts such as Django's "testserver".
 HOST = "mentorship.example.test"
@@ -576,3 +577,99 @@ def test_a_provider_is_never_connected_to_whoever_is_logged_in(client, saml_app,
 
     assert response.status_code == 403
     assert not SocialAccount.objects.exists()
+
+
+# Confirming a signature with a fresh login at the IdP ------------------------------
+
+AGAIN = "You logged in again with University of Example at"
+
+
+def now():
+    # The IdP's clock, in the whole seconds a SAML time carries.
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+def sign_data(agreement):
+    return {"full_name": "Maria Mentor", "consent": "on", "content_hash": agreement.content_hash}
+
+
+@pytest.fixture
+def signed_on_long_ago(client, saml_app, idp, mentor, agreement):
+    """The mentor logged in with the IdP on a session there 10 minutes old
+    (its AuthnInstant), and an agreement ready to sign."""
+    sign_on(
+        client,
+        idp,
+        name_id="u-maria",
+        email=mentor.email,
+        authn_instant=now() - datetime.timedelta(minutes=10),
+    )
+    assert logged_in_as(client) == mentor
+    return make_ready(agreement)
+
+
+def log_in_again(client, idp, page, *, authn_instant):
+    """Press the sign page's button: the IdP is asked to authenticate the
+    person afresh (ForceAuthn), and answers with ``authn_instant``."""
+    login = reverse("saml_login", args=[ORG])
+    (action,) = [
+        form["action"] for form in page_forms(page.text) if form["action"].startswith(login)
+    ]
+    redirect = client.post(action, **AT)
+    request = authn_request(redirect["Location"])
+    assert request.get("ForceAuthn") == "true"
+    answer = saml_response(
+        idp,
+        request.get("ID"),
+        name_id="u-maria",
+        email="mentor@example.com",
+        authn_instant=authn_instant,
+    )
+    return post_to_acs(client, answer)
+
+
+def test_a_login_asks_the_idp_for_no_fresh_authentication(client, saml_app, idp):
+    redirect = client.post(reverse("saml_login", args=[ORG]), **AT)
+
+    assert authn_request(redirect["Location"]).get("ForceAuthn") in (None, "false")
+
+
+def test_a_fresh_login_at_the_idp_confirms_the_signature(client, idp, signed_on_long_ago):
+    ready = signed_on_long_ago
+    sign_url = reverse("agreements:sign", args=[ready.uuid])
+    page = client.get(sign_url, **AT)
+    assert 'name="password"' in page.text
+
+    fresh = now()
+    finish = log_in_again(client, idp, page, authn_instant=fresh)
+    assert (finish.status_code, finish["Location"]) == (302, sign_url)
+    page = client.get(sign_url, **AT)
+    assert 'name="password"' not in page.text
+    assert AGAIN in page.text
+    response = client.post(sign_url, sign_data(ready), **AT)
+
+    assert response.status_code == 302
+    evidence = Signature.objects.get(agreement=ready).evidence_data
+    assert evidence["authenticated_by"] == "sign_on"
+    assert evidence["evidence_format"] == "mentorship-signature/3"
+    assert evidence["identity_provider"] == {
+        "name": "University of Example",
+        "auth_time": fresh.isoformat(),
+    }
+
+
+def test_an_idp_that_keeps_its_old_session_does_not_confirm_it(client, idp, signed_on_long_ago):
+    """An IdP that ignores ForceAuthn answers with the AuthnInstant of its
+    old session: the password is still asked."""
+    ready = signed_on_long_ago
+    sign_url = reverse("agreements:sign", args=[ready.uuid])
+    page = client.get(sign_url, **AT)
+    log_in_again(client, idp, page, authn_instant=now() - datetime.timedelta(minutes=10))
+
+    with assert_unchanged(ready):
+        response = client.post(sign_url, sign_data(ready), **AT)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors.as_data()["password"][0].code == "required"
+    assert AGAIN not in response.text
+    assert not Signature.objects.exists()
