@@ -6,13 +6,14 @@ page lists what it counts."""
 import re
 
 import pytest
+from allauth.socialaccount.models import SocialApp
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import reverse
 
-from agreements import content
+from agreements import content, sign_on
 from agreements.context_processors import waiting
-from agreements.models import Proposal, Section
+from agreements.models import Program, Proposal, Section
 from tests.helpers import client_for, fresh, make_agreement, make_user
 from tests.test_concurrency import make_client
 from tests.test_proposals import proposal_url, propose_location
@@ -26,9 +27,18 @@ def discussion_url(agreement, kind):
     return reverse("agreements:section_discussion", args=[agreement.uuid, kind])
 
 
-def count_for(user):
+def count_for(user, sign_on_session=None):
+    """The menu's count for ``user`` in a session that logged in with the
+    SocialApp ``sign_on_session``, or another way."""
     request = RequestFactory().get("/")
     request.user = user
+    request.session = {}
+    if sign_on_session:
+        request.session[sign_on.SESSION_KEY] = {
+            "app": sign_on_session.pk,
+            "provider": sign_on_session.name,
+            "auth_time": None,
+        }
     return waiting(request)["waiting"].count
 
 
@@ -132,6 +142,51 @@ def test_nothing_on_someone_elses_agreement_counts(ready, mentor, mentee, outsid
         assert count_for(user) == 0
 
 
+def provider(name, *programs):
+    app = SocialApp.objects.create(provider="openid_connect", provider_id=name, name=name)
+    app.programs.set(programs)
+    return app
+
+
+def test_a_program_asking_for_single_sign_on_counts_only_in_a_session_with_it(
+    ready, program, mentor, mentee, django_assert_num_queries
+):
+    """Home leaves such a program's agreements out of a session that did not
+    log in with its provider, and so does the count."""
+    ready.comment_on("goals", by=mentee, text="Could we aim for May?")
+    open_proposal(ready, "goals", by=mentee)
+    own = provider("University", program)
+    elsewhere = provider("College", Program.objects.create(name="Elsewhere"))
+    installation = provider("Network")
+    assert count_for(mentor) == 2
+    program.sign_on_required = True
+    program.save()
+
+    assert count_for(mentor) == 0
+    assert count_for(mentor, elsewhere) == 0
+    assert count_for(mentor, installation) == 0  # the program has providers of its own
+    with django_assert_num_queries(1):
+        assert count_for(mentor, own) == 2
+    program.sign_on_providers.clear()  # now the installation's serve it
+    assert count_for(mentor, installation) == 2
+    assert count_for(mentor, elsewhere) == 0
+
+
+def test_the_home_page_and_the_count_leave_out_the_same_program(
+    client, ready, program, mentor, mentee
+):
+    ready.comment_on("goals", by=mentee, text="Could we aim for May?")
+    provider("University", program)
+    program.sign_on_required = True
+    program.save()
+
+    page = client_for(client, mentor).get(HOME).text
+
+    assert "Read 1 new comment" not in page
+    assert "wait for you" not in page and "waits for you" not in page
+    assert "Log in with University" in page
+
+
 def test_it_is_one_query_however_much_waits(
     program, program_admin, mentor, django_assert_num_queries
 ):
@@ -156,6 +211,7 @@ def test_it_is_one_query_however_much_waits(
 def test_it_costs_nothing_until_read_and_nothing_for_a_visitor(mentor, django_assert_num_queries):
     request = RequestFactory().get("/")
     request.user = mentor
+    request.session = {}
     with django_assert_num_queries(0):
         counter = waiting(request)["waiting"]
     with django_assert_num_queries(1):
