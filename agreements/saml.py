@@ -7,6 +7,10 @@ The sign page asks an OpenID Connect provider for a fresh login with
 than rely on a previous security context"). When the person authenticated is
 the assertion's ``AuthnInstant``, kept beside the attributes as
 ``AUTHN_INSTANT``, as an OpenID Connect ID token carries its ``auth_time``.
+
+The NameID is kept there too (``NAME_ID``), as the IdP sent it: allauth
+lower-cases an address taken from it, and the app looks for a lookalike in
+the forms the IdP sent (``adapters._forms_sent``).
 """
 
 from urllib.parse import parse_qs
@@ -18,9 +22,11 @@ from django.http import HttpResponseRedirect
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
-# The key in a SAML SocialAccount's extra_data: seconds since the epoch. Set
-# after the attributes, so an attribute of that name cannot stand in for it.
+# Keys in a SAML SocialAccount's extra_data, beside the attributes: the
+# AuthnInstant in seconds since the epoch, and the NameID. Set after the
+# attributes, so an attribute of either name cannot stand in for them.
 AUTHN_INSTANT = "authn_instant"
+NAME_ID = "name_id"
 
 # The AuthnStatement of the assertion python3-saml validated (it refuses a
 # response with more than one assertion, or a signed one of another ID).
@@ -46,7 +52,11 @@ class SAMLProvider(BaseSAMLProvider):
         return HttpResponseRedirect(redirect)
 
     def extract_extra_data(self, data):
-        return {**super().extract_extra_data(data), AUTHN_INSTANT: authn_instant(data)}
+        return {
+            **super().extract_extra_data(data),
+            AUTHN_INSTANT: authn_instant(data),
+            NAME_ID: data.get_nameid(),
+        }
 
 
 def authn_instant(auth):

@@ -55,6 +55,7 @@ EMAIL_VERIFIED = "http://schemas.auth0.com/email_verified"
 DISPLAY_NAME = "urn:oid:2.16.840.1.113730.3.1.241"
 
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+EMAIL_ADDRESS = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
@@ -103,9 +104,11 @@ class SAMLIdP:
         audience: str,
         in_response_to: str | None,
         name_id: str,
-        email: str,
+        email: str | None,
         name: str,
         email_verified: bool = True,
+        name_id_format: str = PERSISTENT,
+        subject_id: bool = True,
         authn_instant: datetime.datetime | None = None,
         issue_instant: datetime.datetime | None = None,
         not_on_or_after: datetime.datetime | None = None,
@@ -114,7 +117,9 @@ class SAMLIdP:
         """A base64 SAMLResponse for the HTTP-POST binding, as the IdP posts
         it to ``acs_url``. ``in_response_to=None`` makes an IdP-initiated one.
         ``name_id`` is the person's stable identifier, sent both as the
-        NameID and as the subject-id attribute allauth takes the uid from."""
+        NameID and as the subject-id attribute allauth takes the uid from.
+        ``email=None, subject_id=False`` sends neither attribute: an IdP that
+        gives the address only as its NameID (``name_id_format=EMAIL_ADDRESS``)."""
         issued = issue_instant or _now()
         expires = not_on_or_after or issued + LIFETIME
         response = _element(
@@ -133,9 +138,10 @@ class SAMLIdP:
             audience=audience,
             in_response_to=in_response_to,
             name_id=name_id,
+            name_id_format=name_id_format,
             attributes={
-                SUBJECT_ID: name_id,
-                EMAIL: email,
+                **({SUBJECT_ID: name_id} if subject_id else {}),
+                **({EMAIL: email} if email is not None else {}),
                 EMAIL_VERIFIED: "true" if email_verified else "false",
                 DISPLAY_NAME: name,
             },
@@ -155,6 +161,7 @@ class SAMLIdP:
         audience,
         in_response_to,
         name_id,
+        name_id_format,
         attributes,
         authn_instant,
         issued,
@@ -166,7 +173,7 @@ class SAMLIdP:
         )
         _element("saml:Issuer", parent=assertion, text=self.entity_id)
         subject = _element("saml:Subject", parent=assertion)
-        _element("saml:NameID", parent=subject, text=name_id, Format=PERSISTENT)
+        _element("saml:NameID", parent=subject, text=name_id, Format=name_id_format)
         confirmation = _element("saml:SubjectConfirmation", parent=subject, Method=BEARER)
         _element(
             "saml:SubjectConfirmationData",

@@ -17,7 +17,7 @@ from lxml import etree
 
 from agreements.models import Effect, Program, Signature, User
 from tests.helpers import assert_unchanged, make_ready, make_user
-from tests.saml_idp import authn_request, new_idp, request_id, tamper
+from tests.saml_idp import EMAIL_ADDRESS, authn_request, new_idp, request_id, tamper
 from tests.sso import page_forms
 
 # python3-saml refuses single-label hosts such as Django's "testserver".
@@ -673,3 +673,46 @@ def test_an_idp_that_keeps_its_old_session_does_not_confirm_it(client, idp, sign
     assert response.context["form"].errors.as_data()["password"][0].code == "required"
     assert AGAIN not in response.text
     assert not Signature.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        pytest.param("\u212aate@example.com", id="kelvin-sign"),
+        pytest.param("\u017fam@example.com", id="long-s"),
+    ],
+)
+def test_lookalike_address_sent_only_as_the_name_id_is_refused(
+    client, saml_app, idp, program_admin, lookalike
+):
+    """An IdP that gives the address only as its NameID: allauth lower-cases
+    it before the app sees it, but the NameID is kept as the IdP sent it."""
+    creating_program(program_admin, saml_app)
+    answer = saml_response(
+        idp,
+        start_login(client, idp),
+        name_id=lookalike,
+        name_id_format=EMAIL_ADDRESS,
+        email=None,
+        subject_id=False,
+        name="Sam Impostor",
+    )
+
+    response = refused(client, answer)
+
+    assert response.status_code == 403
+
+
+def test_an_address_sent_only_as_the_name_id_logs_its_account_in(client, saml_app, idp, mentor):
+    answer = saml_response(
+        idp,
+        start_login(client, idp),
+        name_id="Mentor@Example.com",
+        name_id_format=EMAIL_ADDRESS,
+        email=None,
+        subject_id=False,
+    )
+
+    post_to_acs(client, answer)
+
+    assert logged_in_as(client) == mentor
