@@ -3,11 +3,10 @@ person. The home page lists them (``views.agreements.home``), leaving out a
 program that asks for a single sign-on this session did not log in with, and
 so does the count."""
 
-from django.db.models import Q
 from django.utils.functional import cached_property
 
 from agreements import sign_on
-from agreements.models import Program, User
+from agreements.models import User
 from agreements.models.discussion import count_of, unread_comments
 from agreements.models.proposals import proposals_to_answer
 
@@ -28,8 +27,7 @@ class Waiting:
         user = self.request.user
         if not user.is_authenticated:
             return 0
-        open_ = Program.objects.filter(sign_on.open_programs(self.request)).values("pk")
-        shown = Q(section__agreement__program__in=open_)
+        shown = sign_on.open_programs(self.request, via="section__agreement__program__")
         total = count_of(proposals_to_answer(user).filter(shown)) + count_of(
             unread_comments(user).filter(shown)
         )

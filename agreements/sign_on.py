@@ -81,15 +81,16 @@ def allows(request, program):
     return not program.sign_on_required or signed_on_with(request, program)
 
 
-def open_programs(request):
-    """``allows`` for every program at once, as a condition on Program: the
+def open_programs(request, via=""):
+    """``allows`` for every program at once, as a condition on the program
+    reached by ``via`` (a lookup path ending in "__", or "" on Program): the
     programs that ask for no single sign-on, and those whose providers (its
     own, or else the installation's) include the one this session logged in
-    with."""
-    may_open = Q(sign_on_required=False)
+    with. A session that logged in another way gets a plain join."""
+    may_open = Q(**{f"{via}sign_on_required": False})
     signed_on = request.session.get(SESSION_KEY)
     if signed_on:
-        through = Program.sign_on_providers.through.objects.filter(program=OuterRef("pk"))
+        through = Program.sign_on_providers.through.objects.filter(program=OuterRef(f"{via}pk"))
         installation_wide = SocialApp.objects.filter(pk=signed_on["app"], programs=None)
         may_open |= Exists(through.filter(socialapp=signed_on["app"])) | (
             ~Exists(through) & Exists(installation_wide)
