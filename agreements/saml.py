@@ -43,7 +43,8 @@ class SAMLProvider(BaseSAMLProvider):
         return kwargs
 
     def redirect(self, request, process, next_url=None, data=None, force_authn=False, **kwargs):
-        # allauth's, with ForceAuthn when asked.
+        # allauth's (65.22), with ForceAuthn when asked: check it again when
+        # allauth is upgraded.
         auth = build_auth(request, self)
         redirect = auth.login(return_to="", force_authn=force_authn)
         self.stash_redirect_state(

@@ -29,6 +29,9 @@ SESSION_KEY = "sign_on"
 # 3.1.2.1).
 REAUTHENTICATE = "prompt=login&max_age=0"
 
+# The kinds of provider that say when the person authenticated.
+REAUTHENTICATING = ("openid_connect", "saml")
+
 # How far ahead of the app's clock a provider's may run, in seconds.
 CLOCK_SKEW = 60
 
@@ -151,7 +154,7 @@ def reauthentication_providers(request):
     signed_on = request.session.get(SESSION_KEY)
     if not signed_on:
         return []
-    apps = SocialApp.objects.filter(pk=signed_on["app"])
+    apps = SocialApp.objects.filter(pk=signed_on["app"], provider__in=REAUTHENTICATING)
     return [app.get_provider(request) for app in apps]
 
 

@@ -109,6 +109,7 @@ class SAMLIdP:
         email_verified: bool = True,
         name_id_format: str = PERSISTENT,
         subject_id: bool = True,
+        attributes: dict[str, str] | None = None,
         authn_instant: datetime.datetime | None = None,
         issue_instant: datetime.datetime | None = None,
         not_on_or_after: datetime.datetime | None = None,
@@ -119,7 +120,8 @@ class SAMLIdP:
         ``name_id`` is the person's stable identifier, sent both as the
         NameID and as the subject-id attribute allauth takes the uid from.
         ``email=None, subject_id=False`` sends neither attribute: an IdP that
-        gives the address only as its NameID (``name_id_format=EMAIL_ADDRESS``)."""
+        gives the address only as its NameID (``name_id_format=EMAIL_ADDRESS``).
+        ``attributes`` adds others, by name."""
         issued = issue_instant or _now()
         expires = not_on_or_after or issued + LIFETIME
         response = _element(
@@ -144,6 +146,7 @@ class SAMLIdP:
                 **({EMAIL: email} if email is not None else {}),
                 EMAIL_VERIFIED: "true" if email_verified else "false",
                 DISPLAY_NAME: name,
+                **(attributes or {}),
             },
             authn_instant=authn_instant or issued,
             issued=issued,

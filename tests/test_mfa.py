@@ -82,8 +82,17 @@ def test_the_apps_code_completes_the_login(client, with_app):
     assert client.session["_auth_user_id"] == str(with_app.pk)
 
 
+@pytest.fixture
+def mid_period(monkeypatch):
+    """The clock held in the middle of a 30-second period, for allauth and
+    for ``code_for``: no period turns during the test."""
+    moment = float(int(time.time()) // 30 * 30 + 15)
+    monkeypatch.setattr(time, "time", lambda: moment)
+    return moment
+
+
 @pytest.mark.parametrize("steps", [-1, 1])
-def test_a_code_from_the_period_either_side_is_accepted(client, with_app, steps):
+def test_a_code_from_the_period_either_side_is_accepted(client, with_app, mid_period, steps):
     """A code typed as it rolls over, or from a phone whose clock is a little
     off, still logs in."""
     log_in(client, with_app.email)
@@ -94,8 +103,8 @@ def test_a_code_from_the_period_either_side_is_accepted(client, with_app, steps)
     assert client.session["_auth_user_id"] == str(with_app.pk)
 
 
-@pytest.mark.parametrize("steps", [-3, 3])
-def test_an_older_or_later_code_is_refused(client, with_app, steps):
+@pytest.mark.parametrize("steps", [-2, 2])
+def test_a_code_two_periods_off_is_refused(client, with_app, mid_period, steps):
     log_in(client, with_app.email)
 
     refused = client.post(reverse("mfa_authenticate"), {"code": code_for(SECRET, steps=steps)})
@@ -105,7 +114,7 @@ def test_an_older_or_later_code_is_refused(client, with_app, steps):
     assert "_auth_user_id" not in client.session
 
 
-def test_a_code_is_used_once(client, with_app):
+def test_a_code_is_used_once(client, with_app, mid_period):
     """Someone who saw a code typed cannot log in with it again, within the
     minute and a half the app would still accept it."""
     log_in(client, with_app.email)

@@ -582,6 +582,8 @@ def test_a_provider_is_never_connected_to_whoever_is_logged_in(client, saml_app,
 # Confirming a signature with a fresh login at the IdP ------------------------------
 
 AGAIN = "You logged in again with University of Example at"
+# The mentor fixture as the IdP knows her.
+MARIA = {"name_id": "u-maria", "email": "mentor@example.com"}
 
 
 def now():
@@ -597,18 +599,12 @@ def sign_data(agreement):
 def signed_on_long_ago(client, saml_app, idp, mentor, agreement):
     """The mentor logged in with the IdP on a session there 10 minutes old
     (its AuthnInstant), and an agreement ready to sign."""
-    sign_on(
-        client,
-        idp,
-        name_id="u-maria",
-        email=mentor.email,
-        authn_instant=now() - datetime.timedelta(minutes=10),
-    )
+    sign_on(client, idp, **MARIA, authn_instant=now() - datetime.timedelta(minutes=10))
     assert logged_in_as(client) == mentor
     return make_ready(agreement)
 
 
-def log_in_again(client, idp, page, *, authn_instant):
+def log_in_again(client, idp, page, *, authn_instant, **claims):
     """Press the sign page's button: the IdP is asked to authenticate the
     person afresh (ForceAuthn), and answers with ``authn_instant``."""
     login = reverse("saml_login", args=[ORG])
@@ -618,13 +614,7 @@ def log_in_again(client, idp, page, *, authn_instant):
     redirect = client.post(action, **AT)
     request = authn_request(redirect["Location"])
     assert request.get("ForceAuthn") == "true"
-    answer = saml_response(
-        idp,
-        request.get("ID"),
-        name_id="u-maria",
-        email="mentor@example.com",
-        authn_instant=authn_instant,
-    )
+    answer = saml_response(idp, request.get("ID"), **MARIA, authn_instant=authn_instant, **claims)
     return post_to_acs(client, answer)
 
 
@@ -658,13 +648,30 @@ def test_a_fresh_login_at_the_idp_confirms_the_signature(client, idp, signed_on_
     }
 
 
-def test_an_idp_that_keeps_its_old_session_does_not_confirm_it(client, idp, signed_on_long_ago):
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        pytest.param({}, id="its-old-session"),
+        # An attribute named as the key the app keeps the time under.
+        pytest.param({"authn_instant": "2999-01-01T00:00:00Z"}, id="an-attribute-so-named"),
+    ],
+)
+def test_an_idp_that_keeps_its_old_session_does_not_confirm_it(
+    client, idp, signed_on_long_ago, attributes
+):
     """An IdP that ignores ForceAuthn answers with the AuthnInstant of its
-    old session: the password is still asked."""
+    session, 10 minutes old: the password is still asked, whatever the
+    attributes say."""
     ready = signed_on_long_ago
     sign_url = reverse("agreements:sign", args=[ready.uuid])
     page = client.get(sign_url, **AT)
-    log_in_again(client, idp, page, authn_instant=now() - datetime.timedelta(minutes=10))
+    log_in_again(
+        client,
+        idp,
+        page,
+        authn_instant=now() - datetime.timedelta(minutes=10),
+        attributes=attributes,
+    )
 
     with assert_unchanged(ready):
         response = client.post(sign_url, sign_data(ready), **AT)
