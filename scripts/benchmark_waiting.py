@@ -98,6 +98,7 @@ def run(args):
 
     request = RequestFactory().get("/")
     request.user = mentor
+    request.session = {}  # logged in with a password, not single sign-on
     loaded = 0
     for size in [int(size) for size in args.comments.split(",")]:
         now = timezone.now()
