@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-STARTUP_DEADLINE = 30
+STARTUP_DEADLINE = 60
 SCOPES = ["openid", "profile", "email"]
 
 # Run inside the provider (``django shell -c``), reading their JSON from stdin.
@@ -145,10 +145,12 @@ class OIDCProvider:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"provider exited at start:\n{self.log()}")
+            # Not listening yet, or busy migrating (a loaded machine may keep
+            # the first answer past the timeout): ask again.
             try:
-                if requests.get(self.discovery_url, timeout=1).ok:
+                if requests.get(self.discovery_url, timeout=2).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.05)
         self.stop()
