@@ -346,7 +346,9 @@ def first_answer(url, deadline=30):
     while True:
         try:
             return get(url)
-        except urllib.error.URLError:
+        # Not listening yet, or (on a loaded machine) slow to give its first
+        # answer: a read that times out is no URLError.
+        except (urllib.error.URLError, TimeoutError):
             if time.monotonic() > stop:
                 raise
             time.sleep(0.1)
