@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from agreements.models import Agreement, AuditEvent, Effect, Origin, Program, User
+from agreements.sign_on import settings_part
 
 # django-allauth's own admin pages, imported above so that they are registered
 # now, then replaced: the account's email is User.email (allauth keeps its own
@@ -49,7 +50,7 @@ class SocialAppForm(BaseSocialAppForm):
         cleaned = super().clean()
         upload = cleaned.get("idp_metadata")
         if not upload:
-            self._name_saml_provider(cleaned, _dict(cleaned.get("settings")).get("idp"))
+            self._name_saml_provider(cleaned, settings_part(cleaned.get("settings")).get("idp"))
             return cleaned
         if cleaned.get("provider") != "saml":
             self.add_error("idp_metadata", _("A metadata file is for a SAML provider only."))
@@ -82,17 +83,13 @@ class SocialAppForm(BaseSocialAppForm):
         identities connected under it would be lost.)"""
         if cleaned.get("provider") != "saml" or cleaned.get("provider_id") or self.instance.pk:
             return
-        entity_id = _dict(idp).get("entity_id")
+        entity_id = settings_part(idp).get("entity_id")
         if entity_id:
             cleaned["provider_id"] = entity_id
         else:
             self.add_error(
                 "provider_id", _("Give the IdP's entity ID as the provider ID of a SAML provider.")
             )
-
-
-def _dict(value):
-    return value if isinstance(value, dict) else {}
 
 
 @admin.register(SocialApp)

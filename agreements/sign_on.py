@@ -167,8 +167,8 @@ def form_origins(providers):
     origins = set()
     for provider in providers:
         app_settings = provider.app.settings
-        overrides = _dict(app_settings.get("openid_configuration_overrides"))
-        idp = _dict(app_settings.get("idp"))
+        overrides = settings_part(app_settings.get("openid_configuration_overrides"))
+        idp = settings_part(app_settings.get("idp"))
         urls = [
             app_settings.get("server_url"),
             overrides.get("authorization_endpoint"),
@@ -181,7 +181,9 @@ def form_origins(providers):
     return sorted(origins)
 
 
-def _dict(value):
+def settings_part(value):
+    """A part of a SocialApp's settings, which a superuser types as JSON: the
+    dict it should be, or an empty one."""
     return value if isinstance(value, dict) else {}
 
 
