@@ -13,9 +13,10 @@ from django.core.management import call_command
 from django.db import connections, transaction
 from django.test import override_settings
 from django.utils import timezone, translation
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.helpers import (
+    BROWSER_WAIT_MS,
     client_for,
     make_active,
     make_agreement,
@@ -212,6 +213,7 @@ def chromium(monkeypatch):
         pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's chromium package to run this.")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        expect.set_options(timeout=BROWSER_WAIT_MS)
         yield browser
         browser.close()
         # Django's connections are context-local (asgiref) and Playwright switches

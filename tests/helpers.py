@@ -181,3 +181,11 @@ def run_migration(before, migration):
         executor.migrate([("agreements", migration)])
     finally:
         call_command("migrate", "agreements", verbosity=0)
+
+
+# How long a browser test waits for an element, a click's navigation or an
+# expectation before it fails. Generous: the second signature renders and seals
+# the PDF before the page answers (the tests run tasks in the request), and CI
+# runs two suites side by side on two cores, each with two workers, where that
+# took more than 10 s. A page that never comes still fails, only later.
+BROWSER_WAIT_MS = 30_000

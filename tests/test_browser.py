@@ -23,7 +23,7 @@ from agreements.models import CONSENT_STATEMENT, Agreement, Section
 from agreements.models.clauses import clauses_in
 from agreements.seal import validate_sealed_pdf
 from agreements.templatetags.agreement_tags import mid_sentence
-from tests.helpers import PASSWORD, fresh, make_active, make_agreement
+from tests.helpers import BROWSER_WAIT_MS, PASSWORD, fresh, make_active, make_agreement
 from tests.test_negotiation_appendix import appendix_of
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -40,7 +40,7 @@ class Person:
         self.context = browser.new_context(
             accept_downloads=True, locale=locale, viewport={"width": 1280, "height": 900}
         )
-        self.context.set_default_timeout(10_000)
+        self.context.set_default_timeout(BROWSER_WAIT_MS)
         self.page = self.context.new_page()
         self.failures = []
         self.page.on("response", self._note_failure)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from agreements import demo
 from agreements.models import Agreement, Section
-from tests.helpers import PASSWORD, START, fresh
+from tests.helpers import BROWSER_WAIT_MS, PASSWORD, START, fresh
 
 pytestmark = pytest.mark.browser
 
@@ -92,8 +92,8 @@ def sign(page, user):
     page.keyboard.press("Enter")
     message = page.locator("[data-message]")
     # The second signature seals the PDF before the page answers (the tests
-    # run tasks in the request).
-    expect(message).to_have_text("You signed the agreement.", timeout=30_000)
+    # run tasks in the request): BROWSER_WAIT_MS allows for it.
+    expect(message).to_have_text("You signed the agreement.")
     expect(message).to_be_focused()
 
 
@@ -111,7 +111,7 @@ def test_a_pair_drafts_agrees_and_signs_with_the_keyboard_alone(
     pages = {}
     for user in (mentor, mentee):
         context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(BROWSER_WAIT_MS)
         pages[user] = context.new_page()
         log_in(pages[user], live_server.url, user)
 
