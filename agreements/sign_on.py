@@ -62,19 +62,21 @@ def _auth_time(provider, extra_data):
     return auth_time if type(auth_time) is int else None
 
 
+def _providers_of(program):
+    """A condition on SocialApp: the providers ``program``'s members log in
+    with, its own or, if it has none, the installation's (those connected to
+    no program). ``program``: a Program, or an OuterRef to one. The one home
+    of this rule: the login buttons, ``allows`` and ``open_programs``."""
+    connections = Program.sign_on_providers.through.objects
+    own = connections.filter(program=program)
+    return Exists(own.filter(socialapp=OuterRef("pk"))) | (
+        ~Exists(own) & ~Exists(connections.filter(socialapp=OuterRef("pk")))
+    )
+
+
 def providers_for(program):
-    """The providers a program's members log in with: its own, or else the
-    installation's (those connected to no program). One query."""
-    connected = Program.sign_on_providers.through.objects.filter(
-        socialapp=OuterRef("pk"), program=program
-    )
-    apps = list(
-        SocialApp.objects.filter(Q(programs=program) | Q(programs=None))
-        .annotate(own=Exists(connected))
-        .distinct()
-        .order_by("name")
-    )
-    return [app for app in apps if app.own] or apps
+    """The providers a program's members log in with, by name. One query."""
+    return list(SocialApp.objects.filter(_providers_of(program)).order_by("name"))
 
 
 def allows(request, program):
@@ -87,17 +89,14 @@ def allows(request, program):
 def open_programs(request, via=""):
     """``allows`` for every program at once, as a condition on the program
     reached by ``via`` (a lookup path ending in "__", or "" on Program): the
-    programs that ask for no single sign-on, and those whose providers (its
-    own, or else the installation's) include the one this session logged in
-    with. A session that logged in another way gets a plain join."""
+    programs that ask for no single sign-on, and those among whose providers
+    is the one this session logged in with. A session that logged in another
+    way gets a plain condition on a column."""
     may_open = Q(**{f"{via}sign_on_required": False})
     signed_on = request.session.get(SESSION_KEY)
     if signed_on:
-        through = Program.sign_on_providers.through.objects.filter(program=OuterRef(f"{via}pk"))
-        installation_wide = SocialApp.objects.filter(pk=signed_on["app"], programs=None)
-        may_open |= Exists(through.filter(socialapp=signed_on["app"])) | (
-            ~Exists(through) & Exists(installation_wide)
-        )
+        program = OuterRef(OuterRef(f"{via}pk"))
+        may_open |= Exists(SocialApp.objects.filter(_providers_of(program), pk=signed_on["app"]))
     return may_open
 
 
@@ -105,7 +104,10 @@ def signed_on_with(request, program):
     """Whether this session logged in with one of the program's providers
     (one query, none if it logged in another way)."""
     signed_on = request.session.get(SESSION_KEY)
-    return bool(signed_on) and signed_on["app"] in {app.pk for app in providers_for(program)}
+    return (
+        bool(signed_on)
+        and SocialApp.objects.filter(_providers_of(program), pk=signed_on["app"]).exists()
+    )
 
 
 def buttons_for(request, program):
