@@ -3,13 +3,13 @@
 from .accounts import AccountForm, LoginForm, PasswordResetForm
 from .checkins import CheckInAnswerForm, CheckInRecordForm
 from .discussion import CommentForm, DeclineForm, ProposalReasonForm
+from .editor import SectionEditor
 from .ending import ClosingNoteForm
 from .imports import PairingConfirmForm, PairingUploadForm
 from .meetings import MeetingForm, PauseForm
 from .pairings import EndPairingForm, PairingForm, RepairForm
 from .programs import ProgramTemplateForm
 from .section_rows import OffLimitsAdditionForm
-from .sections import SectionEditor
 from .signing import SignForm
 from .surveys import SurveyForm
 

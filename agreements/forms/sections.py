@@ -1,12 +1,12 @@
-"""The forms that edit a section of the draft, and the editor that holds them together.
+"""The forms that edit a section of the draft kept in one row: contact
+preferences, meeting rhythm, confidentiality and term.
 
 The sections kept as rows (goals, check-ins, off-limits topics) have their forms in
-``section_rows``.
+``section_rows``, and ``editor`` holds a section's forms together.
 """
 
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
-from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -16,13 +16,10 @@ from agreements.models import (
     ContactPreference,
     MeetingSchedule,
     Party,
-    Section,
     Term,
 )
-from agreements.services import MAX_CHECKINS, add_months, checkin_dates
+from agreements.services import add_months
 
-from .languages import LanguageForm
-from .section_rows import CheckInFormSet, GoalFormSet, OffLimitsTopicFormSet
 from .widgets import (
     DateField,
     inline_helper,
@@ -48,18 +45,6 @@ CHANNEL_DETAILS_MISSING = {
     "by_video": gettext_lazy("Give the details for video call."),
     "by_chat": gettext_lazy("Give the details for chat."),
 }
-
-
-def suggested_checkins(agreement):
-    """Check-in dates for an empty check-ins section, once the term is known:
-    the locked cadence, else the one the program's template suggests today."""
-    term = agreement.term
-    if agreement.checkins.all() or not (term.start_date and term.exit_date):
-        return []
-    weeks = agreement.policy.get("checkin_every_weeks") or agreement.program.checkin_every_weeks
-    if not weeks:
-        return []
-    return checkin_dates(term.start_date, term.exit_date, weeks)[:MAX_CHECKINS]
 
 
 class ContactPreferenceForm(forms.ModelForm):
@@ -397,89 +382,3 @@ class TermForm(forms.ModelForm):
                         ),
                     )
         return cleaned
-
-
-class SectionEditor:
-    """The form(s) that edit one section, validated and saved together."""
-
-    def __init__(self, agreement, kind, party, data=None):
-        self.kind = kind
-        self.forms = []  # (heading, form or formset)
-        # The other party's contact preferences, shown but not editable: each
-        # party writes only their own, and agrees to the other's.
-        self.other_contact = None
-        Kind = Section.Kind
-        if kind == Kind.CONTACT:
-            self.forms.append(
-                (
-                    None,
-                    ContactPreferenceForm(
-                        data,
-                        instance=agreement.contact_for(party),
-                        prefix=party.value,
-                        legend=_("Your contact preferences"),
-                    ),
-                )
-            )
-            other = party.other
-            self.other_contact = {
-                "party": other,
-                "person": agreement.user_for(other),
-                "content": {
-                    "contact": [agreement.contact_for(other)],
-                    other.value: {"name": agreement.user_for(other).full_name},
-                },
-            }
-        elif kind == Kind.SCHEDULE:
-            self.forms.append(
-                (
-                    None,
-                    MeetingScheduleForm(
-                        data,
-                        instance=agreement.schedule,
-                        default_time_zone=agreement.user_for(party).time_zone,
-                    ),
-                )
-            )
-        elif kind == Kind.GOALS:
-            self.forms.append((None, GoalFormSet(data, instance=agreement, prefix="goals")))
-        elif kind == Kind.CHECKINS:
-            suggested = [] if data is not None else suggested_checkins(agreement)
-            self.forms.append(
-                (
-                    None,
-                    CheckInFormSet(
-                        data,
-                        instance=agreement,
-                        prefix="checkins",
-                        initial=[{"date": day} for day in suggested] or None,
-                    ),
-                )
-            )
-        elif kind == Kind.CONFIDENTIALITY:
-            self.forms.append(
-                (None, ConfidentialityForm(data, instance=agreement.confidentiality, party=party))
-            )
-        elif kind == Kind.OFF_LIMITS:
-            self.forms.append(
-                (None, OffLimitsTopicFormSet(data, instance=agreement, prefix="topics"))
-            )
-        elif kind == Kind.TERM:
-            self.forms.append((None, TermForm(data, instance=agreement.term)))
-        elif kind == Kind.LANGUAGE:
-            self.forms.append((None, LanguageForm(data, instance=agreement)))
-        else:
-            raise ValueError(kind)
-
-    @property
-    def form(self):
-        """The one form or formset every section has (for the page's error summary)."""
-        return self.forms[0][1]
-
-    def is_valid(self):
-        return all([form.is_valid() for _heading, form in self.forms])
-
-    def save(self):
-        with transaction.atomic():
-            for _heading, form in self.forms:
-                form.save()
