@@ -152,6 +152,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # app's queries are short, so it never pays back.
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+    # Prepared statements: a statement a connection has run five times is
+    # planned once, not on every request (planning the joins of the agreement
+    # page and the menu's count cost more than running them). A pooler in
+    # transaction mode before PgBouncer 1.21 cannot keep them: turn off there.
+    if env_bool("PG_PREPARED_STATEMENTS", True):
+        _options["server_side_binding"] = True
+        _options["prepare_threshold"] = 5
 else:
     # A SQLite file opens in microseconds. BEGIN IMMEDIATE takes the write lock
     # up front, so concurrent writers wait (up to "timeout" seconds) instead of

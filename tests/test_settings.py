@@ -9,6 +9,8 @@ from django.db import connection
 from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
+from agreements.models import Program
+
 SETTINGS = Path(__file__).resolve().parent.parent / "mentorship" / "settings.py"
 POSTGRES = "postgres://app@db.example.internal:5432/mentorship"
 
@@ -19,6 +21,7 @@ def settings_module(monkeypatch, **environ):
         "DATABASE_URL",
         "CONN_MAX_AGE",
         "CONN_HEALTH_CHECKS",
+        "PG_PREPARED_STATEMENTS",
         "STORAGE_BUCKET",
         "S3_ENDPOINT_URL",
         "S3_REGION",
@@ -39,6 +42,17 @@ def test_postgresql_connections_are_kept_checked_and_without_jit(monkeypatch):
     assert database["CONN_MAX_AGE"] == 600
     assert database["CONN_HEALTH_CHECKS"] is True
     assert database["OPTIONS"]["options"] == "-c jit=off"
+
+
+def test_postgresql_statements_are_prepared_unless_a_pooler_cannot_keep_them(monkeypatch):
+    options = settings_with(monkeypatch, DATABASE_URL=POSTGRES)["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    options = settings_with(monkeypatch, DATABASE_URL=POSTGRES, PG_PREPARED_STATEMENTS="false")[
+        "OPTIONS"
+    ]
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
 
 
 def test_the_environment_sets_how_long_a_connection_is_kept(monkeypatch):
@@ -67,6 +81,20 @@ def test_the_app_s_postgresql_sessions_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_and_again_is_planned_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for _ in range(6):
+        list(Program.objects.filter(name="Prepared"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "agreements_program" WHERE "agreements_program"."name" = $1%'],
+        )
+        assert cursor.fetchone() == (1,)
 
 
 # More than one machine (docs/topology.md) -------------------------------------
