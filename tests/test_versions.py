@@ -396,7 +396,7 @@ def test_history_marks_each_revision_that_came_through_a_proposal(
 
 
 # The session and the user, the agreement with its working copy (its three
-# one-to-one sections apart) and versions, and the revisions between the two
-# versions with their proposals.
-COMPARE_QUERIES = 15
+# one-to-one sections in the agreement's query) and versions, and the
+# revisions between the two versions with their proposals.
+COMPARE_QUERIES = 12
 HISTORY_QUERIES = 6

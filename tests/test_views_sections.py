@@ -327,13 +327,13 @@ def test_agreement_page_queries_do_not_grow_with_content(
             target_date=START + datetime.timedelta(days=index),
         )  # fmt: skip
         agreement.checkins.create(date=START + datetime.timedelta(days=index + 1))
-    # 23: the content (its one-to-one sections apart from the agreement), the
+    # 20: the content (its one-to-one sections with the agreement), the
     # signatures, the records since signing (check-ins, closing notes,
     # meetings, pauses, survey answers: empty for a draft, read all the same),
     # the sections' discussions (who read them when, the comments, the
     # proposals; the newest comments' text when there are any) and the menu's
     # count of what waits for the reader.
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(20):
         response = mentor_client.get(reverse("agreements:detail", args=[agreement.uuid]))
     assert response.status_code == 200
     assert f"Goal {goals - 1}" in response.text
