@@ -62,7 +62,6 @@ def detail(request, program_id):
             "agreement": agreement,
             "days": (today - timezone.localdate(agreement.created_at)).days,
             "flags": dashboard.flags_of(agreement, program),
-            # Shown twice (the table and the cards), worked out once.
             "since": timesince(agreement.last_activity_at, now),
         }
         for agreement in dashboard.with_parties(page)
@@ -90,6 +89,9 @@ def detail(request, program_id):
             "rows": rows,
             "filters": filters,
             "columns": columns,
+            # Each cell's column, for where the rows show as cards: in words
+            # once a page, not once a cell.
+            "labels": {key: str(label) for key, label in dashboard.COLUMNS},
             "summary": summary,
             "statuses": Agreement.Status.choices,
             "flags": dashboard.Flag.choices_in(program),
