@@ -192,7 +192,7 @@ def test_rows_stack_on_a_phone_and_the_dashboard_fits_a_desktop(
     assert rows.first.evaluate("e => getComputedStyle(e).display") == "table-row"
     assert sort_link.is_visible()
     board.set_viewport_size({"width": 390, "height": 844})
-    # Each pairing a card, inside the phone's width, each cell under its column's name.
+    # Each pairing a card, inside the phone's width, each cell beside its column's name.
     assert rows.count() == 5
     assert rows.first.evaluate("e => getComputedStyle(e).display") == "block"
     assert rows.first.evaluate("e => e.getBoundingClientRect().right") <= 390
