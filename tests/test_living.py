@@ -605,6 +605,25 @@ def test_agreement_pages_run_a_constant_number_of_queries(
         assert client.get(url(page, active)).status_code == 200
 
 
+def test_the_agreement_page_shows_the_closing_notes_in_force_and_once_ended(
+    client, active, mentor, mentee, django_capture_on_commit_callbacks
+):
+    client_for(client, mentor)
+    assert 'id="closing"' not in client.get(url("detail", active)).content.decode()
+    fresh(active).write_closing_note(
+        by=mentee, achieved="I led my first project.", stay_in_touch="maybe", how_to_reach=""
+    )
+    page = client.get(url("detail", active)).content.decode()
+    assert 'id="closing"' in page and "I led my first project." in page
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh(active).give_notice(by=mentor)
+        agreement = fresh(active)
+        agreement.end_if_due(agreement.ends_on)
+    assert fresh(active).is_ended
+    page = client.get(url("detail", active)).content.decode()
+    assert 'id="closing"' in page and "I led my first project." in page
+
+
 def test_the_program_sees_that_checkins_were_held_or_are_overdue_and_nothing_else(
     client, agreement, mentor, program, program_admin
 ):

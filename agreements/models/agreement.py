@@ -130,25 +130,31 @@ class AgreementQuerySet(OverviewQuerySet):
         )
 
     def with_records(self):
-        """What happened since signing: check-ins with goal progress, meetings,
-        pauses, survey answers, closing notes."""
-        return self.prefetch_related(
-            models.Prefetch(
-                "checkin_records",
-                queryset=CheckInRecord.objects.select_related("recorded_by").prefetch_related(
-                    "progress"
-                ),
+        """What happened since signing (``record_lookups``)."""
+        return self.prefetch_related(*record_lookups())
+
+
+def record_lookups():
+    """What happened since signing, to prefetch: check-ins with goal progress,
+    meetings, pauses, survey answers, closing notes. An agreement never in
+    force has none of them."""
+    return [
+        models.Prefetch(
+            "checkin_records",
+            queryset=CheckInRecord.objects.select_related("recorded_by").prefetch_related(
+                "progress"
             ),
-            models.Prefetch("closing_notes", queryset=ClosingNote.objects.select_related("author")),
-            "meetings",
-            "pauses",
-            # Who answered which survey, never what: the survey page reads
-            # the reader's own answers itself.
-            models.Prefetch(
-                "survey_responses",
-                queryset=SurveyResponse.objects.only("agreement_id", "party", "moment"),
-            ),
-        )
+        ),
+        models.Prefetch("closing_notes", queryset=ClosingNote.objects.select_related("author")),
+        "meetings",
+        "pauses",
+        # Who answered which survey, never what: the survey page reads
+        # the reader's own answers itself.
+        models.Prefetch(
+            "survey_responses",
+            queryset=SurveyResponse.objects.only("agreement_id", "party", "moment"),
+        ),
+    ]
 
 
 class Agreement(

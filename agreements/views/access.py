@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from agreements import sign_on
 from agreements.exceptions import AgreementError
 from agreements.models import Agreement, AgreementVersion, Program
+from agreements.models.agreement import record_lookups
 
 
 def agreement_for(request, agreement_id, *, working_copy=True, records=False):
@@ -31,17 +32,19 @@ def agreement_for(request, agreement_id, *, working_copy=True, records=False):
     Preloads its working copy (sections, parties, program, term, versions,
     signatures: what the agreement page and the PDF show) unless
     ``working_copy=False`` (then only its parties, in the same query), and
-    its check-ins and closing notes if ``records=True``.
+    if ``records=True`` what happened since signing (check-ins, meetings,
+    closing notes...: ``record_lookups``), only for an agreement that has
+    been in force: a draft has none, and its pages skip their five queries.
     """
     agreements = Agreement.objects.for_party(request.user).select_related(
         "mentor", "mentee", "program"
     )
     if working_copy or records:
         agreements = agreements.with_working_copy()
-    if records:
-        agreements = agreements.with_records()
     agreement = get_object_or_404(agreements, uuid=agreement_id)
     _require_sign_on(request, agreement.program)
+    if records and agreement.version_in_force:
+        prefetch_related_objects([agreement], *record_lookups())
     return agreement
 
 

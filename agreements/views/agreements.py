@@ -159,6 +159,7 @@ def _in_force_context(agreement, user):
         "pause": agreement.pause_to_come(today),
         "surveys": surveys_for(agreement, user, today),
         "my_closing_note": agreement.closing_note_of(agreement.party_of(user)),
+        "closing_notes": agreement.closing_notes.all(),
     }
 
 
