@@ -36,8 +36,9 @@ the temporary folder; workers not replaced while timing), and loads each page
 for ``--gunicorn-seconds``, the pages taking turns, with four visitors
 (threads, on the same cores as the server) each asking again as soon as its
 last answer came, signed in with a session cookie: the accessibility page
-(the cheapest signed-in page), the mentor's home and agreement page, the
-dashboard's first and last pages. It prints each page's requests per second
+(the cheapest signed-in page), the mentor's home and agreement page (in
+force), a drafting mentor's agreement page, the dashboard's first and last
+pages. It prints each page's requests per second
 and their ratio to the cheapest page's. Sealed-PDF downloads are not among
 them: scripts/benchmark_download.py and benchmark_seal.py time PDFs.
 
@@ -424,17 +425,22 @@ def survey_answers(rng, pk, start, exit_on, *, ended, today, at):
     return found
 
 
-def showcase(program, admin, today):
-    """One more pairing, written, agreed and signed through the app's own
-    moves, so that its pages show real content; returns the agreement."""
+def showcase(program, admin, today, *, signed=True):
+    """One more pairing, written through the app's own moves, so that its
+    pages show real content, and agreed and signed unless ``signed=False``
+    (then a draft, every section written by the mentor); returns the agreement."""
     from agreements import demo
     from agreements.models import User
     from agreements.services import pairing_create
 
-    mentor = User.objects.create_user("mentor@bench.test", "x", full_name="Morgan Mentor")
-    mentee = User.objects.create_user("mentee@bench.test", "x", full_name="Elliot Mentee")
+    name = "" if signed else "draft-"
+    mentor = User.objects.create_user(f"{name}mentor@bench.test", "x", full_name="Morgan Mentor")
+    mentee = User.objects.create_user(f"{name}mentee@bench.test", "x", full_name="Elliot Mentee")
     agreement = pairing_create(program=program, mentor=mentor, mentee=mentee, created_by=admin)
-    demo.activate(agreement, start=today)
+    if signed:
+        demo.activate(agreement, start=today)
+    else:
+        demo.write_all(agreement, by=mentor, start=today)
     agreement.refresh_from_db()
     return agreement
 
@@ -656,6 +662,7 @@ def run_one(args):
     states, rows = seed(program, admin, size, today=today, now=midnight)
     seeding = time.perf_counter() - started
     agreement = showcase(program, admin, today)
+    draft = showcase(program, admin, today, signed=False)
     refreshing = refresh_columns(program, today)
     if database == "postgresql":
         # Fresh statistics and visibility map, as autovacuum would have them
@@ -668,7 +675,7 @@ def run_one(args):
         + ": "
         + ", ".join(f"{n} {state}" for state, n in states.items())
         + ", ".join(["", *(f"{n} {what}" for what, n in rows.items())])
-        + ", and 1 pairing signed through the app"
+        + ", and 2 pairings through the app (1 signed, 1 drafted)"
     )
     summary = dashboard.summary(program, today=today, now=now)
     median = summary["median_days_to_sign"]
@@ -690,8 +697,9 @@ def run_one(args):
 
     served = []
     if args.gunicorn:
-        mentor = Client()
+        mentor, drafting = Client(), Client()
         mentor.force_login(agreement.mentor)
+        drafting.force_login(draft.mentor)
 
         def cookies(visitor):
             name = settings.SESSION_COOKIE_NAME
@@ -708,6 +716,11 @@ def run_one(args):
                     "agreement page (mentor, active)",
                     reverse("agreements:detail", args=[agreement.uuid]),
                     cookies(mentor),
+                ),
+                (
+                    "agreement page (mentor, draft)",
+                    reverse("agreements:detail", args=[draft.uuid]),
+                    cookies(drafting),
                 ),
                 ("dashboard default", dashboard_page, cookies(client)),
                 (
