@@ -433,9 +433,9 @@ def showcase(program, admin, today, *, signed=True):
     from agreements.models import User
     from agreements.services import pairing_create
 
-    name = "" if signed else "draft-"
-    mentor = User.objects.create_user(f"{name}mentor@bench.test", "x", full_name="Morgan Mentor")
-    mentee = User.objects.create_user(f"{name}mentee@bench.test", "x", full_name="Elliot Mentee")
+    prefix = "" if signed else "draft-"
+    mentor = User.objects.create_user(f"{prefix}mentor@bench.test", "x", full_name="Morgan Mentor")
+    mentee = User.objects.create_user(f"{prefix}mentee@bench.test", "x", full_name="Elliot Mentee")
     agreement = pairing_create(program=program, mentor=mentor, mentee=mentee, created_by=admin)
     if signed:
         demo.activate(agreement, start=today)
